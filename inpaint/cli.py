@@ -1,0 +1,76 @@
+"""Command-line entry points.
+
+``inpaint fit|validate|test|predict --config …`` go to the LightningCLI (``inpaint.lit.cli``); the suite's own
+sub-commands live one per file in ``inpaint/commands/`` and are dispatched here by name.
+``lightning …`` is the same LightningCLI (lightning 2.6 ships no such console script).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# sub-command → (module in inpaint.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("prepare", "precompute smoothed texture priors into a cache"),
+    "info": ("info", "parameters and MACs of a model config"),
+    "bench": ("bench", "time and memory benchmarks, written as JSON"),
+    "evaluate": ("evaluate", "score a folder of predictions against ground truth"),
+    "export": ("export", "write generator-only weights for inference"),
+    "sweep": ("sweep", "run an Optuna study (ablation, tau, search, swap)"),
+    "report": ("report", "rebuild tables and figures from stored studies"),
+}
+LIGHTNING_SUBCOMMANDS = ("fit", "validate", "test", "predict")
+
+
+def _usage() -> str:
+    lines = ["usage: inpaint <command> [options]", "", "Lightning commands (LightningCLI, take --config):"]
+    lines += [f"  {name}" for name in LIGHTNING_SUBCOMMANDS]
+    lines += ["", "Suite commands:"]
+    lines += [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def _run_command(name: str, argv: list[str]) -> int:
+    module_name, _ = COMMANDS[name]
+    try:
+        module = importlib.import_module(f"inpaint.commands.{module_name}")
+    except ModuleNotFoundError as err:
+        if err.name == f"inpaint.commands.{module_name}":
+            print(f"inpaint: the '{name}' command is not available in this version", file=sys.stderr)
+            return 2
+        raise
+    return int(module.main(argv) or 0)
+
+
+def lightning_main(argv: list[str] | None = None) -> int:
+    """The LightningCLI (fit/validate/test/predict)."""
+    from inpaint.lit.cli import run_cli
+
+    return int(run_cli(list(sys.argv[1:] if argv is None else argv)) or 0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name in COMMANDS:
+        return _run_command(name, rest)
+    # `inpaint predict --image … --mask …` is the file-based predictor; `inpaint predict --config …` is Lightning's.
+    if name == "predict" and any(a.startswith(("--image", "--images")) for a in rest):
+        return _run_command_module("predict", rest)
+    if name in LIGHTNING_SUBCOMMANDS or name.startswith("-"):
+        return lightning_main(argv)
+    print(f"inpaint: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
+    return 2
+
+
+def _run_command_module(module_name: str, argv: list[str]) -> int:
+    module = importlib.import_module(f"inpaint.commands.{module_name}")
+    return int(module.main(argv) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+import torch
+
+from inpaint.conventions import composite, from_uint8, hole_ratio, mask_from_array, to_uint8
+
+
+def test_composite_never_alters_known_pixels():
+    gt = torch.rand(2, 3, 16, 16) * 2 - 1
+    out = torch.full_like(gt, float("nan"))  # even NaN in the output must not reach a known pixel
+    mask = (torch.rand(2, 1, 16, 16) > 0.5).float()
+    comp = composite(gt, out, mask)
+    known = mask.expand_as(gt).bool()
+    assert torch.equal(comp[known], gt[known])
+    assert torch.isnan(comp[~known]).all()
+
+
+def test_to_uint8_rounds_and_clips():
+    x = torch.tensor([-2.0, -1.0, 0.0, 1.0, 3.0, 2 * (100.4 / 255) - 1, 2 * (100.6 / 255) - 1])
+    assert to_uint8(x).tolist() == [0, 0, 128, 255, 255, 100, 101]
+
+
+def test_uint8_round_trip_is_exact():
+    u = torch.arange(256, dtype=torch.uint8)
+    assert torch.equal(to_uint8(from_uint8(u)), u)
+
+
+def test_mask_file_white_is_hole_by_default():
+    pixels = np.array([[0, 255], [128, 127]], dtype=np.uint8)
+    known = mask_from_array(pixels)
+    assert known.tolist() == [[1.0, 0.0], [0.0, 1.0]]  # > 127 is a hole, 127 is not
+    assert mask_from_array(pixels, hole_value="black").tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+def test_mask_file_rgb_and_16bit():
+    rgb = np.zeros((2, 2, 3), dtype=np.uint8)
+    rgb[0, 0] = (255, 255, 255)
+    assert mask_from_array(rgb)[0, 0] == 0.0
+    sixteen = np.array([[65535, 0]], dtype=np.uint16)
+    assert mask_from_array(sixteen).tolist() == [[0.0, 1.0]]
+    with pytest.raises(ValueError, match="hole_value"):
+        mask_from_array(rgb, hole_value="grey")
+
+
+def test_hole_ratio():
+    mask = torch.ones(2, 1, 4, 4)
+    mask[0, :, :2] = 0
+    assert hole_ratio(mask).tolist() == [0.5, 0.0]
