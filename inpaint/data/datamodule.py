@@ -1,0 +1,252 @@
+"""``InpaintDataModule``: the one entry point from LightningCLI YAML to batches.
+
+Every batch (train / val / test / predict) is a dict: ``image`` B×3×H×W [-1, 1], ``mask`` B×1×H×W {0, 1} with
+1 = known, ``edge`` B×1×H×W {0, 1} (Canny of the full image), ``gray`` B×1×H×W [0, 1], ``smooth`` B×3×H×W [-1, 1],
+``hole_ratio`` B, ``id`` list[str]. With ``edge_backend="kornia"`` the edge map is computed batched on the device in
+:meth:`InpaintDataModule.on_after_batch_transfer` (iterate a loader by hand? call :meth:`add_device_priors`).
+
+val / test / predict give the fixed evaluation set: ``eval_per_bucket`` samples for each bucket, with masks from
+:func:`inpaint.data.masks.fixed_eval_masks` — identical on every call and run for the same (seed, resolution,
+buckets, eval_per_bucket), hence the same masks for every model.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning.pytorch as pl
+import torch
+from torch.utils.data import DataLoader, DistributedSampler
+
+from inpaint.data import layouts
+from inpaint.data.cache import SmoothingCache, default_cache_dir
+from inpaint.data.datasets import (
+    EmbeddedImages,
+    FolderImages,
+    InpaintDataset,
+    PriorConfig,
+    SyntheticImages,
+    discover_splits,
+)
+from inpaint.data.masks import (
+    MASK_KINDS,
+    PAPER_BUCKETS,
+    MaskSampler,
+    bucket_label,
+    fixed_eval_masks,
+    normalize_resolution,
+    validate_buckets,
+)
+from inpaint.data.preprocess import canny_tensor, check_edge_backend
+from inpaint.data.smoothing import L0_BOUNDARIES, check_smoothing_method, smoothing_parameters
+
+SOURCES: tuple[str, ...] = ("embedded", "synthetic", "folder")
+SIZE_MULTIPLE = 32  # every generator of the suite downsamples 5× by 2
+
+
+class EpochSampler(DistributedSampler):
+    """A ``DistributedSampler`` that yields ``(epoch, index)`` keys, so that each sample's randomness can follow
+    (seed, epoch, index) in any worker. Being a DistributedSampler, Lightning keeps it under DDP (no re-wrapping),
+    calls its ``set_epoch`` every epoch, and each rank gets its own shard."""
+
+    def __init__(self, dataset: InpaintDataset, shuffle: bool = True, seed: int = 0) -> None:
+        distributed = torch.distributed.is_available() and torch.distributed.is_initialized()
+        replicas = torch.distributed.get_world_size() if distributed else 1
+        rank = torch.distributed.get_rank() if distributed else 0
+        super().__init__(dataset, num_replicas=replicas, rank=rank, shuffle=shuffle, seed=seed)
+
+    def __iter__(self):  # type: ignore[override]
+        return ((self.epoch, index) for index in super().__iter__())
+
+
+class InpaintDataModule(pl.LightningDataModule):
+    """Images, masks and priors for inpainting; all options are typed so LightningCLI YAML can set them.
+
+    Args:
+        source: ``embedded`` (scikit-image photos, offline default), ``synthetic`` (procedural) or ``folder``.
+        data_root: folder of images for ``source="folder"`` (recursive; train/val/test sub-folders or lists optional).
+        layout: geometry preset for folders: ``plain``, ``celeba``, ``places2``, ``psv`` (see layouts.py).
+        resolution: crop side, or [H, W]; multiples of 32.
+        batch_size / eval_batch_size / num_workers: loader settings (eval batch size defaults to batch_size).
+        train_masks: generator name (irregular | thin | medium | thick | box | center) or a folder of mask files.
+        train_mask_ratio: optional (low, high) hole ratio for generated training masks.
+        eval_masks: generator name or mask folder for the fixed evaluation list.
+        mask_hole_value: colour of the hole in mask files (``white``: NVIDIA / LaMa files).
+        eval_buckets: hole-ratio buckets of the evaluation set (empty list: the generator's own distribution).
+        bucket_closed: closed side of the half-open buckets (``right``: (lo, hi] as TSGL / NVIDIA).
+        eval_per_bucket: evaluation samples per bucket.
+        eval_border_margin: evaluation masks keep 50 px (at 512) from the border (NVIDIA "no-border").
+        edge_backend: Canny implementation (skimage = the official prior).
+        smoothing: texture prior: ``l0`` (paper), ``rtv`` (official code) or ``none`` (the image itself).
+        l0_boundary: L0 boundary handling (``symmetric`` default; ``opencv`` reproduces cv2.ximgproc.l0Smooth).
+        legacy_edge_wrap: reproduce the official code's uint8 wrap of edge/gray (for official checkpoints only).
+        train_length: samples per training epoch for embedded / synthetic (default 2048) or a cap for folders.
+        seed: seeds training randomness (with epoch and index) and the evaluation set.
+        cache_dir: smoothing cache (default ``<data_root>/.inpaint_cache``); used when present.
+        skip_corrupt: skip (and count) undecodable images instead of failing.
+        alpha: RGBA images: ``white`` = composite on white, ``drop`` = ignore alpha.
+    """
+
+    def __init__(
+        self,
+        source: Literal["embedded", "synthetic", "folder"] = "embedded",
+        data_root: str | None = None,
+        layout: Literal["plain", "celeba", "places2", "psv"] = "plain",
+        resolution: int | list[int] = 64,
+        batch_size: int = 8,
+        num_workers: int = 0,
+        train_masks: str = "irregular",
+        mask_hole_value: Literal["white", "black"] = "white",
+        eval_buckets: list[tuple[float, float]] = PAPER_BUCKETS,
+        eval_per_bucket: int = 16,
+        edge_backend: Literal["skimage", "opencv", "kornia"] = "skimage",
+        smoothing: Literal["l0", "rtv", "none"] = "l0",
+        legacy_edge_wrap: bool = False,
+        train_length: int | None = None,
+        seed: int = 0,
+        eval_masks: str = "irregular",
+        train_mask_ratio: tuple[float, float] | None = None,
+        bucket_closed: Literal["right", "left"] = "right",
+        eval_border_margin: bool = False,
+        l0_boundary: Literal["opencv", "circular", "symmetric"] = "symmetric",
+        eval_batch_size: int | None = None,
+        cache_dir: str | None = None,
+        skip_corrupt: bool = False,
+        alpha: Literal["white", "drop"] = "white",
+        pin_memory: bool = False,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        if source not in SOURCES:
+            raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+        layouts.check_layout(layout)
+        self.height, self.width = normalize_resolution(resolution, SIZE_MULTIPLE)
+        check_edge_backend(edge_backend)
+        check_smoothing_method(smoothing)
+        if l0_boundary not in L0_BOUNDARIES:
+            raise ValueError(f"unknown l0_boundary {l0_boundary!r}; choose one of {', '.join(L0_BOUNDARIES)}")
+        if mask_hole_value not in ("white", "black"):
+            raise ValueError(f"mask_hole_value must be 'white' or 'black', got {mask_hole_value!r}")
+        if batch_size < 1 or eval_per_bucket < 1 or num_workers < 0:
+            raise ValueError(f"need batch_size >= 1, eval_per_bucket >= 1, num_workers >= 0; got {batch_size}, "
+                             f"{eval_per_bucket}, {num_workers}")
+        self.eval_buckets = validate_buckets(eval_buckets)
+        for name, spec in (("train_masks", train_masks), ("eval_masks", eval_masks)):
+            if spec not in MASK_KINDS and not Path(spec).is_dir():
+                hint = "no such folder" if any(s in spec for s in "/\\") else f"choose one of {', '.join(MASK_KINDS)}"
+                raise ValueError(f"{name}={spec!r} is neither a mask generator nor a folder of masks ({hint})")
+        if source == "folder":
+            if not data_root:
+                raise ValueError("source='folder' needs data_root (the folder of images)")
+            if not Path(data_root).is_dir():
+                raise FileNotFoundError(f"data_root {data_root!r} does not exist or is not a folder")
+        self.priors = PriorConfig(edge_backend, smoothing, legacy_edge_wrap, l0_boundary)
+        self.train_set: InpaintDataset | None = None
+        self.eval_sets: dict[str, InpaintDataset] = {}
+        self.skipped_files: list[tuple[Path, str]] = []
+
+    # ---------------------------------------------------------------------------------------------- building ----
+
+    def _cache(self) -> SmoothingCache | None:
+        hp = self.hparams
+        if hp.source != "folder" or hp.smoothing == "none":
+            return None
+        root = Path(hp.cache_dir) if hp.cache_dir else default_cache_dir(hp.data_root)
+        parameters: dict[str, Any] = smoothing_parameters(hp.smoothing)
+        if hp.smoothing == "l0":
+            parameters["boundary"] = hp.l0_boundary
+        cache = SmoothingCache(root, hp.smoothing, parameters, layouts.cache_policy(hp.layout, self.height, self.width))
+        return cache if cache.exists() else None
+
+    def _images(self, split: str) -> FolderImages | EmbeddedImages | SyntheticImages:
+        hp = self.hparams
+        if hp.source == "embedded":
+            return EmbeddedImages(self.height, self.width, hp.seed)
+        if hp.source == "synthetic":
+            return SyntheticImages(self.height, self.width, hp.seed)
+        files = self._splits[split]
+        images = FolderImages(files, Path(hp.data_root), hp.layout, self.height, self.width, hp.alpha,
+                              hp.skip_corrupt, self._cache())
+        self.skipped_files.extend(images.skipped)
+        return images
+
+    def _eval_set(self, split: str) -> InpaintDataset:
+        hp = self.hparams
+        masks = fixed_eval_masks(hp.eval_masks, self.eval_buckets, hp.eval_per_bucket, (self.height, self.width),
+                                 hp.seed, hp.bucket_closed, hp.eval_border_margin, hp.mask_hole_value)
+        groups = [bucket_label(b).replace("%", "").replace(".", "p") for b in self.eval_buckets] or ["all"]
+        tags = [f"b{groups[i // hp.eval_per_bucket]}__m{i % hp.eval_per_bucket:03d}" for i in range(len(masks))]
+        return InpaintDataset(self._images(split), self.priors, self.height, self.width, hp.seed,
+                              eval_masks=masks, eval_tags=tags)
+
+    def setup(self, stage: str | None = None) -> None:
+        hp = self.hparams
+        if hp.source == "folder" and not hasattr(self, "_splits"):
+            self._splits = discover_splits(hp.data_root)
+        if stage in (None, "fit") and self.train_set is None:
+            sampler = MaskSampler(hp.train_masks, hp.mask_hole_value, hp.train_mask_ratio)
+            self.train_set = InpaintDataset(self._images("train"), self.priors, self.height, self.width, hp.seed,
+                                            masks=sampler, length=hp.train_length)
+        wanted = {"fit": ["val"], "validate": ["val"], "test": ["test"], "predict": ["test"], None: ["val", "test"]}
+        for split in wanted.get(stage, ["val", "test"]):
+            if split not in self.eval_sets:
+                self.eval_sets[split] = self._eval_set(split)
+        if self.skipped_files:
+            warnings.warn(f"skipped {len(self.skipped_files)} corrupt image file(s) in total", stacklevel=2)
+
+    # --------------------------------------------------------------------------------------------- loaders ------
+
+    def _loader(self, dataset: InpaintDataset, batch_size: int, sampler: Any = None) -> DataLoader:
+        workers = self.hparams.num_workers
+        return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, num_workers=workers,
+                          pin_memory=self.hparams.pin_memory, persistent_workers=workers > 0, drop_last=False)
+
+    def train_dataloader(self) -> DataLoader:
+        if self.train_set is None:
+            self.setup("fit")
+        assert self.train_set is not None
+        sampler = EpochSampler(self.train_set, shuffle=True, seed=self.hparams.seed)
+        return self._loader(self.train_set, self.hparams.batch_size, sampler)
+
+    def _eval_loader(self, split: str) -> DataLoader:
+        if split not in self.eval_sets:
+            self.setup("validate" if split == "val" else "test")
+        return self._loader(self.eval_sets[split], self.hparams.eval_batch_size or self.hparams.batch_size)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._eval_loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._eval_loader("test")
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._eval_loader("test")
+
+    # ------------------------------------------------------------------------------------------ device priors ---
+
+    def add_device_priors(self, batch: dict[str, Any]) -> dict[str, Any]:
+        """Fill the priors that are computed batched on the batch's device (the ``kornia`` edge map)."""
+        if "edge" not in batch and isinstance(batch.get("gray"), torch.Tensor):
+            batch["edge"] = canny_tensor(batch["gray"])
+        return batch
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        return self.add_device_priors(batch) if isinstance(batch, dict) else batch
+
+
+def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:
+    """A small, JSON-friendly description of the evaluation protocol (saved with results)."""
+    from inpaint.data.masks import EVAL_MASKS_VERSION
+
+    hp = module.hparams
+    return {
+        "eval_masks": hp.eval_masks, "eval_masks_version": EVAL_MASKS_VERSION, "seed": hp.seed,
+        "resolution": [module.height, module.width], "buckets": [list(b) for b in module.eval_buckets],
+        "bucket_closed": hp.bucket_closed, "per_bucket": hp.eval_per_bucket,
+        "border_margin": hp.eval_border_margin, "source": hp.source,
+    }
+
+
+__all__ = ["EpochSampler", "InpaintDataModule", "describe_eval_set"]

@@ -1,0 +1,151 @@
+"""The three native host generators (PEN-Net, HiFill, LaMa) against the suite's generator contract."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+
+from inpaint.conventions import composite
+from inpaint.models.generators.hifill import HiFillGenerator
+from inpaint.models.generators.host_interface import DecoderSpec
+from inpaint.models.generators.lama import LaMaGenerator
+from inpaint.models.generators.pennet import PENNetGenerator
+from inpaint.models.interface import GeneratorOutput, InpaintGenerator
+
+HOSTS: dict[str, Callable[..., InpaintGenerator]] = {
+    "pennet": PENNetGenerator,
+    "hifill": HiFillGenerator,
+    "lama": LaMaGenerator,
+}
+SIZE = 64
+
+
+def _batch(batch: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+    image = torch.rand(batch, 3, SIZE, SIZE) * 2 - 1
+    known = torch.ones(batch, 1, SIZE, SIZE)
+    known[0, :, 10:30, 12:40] = 0.0
+    known[-1, :, 36:60, 4:28] = 0.0
+    return image, known
+
+
+@pytest.fixture(scope="module", params=sorted(HOSTS))
+def host(request: pytest.FixtureRequest) -> tuple[str, InpaintGenerator]:
+    torch.manual_seed(0)
+    return request.param, HOSTS[request.param](size="small")
+
+
+def test_forward_backward_shape_range_and_composite(host: tuple[str, InpaintGenerator]) -> None:
+    name, generator = host
+    generator.train()
+    assert generator.priors == ()
+    assert SIZE % generator.size_multiple == 0
+    image, known = _batch()
+    out = generator(image=image, mask=known)
+    assert isinstance(out, GeneratorOutput) and out.edge is None
+    assert out.image.shape == image.shape
+    assert out.image.min() >= -1.0 and out.image.max() <= 1.0
+    assert torch.isfinite(out.image).all()
+    merged = composite(image, out.image, known)
+    assert torch.equal(merged[known.bool().expand_as(image)], image[known.bool().expand_as(image)])
+    loss = (out.image - image).abs().mean() + sum(extra.abs().mean() for extra in out.extras.values())
+    loss.backward()
+    grads = [p.grad for p in generator.parameters() if p.requires_grad]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads), name
+    assert sum(float(g.abs().sum()) for g in grads) > 0
+    generator.zero_grad(set_to_none=True)
+
+
+def test_hole_pixels_never_reach_the_output(host: tuple[str, InpaintGenerator]) -> None:
+    _, generator = host
+    generator.eval()
+    image, known = _batch()
+    scrambled = torch.where(known.bool(), image, torch.rand_like(image) * 2 - 1)
+    with torch.no_grad():
+        first, second = generator(image, known), generator(scrambled, known)
+    assert torch.equal(first.image, second.image)
+    for key in first.extras:
+        assert torch.equal(first.extras[key], second.extras[key])
+
+
+def test_encoder_is_replaceable_through_the_decoder_spec(host: tuple[str, InpaintGenerator]) -> None:
+    """Any encoder whose outputs match ``decoder.spec`` can drive the decoder; mismatches fail clearly."""
+    name, generator = host
+    generator.eval()
+    spec: DecoderSpec = generator.decoder.spec
+    _, known = _batch(1)
+    with torch.no_grad():
+        foreign = {slot.name: torch.randn(1, *slot.shape(SIZE, SIZE)) for slot in spec.slots}
+        generator.decoder(foreign, known)
+        first = spec.slots[0]
+        foreign[first.name] = torch.randn(1, first.channels + 1, *first.shape(SIZE, SIZE)[1:])
+        with pytest.raises(ValueError, match=first.name):
+            generator.decoder(foreign, known)
+
+
+def test_bad_inputs_raise_clear_errors(host: tuple[str, InpaintGenerator]) -> None:
+    name, generator = host
+    bad = SIZE + generator.size_multiple // 2
+    with pytest.raises(ValueError, match="divisible by"):
+        generator(torch.zeros(1, 3, bad, bad), torch.ones(1, 1, bad, bad))
+    with pytest.raises(ValueError, match="mask must be"):
+        generator(torch.zeros(1, 3, SIZE, SIZE), torch.ones(1, 3, SIZE, SIZE))
+    with pytest.raises(ValueError, match="size must be one of"):
+        HOSTS[name](size="tiny")
+
+
+def test_pennet_pyramid_outputs_for_deep_supervision() -> None:
+    image, known = _batch(1)
+    with torch.no_grad():
+        out = PENNetGenerator(size="small")(image, known)
+    assert sorted(out.extras) == [f"pyramid_{i}" for i in range(5)]
+    for i in range(5):
+        side = SIZE // 2 ** (i + 1)
+        assert out.extras[f"pyramid_{i}"].shape == (1, 3, side, side)
+        assert out.extras[f"pyramid_{i}"].abs().max() <= 1.0
+
+
+def test_hifill_coarse_output_and_optional_coarse_stage() -> None:
+    image, known = _batch(1)
+    with torch.no_grad():
+        out = HiFillGenerator(size="small")(image, known)
+        without = HiFillGenerator(size="small", keep_coarse=False)(image, known)
+    assert out.extras["coarse"].shape == image.shape and out.extras["coarse"].abs().max() <= 1.0
+    assert without.extras == {}
+
+
+def test_hifill_coarse_stage_runs_at_reduced_size_for_large_inputs() -> None:
+    generator = HiFillGenerator(size="small", coarse_max_side=32)
+    seen: list[tuple[int, ...]] = []
+    generator.coarse.register_forward_hook(lambda module, args, output: seen.append(tuple(args[0].shape)))
+    image, known = _batch(1)
+    with torch.no_grad():
+        out = generator(image, known)
+    assert seen == [(1, 4, 32, 32)] and out.extras["coarse"].shape == image.shape
+
+
+def test_hifill_contextual_residual_aggregation_keeps_known_pixels() -> None:
+    generator = HiFillGenerator(size="small").eval()
+    image, known = _batch(1)
+    result = generator.inpaint_high_resolution(image, known, SIZE // 2)
+    assert result.shape == image.shape and result.abs().max() <= 1.0
+    assert torch.equal(result[known.bool().expand_as(image)], image[known.bool().expand_as(image)])
+
+
+def test_lama_size_multiple_follows_downsampling() -> None:
+    assert LaMaGenerator(size="small", n_downsampling=2, n_blocks=1).size_multiple == 4
+    assert LaMaGenerator(size="small").decoder.spec.slots[1].channels == 96  # 128 · 0.75
+
+
+def test_non_square_inputs(host: tuple[str, InpaintGenerator]) -> None:
+    _, generator = host
+    generator.eval()
+    image = torch.rand(1, 3, SIZE, 2 * SIZE) * 2 - 1
+    known = torch.ones(1, 1, SIZE, 2 * SIZE)
+    known[..., 20:40, 50:90] = 0.0
+    with torch.no_grad():
+        out = generator(image, known)
+    assert out.image.shape == image.shape
+    for extra in out.extras.values():
+        assert extra.shape[-1] == 2 * extra.shape[-2]
