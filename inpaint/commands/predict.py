@@ -1,0 +1,102 @@
+"""``inpaint predict --ckpt … --image in.png --mask mask.png --out out.png`` (or ``--images/--masks/--out`` folders).
+
+Fills the hole of images of any size with a trained generator (exported ``.pt`` or Lightning ``.ckpt``) and writes
+PNGs of the input's size whose known pixels are the input's, unchanged. Masks are white-is-hole by default
+(``--mask-hole-value black`` flips that) and must have the image's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from inpaint.inference import STRATEGIES, Predictor
+from inpaint.metrics.folders import PairingError, list_images, read_known_mask, read_rgb, write_png
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inpaint predict", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ckpt", required=True, help="exported generator (.pt) or Lightning checkpoint (.ckpt)")
+    single = parser.add_argument_group("one image")
+    single.add_argument("--image", help="input image")
+    single.add_argument("--mask", help="mask of the same size (white = hole by default)")
+    folder = parser.add_argument_group("folder mode")
+    folder.add_argument("--images", help="folder of input images")
+    folder.add_argument("--masks", help="folder of masks with the same file names")
+    parser.add_argument("--out", required=True, help="output .png (one image) or output folder (folder mode)")
+    parser.add_argument("--mask-hole-value", choices=("white", "black"), default="white")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="resize")
+    parser.add_argument("--resolution", type=int, default=None,
+                        help="model working resolution (default: the checkpoint's, else the image's own size)")
+    parser.add_argument("--crop-margin", type=int, default=64, help="context pixels around holes (crop strategy)")
+    parser.add_argument("--smoothing", choices=("l0", "rtv", "none"), default="l0",
+                        help="texture prior for generators that read it (use the one the model was trained with)")
+    parser.add_argument("--device", default="cpu")
+    return parser  # fmt: skip
+
+
+def load_model(ckpt: str, device: str) -> tuple[nn.Module, dict[str, Any]]:
+    """Generator and its meta data (``resolution`` when known) from a checkpoint; imported lazily."""
+    from inpaint.lit.export import load_generator
+
+    return load_generator(ckpt, map_location=device)
+
+
+def predict_file(predictor: Predictor, image_path: str | Path, mask_path: str | Path, out_path: str | Path,
+                 hole_value: str = "white") -> Path:  # fmt: skip
+    """Inpaint one image file with its mask file and save the PNG."""
+    image = read_rgb(image_path)
+    known = read_known_mask(mask_path, hole_value)
+    if known.shape != image.shape[:2]:
+        raise ValueError(
+            f"mask {mask_path} is {known.shape[1]}×{known.shape[0]} but image {image_path} is "
+            f"{image.shape[1]}×{image.shape[0]}; give a mask of exactly the image's size"
+        )
+    return write_png(out_path, predictor(image, known))
+
+
+def predict_folder(predictor: Predictor, images_dir: str, masks_dir: str, out_dir: str,
+                   hole_value: str = "white") -> list[Path]:  # fmt: skip
+    """Inpaint every image of a folder with the same-named mask; writes ``<out_dir>/<name>.png``."""
+    from rich.progress import track
+
+    images = list_images(images_dir, "image")
+    masks = list_images(masks_dir, "mask")
+    missing = sorted(set(images) - set(masks))
+    if missing:
+        raise PairingError(f"no mask for {len(missing)} image(s): {', '.join(images[k].name for k in missing[:10])}")
+    written = []
+    for key in track(sorted(images), description="inpainting", transient=True):
+        written.append(predict_file(predictor, images[key], masks[key], Path(out_dir) / f"{key}.png", hole_value))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    one = args.image is not None or args.mask is not None
+    many = args.images is not None or args.masks is not None
+    if one == many or (one and not (args.image and args.mask)) or (many and not (args.images and args.masks)):
+        parser.error("give either --image and --mask, or --images and --masks")
+    try:
+        generator, meta = load_model(args.ckpt, args.device)
+        resolution = args.resolution or meta.get("resolution")
+        predictor = Predictor(generator, resolution=resolution, strategy=args.strategy, crop_margin=args.crop_margin,
+                              smoothing=args.smoothing, device=args.device)  # fmt: skip
+        if one:
+            print(f"wrote {predict_file(predictor, args.image, args.mask, args.out, args.mask_hole_value)}")
+        else:
+            paths = predict_folder(predictor, args.images, args.masks, args.out, args.mask_hole_value)
+            print(f"wrote {len(paths)} PNG file(s) to {args.out}")
+    except (FileNotFoundError, ValueError) as err:
+        print(f"inpaint predict: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""Generator-only weights for inference, and one loader for them and for full Lightning checkpoints.
+
+An exported file is a plain ``torch.save`` dict that loads with ``torch.load(weights_only=True)`` (no pickled
+code)::
+
+    {"format": "inpaint.generator/1",
+     "generator": {"class_path": "inpaint.models.generators.tsgl.TSGLGenerator", "init_args": {...}},
+     "state_dict": {...generator tensors...},
+     "meta": {"source": "last.ckpt", "global_step": 1234, "epoch": 3, "ema": true}}
+
+A YAML file with the same ``generator`` config and ``meta`` is written beside it for people to read.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+import torch
+import yaml
+from torch import nn
+
+EXPORT_FORMAT = "inpaint.generator/1"
+TRUSTED_PREFIXES = ("inpaint.",)
+
+
+class ExportError(ValueError):
+    """A file that cannot be exported or loaded as a generator (message names the file and the fix)."""
+
+
+def _load(path: str, map_location: Any) -> dict[str, Any]:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"no such checkpoint or weights file: {path}")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises several types for truncated / foreign files
+        raise ExportError(f"{path} cannot be read as a torch file with weights_only=True: {err}") from err
+    if not isinstance(obj, dict):
+        raise ExportError(f"{path} holds a {type(obj).__name__}, not an inpaint checkpoint or exported generator")
+    return obj
+
+
+def _from_lightning_checkpoint(ckpt: dict[str, Any], path: str, use_ema: bool) -> tuple[dict, dict, dict]:
+    """(generator config, generator state dict, meta) from an ``InpaintingGAN`` checkpoint."""
+    hparams = ckpt.get("hyper_parameters") or {}
+    spec = hparams.get("generator")
+    if not isinstance(spec, dict) or "class_path" not in spec:
+        raise ExportError(f"{path} has no generator config in its hyper-parameters; was it written by InpaintingGAN?")
+    state = ckpt["state_dict"]
+    ema_prefix, plain_prefix = "generator_ema.module.", "generator."
+    has_ema = any(k.startswith(ema_prefix) for k in state)
+    prefix = ema_prefix if (use_ema and has_ema) else plain_prefix
+    weights = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    if not weights:
+        raise ExportError(f"{path} holds no '{plain_prefix}*' weights")
+    meta = {"source": os.path.basename(path), "global_step": ckpt.get("global_step"), "epoch": ckpt.get("epoch"),
+            "ema": prefix == ema_prefix}
+    return {"class_path": spec["class_path"], "init_args": dict(spec.get("init_args") or {})}, weights, meta
+
+
+def export_generator(ckpt_path: str, out_path: str, use_ema: bool = True) -> dict[str, Any]:
+    """Write the generator of a Lightning checkpoint (its EMA copy when present and ``use_ema``) to ``out_path``.
+
+    Returns the ``meta`` dict. The write is atomic (temporary file + ``os.replace``).
+    """
+    ckpt = _load(ckpt_path, "cpu")
+    if "state_dict" not in ckpt:
+        raise ExportError(f"{ckpt_path} is not a Lightning checkpoint (no 'state_dict'); export takes a .ckpt file")
+    spec, weights, meta = _from_lightning_checkpoint(ckpt, ckpt_path, use_ema)
+    payload = {"format": EXPORT_FORMAT, "generator": spec, "state_dict": weights, "meta": meta}
+    folder = os.path.dirname(os.path.abspath(out_path))
+    os.makedirs(folder, exist_ok=True)
+    partial = os.path.join(folder, f".{os.path.basename(out_path)}.partial-{os.getpid()}")
+    torch.save(payload, partial)
+    os.replace(partial, out_path)
+    sidecar = os.path.splitext(out_path)[0] + ".yaml"
+    with open(sidecar, "w") as handle:
+        yaml.safe_dump({"format": EXPORT_FORMAT, "generator": spec, "meta": meta}, handle, sort_keys=False)
+    return meta
+
+
+def build_module(spec: dict[str, Any], allow_any_class: bool = False) -> nn.Module:
+    """Instantiate ``{"class_path", "init_args"}``; only classes under ``inpaint.`` unless ``allow_any_class``."""
+    class_path = str(spec.get("class_path", ""))
+    if not allow_any_class and not class_path.startswith(TRUSTED_PREFIXES):
+        raise ExportError(
+            f"refusing to import {class_path!r} named by a weights file: only inpaint.* classes are loaded "
+            f"(pass allow_any_class=True for a file you trust)"
+        )
+    module_name, _, class_name = class_path.rpartition(".")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as err:
+        raise ExportError(f"generator class {class_path!r} cannot be imported: {err}") from err
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ExportError(f"{class_path!r} is not a torch.nn.Module class")
+    return cls(**dict(spec.get("init_args") or {}))
+
+
+def load_generator(
+    path: str, map_location: Any = "cpu", use_ema: bool = True, allow_any_class: bool = False
+) -> tuple[nn.Module, dict[str, Any]]:
+    """Load a generator from an exported ``.pt`` or a Lightning ``.ckpt``; returns ``(generator in eval mode, info)``.
+
+    ``info`` holds ``generator`` (its config), ``format`` and the ``meta`` fields (source, global_step, epoch, ema).
+    Always ``torch.load(weights_only=True)``.
+    """
+    obj = _load(path, map_location)
+    if obj.get("format") == EXPORT_FORMAT:
+        spec, weights, meta = obj["generator"], obj["state_dict"], dict(obj.get("meta") or {})
+    elif "state_dict" in obj and "hyper_parameters" in obj:
+        spec, weights, meta = _from_lightning_checkpoint(obj, path, use_ema)
+    elif "format" in obj:
+        raise ExportError(f"{path} has format {obj['format']!r}; this version reads {EXPORT_FORMAT!r}")
+    else:
+        raise ExportError(f"{path} is neither an exported generator nor an InpaintingGAN checkpoint")
+    generator = build_module(spec, allow_any_class=allow_any_class)
+    try:
+        generator.load_state_dict(weights)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0]
+        raise ExportError(f"{path}: weights do not fit {spec['class_path']}({spec.get('init_args')}): {first}") from err
+    generator.to(map_location if isinstance(map_location, str | torch.device) else "cpu").eval()
+    return generator, {"generator": spec, "format": EXPORT_FORMAT, **meta}

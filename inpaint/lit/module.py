@@ -1,0 +1,320 @@
+"""``InpaintingGAN``: the suite's one LightningModule for adversarial inpainting training (paper 001, Sec. III-C).
+
+Manual optimisation with two Adam optimisers, in the official code's step order (spec §7.3):
+
+1. one generator forward, composite ``I_gt·M + I_out·(1−M)``;
+2. discriminator step on real images vs the *detached* composite;
+3. generator step with ``λ_r·L_rec + λ_adv·L_adv^G(D(composite)) + λ_aux·L_aux`` (Eq. 16), D re-evaluated after
+   its update and frozen while G steps.
+
+Any generator following :mod:`inpaint.models.interface` and any discriminator returning logits plug in through the
+typed ``generator`` / ``discriminator`` arguments (``class_path`` in YAML).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import torch
+from lightning.pytorch import LightningModule
+from torch import nn
+
+from inpaint.conventions import composite, hole_ratio, to_unit
+from inpaint.lit.ema import ModelEMA
+from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite, non_finite_message
+from inpaint.losses import LossConfig, discriminator_loss, generator_losses
+
+PRIOR_KEYS = ("edge", "gray", "smooth")
+
+
+def module_spec(module: nn.Module) -> dict[str, Any]:
+    """``{"class_path", "init_args"}`` for a module built outside the CLI (init args recorded when it exposes them)."""
+    cls = type(module)
+    init_args = getattr(module, "init_args", None)
+    return {"class_path": f"{cls.__module__}.{cls.__qualname__}", "init_args": dict(init_args or {})}
+
+
+def _built_by_cli() -> bool:
+    """True while LightningCLI instantiates the module (it then supplies the config as hyper-parameters)."""
+    try:
+        from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
+    except ImportError:  # pragma: no cover - other lightning versions
+        return False
+    return _given_hyperparameters.get() is not None
+
+
+class StepDecay:
+    """LR factor ``gamma^k`` where k counts the milestones (in optimiser steps) already passed; picklable."""
+
+    def __init__(self, milestones: Sequence[int], gamma: float) -> None:
+        self.milestones = sorted(int(m) for m in milestones)
+        self.gamma = gamma
+
+    def __call__(self, step: int) -> float:
+        return self.gamma ** sum(step >= m for m in self.milestones)
+
+
+class InpaintingGAN(LightningModule):
+    """GAN training of an inpainting generator.
+
+    Args:
+        generator: an :class:`~inpaint.models.interface.InpaintGenerator` (``class_path`` in YAML).
+        discriminator: a module mapping a B×3×H×W image in [-1, 1] to logits.
+        losses: loss choices and the λ weights of Eq. 16 (paper: BCE, plain L1, 1 / 0.1 / 1), or the name of a
+            preset whose ``loss`` part to use (``paper`` / ``official``).
+        lr_g: generator learning rate (paper 5e-4).
+        lr_d: discriminator learning rate (paper 1e-4).
+        betas: Adam betas for both (paper (0.5, 0.99)).
+        lr_milestones: optional step decay: fractions of the whole run (e.g. ``[0.67]``) after which both LRs are
+            multiplied by ``lr_gamma``. The paper gives no schedule; the official code's StepLR(3 epochs) is
+            ``lr_step_epochs: 3``.
+        lr_gamma: decay factor of the schedule.
+        lr_step_epochs: decay every this many epochs (official code: 3) instead of at ``lr_milestones``.
+        gradient_clip_val: clip each network's gradient norm to this value (None: no clipping).
+        ema_decay: keep an exponential moving average of G with this decay and evaluate with it (None: off).
+        channels_last: convert networks and inputs to channels_last memory format (faster convs on GPU).
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        losses: LossConfig | Literal["paper", "official"] = LossConfig(),
+        lr_g: float = 5e-4,
+        lr_d: float = 1e-4,
+        betas: tuple[float, float] = (0.5, 0.99),
+        lr_milestones: list[float] | None = None,
+        lr_gamma: float = 0.1,
+        lr_step_epochs: int | None = None,
+        gradient_clip_val: float | None = None,
+        ema_decay: float | None = None,
+        channels_last: bool = False,
+    ) -> None:
+        super().__init__()
+        if lr_milestones and lr_step_epochs:
+            raise ValueError("set either model.lr_milestones or model.lr_step_epochs, not both")
+        for fraction in lr_milestones or []:
+            if not 0.0 < fraction < 1.0:
+                raise ValueError(f"model.lr_milestones are fractions of the run in (0, 1); got {fraction!r}")
+        if isinstance(losses, str):
+            losses = LossConfig.from_preset(losses)
+        elif isinstance(losses, dict):  # e.g. rebuilt from a checkpoint's hyper-parameters
+            losses = LossConfig(**losses)
+        if _built_by_cli():
+            self.save_hyperparameters()  # the CLI hands over the full config, class_paths included
+        else:  # built in Python: record what can be recorded about the networks
+            self.save_hyperparameters(ignore=["generator", "discriminator"])
+            self.hparams["generator"] = module_spec(generator)
+            self.hparams["discriminator"] = module_spec(discriminator)
+        if dataclasses.is_dataclass(self.hparams.get("losses")):  # plain data, so checkpoints load weights_only
+            self.hparams["losses"] = dataclasses.asdict(self.hparams["losses"])
+        self.automatic_optimization = False
+        self.generator = generator
+        self.discriminator = discriminator
+        self.losses = losses
+        self.lr_g, self.lr_d, self.betas = lr_g, lr_d, tuple(betas)
+        self.lr_milestones = list(lr_milestones or [])
+        self.lr_gamma = lr_gamma
+        self.lr_step_epochs = lr_step_epochs
+        self.gradient_clip_val = gradient_clip_val
+        self.channels_last = channels_last
+        self.generator_ema = ModelEMA(generator, ema_decay) if ema_decay is not None else None
+        self._pending_rng: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def eval_generator(self) -> nn.Module:
+        """The generator used for validation/test/predict: the EMA copy when enabled."""
+        return self.generator_ema.module if self.generator_ema is not None else self.generator
+
+    def _memory_format(self, tensor: torch.Tensor) -> torch.Tensor:
+        if self.channels_last and tensor.dim() == 4:
+            return tensor.contiguous(memory_format=torch.channels_last)
+        return tensor
+
+    def _generator_inputs(self, batch: dict[str, Any]) -> dict[str, torch.Tensor | None]:
+        inputs = {"image": self._memory_format(batch["image"]), "mask": self._memory_format(batch["mask"])}
+        for key in PRIOR_KEYS:
+            value = batch.get(key)
+            inputs[key] = self._memory_format(value) if isinstance(value, torch.Tensor) else None
+        return inputs
+
+    def forward(self, batch: dict[str, Any]):
+        """Run the evaluation generator on a batch; returns its :class:`GeneratorOutput`."""
+        return self.eval_generator(**self._generator_inputs(batch))
+
+    def setup(self, stage: str) -> None:
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
+
+    # ------------------------------------------------------------------ optimisation
+    def configure_optimizers(self):
+        opt_g = torch.optim.Adam(self.generator.parameters(), lr=self.lr_g, betas=self.betas)
+        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=self.lr_d, betas=self.betas)
+        milestones: list[int] = []
+        if self.lr_milestones:
+            total = int(self.trainer.estimated_stepping_batches)
+            milestones = [max(1, round(f * total)) for f in self.lr_milestones]
+        elif self.lr_step_epochs:
+            per_epoch = max(1, int(self.trainer.num_training_batches))
+            max_epochs = self.trainer.max_epochs if self.trainer.max_epochs and self.trainer.max_epochs > 0 else 1000
+            milestones = [per_epoch * e for e in range(self.lr_step_epochs, max_epochs + 1, self.lr_step_epochs)]
+        if not milestones:
+            return [opt_g, opt_d]
+        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, StepDecay(milestones, self.lr_gamma)) for o in (opt_g, opt_d)]
+        return [opt_g, opt_d], schedulers
+
+    def _clip(self, optimizer) -> None:
+        if self.gradient_clip_val is not None:
+            self.clip_gradients(optimizer, gradient_clip_val=self.gradient_clip_val, gradient_clip_algorithm="norm")
+
+    def _guard(self, losses: dict[str, torch.Tensor]) -> None:
+        """Raise :class:`NonFiniteLossError` on every rank when any rank saw a non-finite loss."""
+        bad = first_non_finite(losses)
+        any_bad = self.trainer.strategy.reduce_boolean_decision(bad is not None, all=False)
+        if any_bad:
+            term = bad or next(iter(losses))
+            ckpt_dir = None
+            callback = getattr(self.trainer, "checkpoint_callback", None)
+            if callback is not None:
+                ckpt_dir = callback.dirpath
+            raise NonFiniteLossError(non_finite_message(term, losses[term], self.global_step, ckpt_dir))
+
+    def _do_not_count_steps_of(self, optimizer) -> None:
+        """Make ``trainer.global_step`` count training iterations (G steps), not G + D optimiser steps.
+
+        Lightning counts every ``optimizer.step()`` under manual optimisation, which would make ``max_steps``,
+        ``checkpoint_every_n_steps`` and logged steps twice the number of iterations. The manual loop re-installs
+        its counting hooks on every batch, so the D optimiser's hooks are replaced here, on every batch, by ones
+        that only keep the profiler bracket.
+        """
+        profiler = self.trainer.profiler
+        optimizer._on_before_step = lambda: profiler.start("optimizer_step")
+        optimizer._on_after_step = lambda: profiler.stop("optimizer_step")
+
+    def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
+        opt_g, opt_d = self.optimizers()
+        image, mask = batch["image"], batch["mask"]
+        # (1) one generator forward; D judges the composite (official code) or the raw output (Eq. 15's I_out).
+        out = self.generator(**self._generator_inputs(batch))
+        judged = composite(image, out.image, mask) if self.losses.discriminator_input == "composite" else out.image
+
+        # (2) discriminator: real vs the detached fake, G untouched.
+        self._do_not_count_steps_of(opt_d)
+        self.toggle_optimizer(opt_d)
+        real_logits = self.discriminator(self._memory_format(image))
+        fake_logits = self.discriminator(self._memory_format(judged.detach()))
+        loss_d = discriminator_loss(real_logits, fake_logits, self.losses.adversarial)
+        self._guard({"d": loss_d})
+        opt_d.zero_grad(set_to_none=True)
+        self.manual_backward(loss_d)
+        self._clip(opt_d)
+        opt_d.step()
+        self.untoggle_optimizer(opt_d)
+
+        # (3) generator: Eq. 16 against the updated (frozen) discriminator.
+        self.toggle_optimizer(opt_g)
+        g_logits = self.discriminator(self._memory_format(judged))
+        terms = generator_losses(self.losses, out.image, image, mask, g_logits, out.edge, batch.get("edge"))
+        self._guard({"g_" + k: v for k, v in terms.items()})
+        opt_g.zero_grad(set_to_none=True)
+        self.manual_backward(terms["total"])
+        self._clip(opt_g)
+        opt_g.step()
+        self.untoggle_optimizer(opt_g)
+
+        if self.generator_ema is not None:
+            self.generator_ema.update(self.generator)
+        schedulers = self.lr_schedulers()
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+            scheduler.step()
+
+        batch_size = image.shape[0]
+        self.log_dict(
+            {"train/loss_g": terms["total"].detach(), "train/loss_d": loss_d.detach()},
+            prog_bar=True, on_step=True, on_epoch=False, batch_size=batch_size,
+        )
+        self.log_dict(
+            {
+                "train/rec": terms["rec"].detach(),
+                "train/adv": terms["adv"].detach(),
+                "train/aux": terms["aux"].detach(),
+                "train/d_real_logit": real_logits.detach().float().mean(),
+                "train/d_fake_logit": fake_logits.detach().float().mean(),
+                "train/lr_g": float(opt_g.param_groups[0]["lr"]),
+            },
+            on_step=True, on_epoch=False, batch_size=batch_size,
+        )
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def _evaluate(self, batch: dict[str, Any]) -> dict[str, Any]:
+        image, mask = batch["image"], batch["mask"]
+        out = self(batch)
+        output = out.image.float().clamp(-1.0, 1.0)
+        ratio = batch.get("hole_ratio")
+        return {
+            "output": output,
+            "composite": composite(image.float(), output, mask),
+            "target": image.float(),
+            "mask": mask,
+            "edge_prediction": out.edge,
+            "id": list(batch.get("id", [])),
+            "hole_ratio": ratio if isinstance(ratio, torch.Tensor) else hole_ratio(mask),
+        }
+
+    def _log_quick_metrics(self, result: dict[str, Any], prefix: str) -> None:
+        """Cheap PSNR / L1 of the composite on [0, 1] float images (the real metrics live in the evaluation)."""
+        target, comp = to_unit(result["target"]), to_unit(result["composite"]).clamp(0.0, 1.0)
+        mse = (comp - target).pow(2).flatten(1).mean(1).clamp_min(1e-10)
+        psnr = (10.0 * torch.log10(1.0 / mse)).mean()
+        l1 = (comp - target).abs().mean()
+        size = target.shape[0]
+        self.log(f"{prefix}/psnr", psnr, prog_bar=prefix == "val", sync_dist=True, batch_size=size)
+        self.log(f"{prefix}/l1", l1, sync_dist=True, batch_size=size)
+
+    def validation_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
+        result = self._evaluate(batch)
+        self._log_quick_metrics(result, "val")
+        return result
+
+    def test_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
+        result = self._evaluate(batch)
+        self._log_quick_metrics(result, "test")
+        return result
+
+    def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
+        return self._evaluate(batch)
+
+    # ------------------------------------------------------------------ checkpoint extras
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # RNG states, stored as tensors / plain numbers so the file loads with weights_only=True.
+        np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
+        checkpoint["rng_states"] = {
+            "torch": torch.get_rng_state(),
+            "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "numpy": {"keys": torch.from_numpy(np.asarray(np_keys, dtype=np.int64)), "pos": int(np_pos),
+                      "has_gauss": int(np_has_gauss), "gauss": float(np_gauss)},
+            "python": random.getstate(),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._pending_rng = checkpoint.get("rng_states")
+
+    def on_train_start(self) -> None:
+        # Restored here (not at load time) so loading a checkpoint for export/eval has no global side effects.
+        states, self._pending_rng = self._pending_rng, None
+        if not states:
+            return
+        torch.set_rng_state(states["torch"].cpu())
+        if states.get("cuda") and torch.cuda.is_available() and len(states["cuda"]) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(states["cuda"])
+        np_state = states["numpy"]
+        np.random.set_state(("MT19937", np_state["keys"].numpy().astype(np.uint32), np_state["pos"],
+                             np_state["has_gauss"], np_state["gauss"]))
+        version, internal, gauss = states["python"]
+        random.setstate((version, tuple(internal), gauss))

@@ -1,0 +1,150 @@
+"""Training losses of TSGL (paper 001, Sec. III-C, Eq. 13–16) and the official code's variants.
+
+Every term is a plain function of tensors; :class:`LossConfig` holds the choices (which adversarial loss,
+how holes are weighted, the λ weights of Eq. 16) as data, so a YAML config or a preset can select them.
+
+* Reconstruction (Eq. 13): ``‖I_out − I_gt‖₁`` as a mean over all elements. The official code instead weights
+  hole pixels 5× and known pixels 1× (both means over *all* elements); :func:`masked_l1` covers both — with
+  weights 1 : 1 it is exactly the plain mean L1.
+* Auxiliary structure (Eq. 14): the same L1 between the auxiliary edge prediction D_S(F_N^S) and the **full**
+  (unmasked) edge map.
+* Adversarial (Eq. 15): non-saturating BCE on logits (paper) or hinge (official).
+* Total generator loss (Eq. 16): ``λ_r·L_rec + λ_adv·L_adv^G + λ_aux·L_aux`` with λ = 1 / 0.1 / 1 by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+AdversarialKind = Literal["bce", "hinge"]
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Loss choices of Eq. 13–16 and the official code's alternatives (keys match ``inpaint.models.presets``).
+
+    Args:
+        adversarial: ``"bce"`` (paper Eq. 15, non-saturating, on logits) or ``"hinge"`` (official code).
+        hole_weight: weight of hole pixels in the reconstruction L1 (paper 1, official 5).
+        valid_weight: weight of known pixels in the reconstruction L1 (paper 1, official 1).
+        aux_hole_weight: weight of hole pixels in the auxiliary edge L1 (paper 1, official 5).
+        aux_valid_weight: weight of known pixels in the auxiliary edge L1 (paper 1, official 1).
+        lambda_rec: λ_r of Eq. 16.
+        lambda_adv: λ_adv of Eq. 16.
+        lambda_aux: λ_r^str of Eq. 16 (auxiliary edge loss); ignored for generators without an edge head.
+        discriminator_input: what D judges as "fake": the ``composite`` (official code, the suite's default) or
+            the raw ``output`` (Eq. 15 writes D(I_out)).
+    """
+
+    adversarial: AdversarialKind = "bce"
+    hole_weight: float = 1.0
+    valid_weight: float = 1.0
+    aux_hole_weight: float = 1.0
+    aux_valid_weight: float = 1.0
+    lambda_rec: float = 1.0
+    lambda_adv: float = 0.1
+    lambda_aux: float = 1.0
+    discriminator_input: Literal["composite", "output"] = "composite"
+
+    def __post_init__(self) -> None:
+        if self.adversarial not in ("bce", "hinge"):
+            raise ValueError(f"losses.adversarial must be 'bce' or 'hinge', got {self.adversarial!r}")
+        if self.discriminator_input not in ("composite", "output"):
+            raise ValueError(
+                f"losses.discriminator_input must be 'composite' or 'output', got {self.discriminator_input!r}"
+            )
+        for name in ("hole_weight", "valid_weight", "aux_hole_weight", "aux_valid_weight", "lambda_rec",
+                     "lambda_adv", "lambda_aux"):
+            value = getattr(self, name)
+            if not value >= 0.0:  # also rejects NaN
+                raise ValueError(f"losses.{name} must be a non-negative number, got {value!r}")
+
+    @classmethod
+    def from_preset(cls, name: str) -> LossConfig:
+        """The ``loss`` part of a model preset (``paper`` or ``official``, see :mod:`inpaint.models.presets`)."""
+        from inpaint.models.presets import get_preset
+
+        return cls(**get_preset(name)["loss"])
+
+
+#: the paper's choices (Eq. 13–16).
+PAPER_LOSSES = LossConfig()
+#: the official code's choices (spec §7.2): hinge + 5:1 hole/known weighted L1 for both L1 terms.
+OFFICIAL_LOSSES = LossConfig(adversarial="hinge", hole_weight=5.0, aux_hole_weight=5.0)
+
+
+def masked_l1(
+    prediction: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    hole_weight: float = 1.0,
+    valid_weight: float = 1.0,
+) -> torch.Tensor:
+    """Hole/known weighted L1: ``hole_weight·mean(|p−t|·(1−M)) + valid_weight·mean(|p−t|·M)``.
+
+    Both means run over *all* elements (not just the hole ones), as in the official code, so weights 1 : 1 give
+    the plain mean absolute error of Eq. 13. ``mask`` is B×1×H×W with 1 = known and broadcasts over channels.
+    """
+    if prediction.shape != target.shape:
+        raise ValueError(f"masked_l1: prediction {tuple(prediction.shape)} and target {tuple(target.shape)} differ")
+    error = (prediction.float() - target.float()).abs()  # fp32 means also under bf16/fp16 autocast
+    if hole_weight == valid_weight:  # the plain mean, without the mask products
+        return hole_weight * error.mean()
+    known = mask.to(error.dtype).expand_as(error)
+    return hole_weight * (error * (1.0 - known)).mean() + valid_weight * (error * known).mean()
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: AdversarialKind) -> torch.Tensor:
+    """The discriminator's loss on real and (detached) fake logits.
+
+    ``bce``: ``−E log σ(D(real)) − E log(1 − σ(D(fake)))`` (paper, below Eq. 15).
+    ``hinge``: ``½[E relu(1 − D(real)) + E relu(1 + D(fake))]`` (official code, spec §7.2).
+    """
+    if kind == "bce":
+        real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+        fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
+        return real + fake
+    if kind == "hinge":
+        return 0.5 * (F.relu(1.0 - real_logits.float()).mean() + F.relu(1.0 + fake_logits.float()).mean())
+    raise ValueError(f"unknown adversarial loss {kind!r}; use 'bce' or 'hinge'")
+
+
+def generator_adversarial_loss(fake_logits: torch.Tensor, kind: AdversarialKind) -> torch.Tensor:
+    """The generator's adversarial term: ``−E log σ(D(fake))`` (Eq. 15, non-saturating) or ``−E D(fake)`` (hinge)."""
+    if kind == "bce":
+        return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
+    if kind == "hinge":
+        return -fake_logits.float().mean()
+    raise ValueError(f"unknown adversarial loss {kind!r}; use 'bce' or 'hinge'")
+
+
+def generator_losses(
+    config: LossConfig,
+    output: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    fake_logits: torch.Tensor,
+    edge_prediction: torch.Tensor | None = None,
+    edge_target: torch.Tensor | None = None,
+) -> dict[str, torch.Tensor]:
+    """All generator terms and their Eq. 16 total.
+
+    Returns a dict with ``rec``, ``adv``, ``aux`` (zero when the generator has no edge head) and ``total``.
+    ``output`` is the raw generator output (Eq. 13 compares I_out, not the composite); ``fake_logits`` are D's
+    logits on its fake input (see ``LossConfig.discriminator_input``).
+    """
+    rec = masked_l1(output, target, mask, config.hole_weight, config.valid_weight)
+    adv = generator_adversarial_loss(fake_logits, config.adversarial)
+    if edge_prediction is not None:
+        if edge_target is None:
+            raise ValueError("the generator predicts edges but the batch has no 'edge' map for the auxiliary loss")
+        aux = masked_l1(edge_prediction, edge_target.to(edge_prediction.dtype), mask, config.aux_hole_weight,
+                        config.aux_valid_weight)
+    else:
+        aux = torch.zeros((), device=output.device, dtype=rec.dtype)
+    total = config.lambda_rec * rec + config.lambda_adv * adv + config.lambda_aux * aux
+    return {"rec": rec, "adv": adv, "aux": aux, "total": total}

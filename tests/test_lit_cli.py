@@ -1,0 +1,161 @@
+"""The LightningCLI wrapper in-process: config composition, location overlays and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import yaml
+
+from inpaint.lit.cli import CLIInputError, expand_defaults, run_cli, substitute_locations
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TINY = """
+seed_everything: 0
+model:
+  generator: {class_path: _tiny_models.TinyGenerator}
+  discriminator: {class_path: _tiny_models.TinyDiscriminator}
+data: {class_path: _tiny_models.TinyDataModule}
+trainer: {accelerator: cpu, max_steps: 2, limit_val_batches: 1, num_sanity_val_steps: 0, enable_model_summary: false, log_every_n_steps: 1,
+          val_check_interval: 1, check_val_every_n_epoch: null}
+run: {logger: csv, checkpoint_every_n_steps: 1}
+"""
+
+
+@pytest.fixture
+def tiny_config(tmp_path) -> str:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    return str(path)
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    lines = [line for line in err if line.startswith("inpaint: error:")]
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+def test_fit_writes_a_complete_run_folder(tiny_config, tmp_path):
+    root = str(tmp_path / "runs")
+    assert run_cli(["fit", "--config", tiny_config, f"--run.root={root}", "--run.experiment=cli"]) == 0
+    run_dir = os.path.join(root, "cli", "tinygenerator", "version_0")
+    assert sorted(os.listdir(os.path.join(run_dir, "checkpoints"))) == [
+        "epoch0000.ckpt", "last.ckpt", "step00000001.ckpt", "step00000002.ckpt"]
+    saved = yaml.safe_load(open(os.path.join(run_dir, "config.yaml")))
+    assert saved["model"]["generator"]["class_path"] == "_tiny_models.TinyGenerator"
+    assert saved["trainer"]["max_steps"] == 2
+    assert os.path.isfile(os.path.join(run_dir, "logs", "csv", "metrics.csv"))
+    assert os.path.isfile(os.path.join(run_dir, "summary.json"))
+    assert any(name.endswith(".png") for name in os.listdir(os.path.join(run_dir, "images")))
+
+
+def test_unknown_config_key_is_one_line(tiny_config, tmp_path, capsys):
+    rc = run_cli(["fit", "--config", tiny_config, f"--run.root={tmp_path}", "--model.lerning_rate=3"])
+    assert rc == 2
+    assert "lerning_rate" in _error_line(capsys)
+
+
+def test_wrong_class_path_is_one_line(tiny_config, tmp_path, capsys):
+    rc = run_cli(["fit", "--config", tiny_config, f"--run.root={tmp_path}",
+                  "--model.generator.class_path=inpaint.models.generators.tsgl.NoSuchGenerator"])
+    assert rc == 2
+    line = _error_line(capsys)
+    assert "NoSuchGenerator" in line
+
+
+def test_empty_data_folder_is_one_line(tiny_config, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    rc = run_cli(["fit", "--config", tiny_config, f"--run.root={tmp_path}",
+                  "--data=inpaint.data.datamodule.InpaintDataModule", "--data.source=folder",
+                  f"--data.data_root={empty}"])
+    assert rc == 2
+    line = _error_line(capsys)
+    assert "no images found" in line and str(empty) in line
+
+
+def test_missing_checkpoint_is_one_line(tiny_config, tmp_path, capsys):
+    missing = str(tmp_path / "nope" / "last.ckpt")
+    assert run_cli(["fit", "--config", tiny_config, f"--run.root={tmp_path}", f"--ckpt_path={missing}"]) == 2
+    assert "checkpoint not found" in _error_line(capsys)
+    # "last" for test/validate needs something to evaluate
+    assert run_cli(["test", "--config", tiny_config, f"--run.root={tmp_path}", "--run.version=v9",
+                    "--ckpt_path=last"]) == 2
+    assert "no intact checkpoint" in _error_line(capsys)
+
+
+def test_defaults_are_expanded_relative_to_their_file(tmp_path):
+    (tmp_path / "parts").mkdir()
+    (tmp_path / "parts" / "a.yaml").write_text("trainer: {max_steps: 1}\n")
+    (tmp_path / "parts" / "b.yaml").write_text("defaults: [a.yaml]\ntrainer: {max_steps: 2}\n")
+    run = tmp_path / "run.yaml"
+    run.write_text("defaults:\n  - parts/b.yaml\n  - ?missing-location.yaml\nrun: {experiment: x}\n")
+    argv = expand_defaults(["fit", "--config", str(run), "--trainer.max_steps=3"])
+    files = [argv[i + 1] for i, a in enumerate(argv) if a == "--config"]
+    assert [os.path.normpath(f) for f in files] == [
+        str(tmp_path / "parts" / "a.yaml"), str(tmp_path / "parts" / "b.yaml"), str(run)]
+    assert argv[0] == "fit" and argv[-1] == "--trainer.max_steps=3"
+    (tmp_path / "loop.yaml").write_text("defaults: [loop.yaml]\n")
+    with pytest.raises(CLIInputError, match="cycle"):
+        expand_defaults(["--config", str(tmp_path / "loop.yaml")])
+    with pytest.raises(CLIInputError, match="not found"):
+        expand_defaults(["--config", str(tmp_path / "absent.yaml")])
+
+
+def test_location_references_are_filled_or_explained():
+    value = {"data_root": "${location.celeba}/train", "other": ["${location.masks}", 3]}
+    filled = substitute_locations(value, {"celeba": "/d/celeba", "masks": "/d/m"}, "loc.yaml")
+    assert filled == {"data_root": "/d/celeba/train", "other": ["/d/m", 3]}
+    with pytest.raises(CLIInputError, match=r"location.*places2.*loc.yaml"):
+        substitute_locations({"data_root": "${location.places2}"}, {}, "loc.yaml")
+
+
+def test_shipped_experiment_configs_parse(capsys):
+    """Every named run composes and validates (print_config exits 0) — paths stay placeholders until fit."""
+    runs = os.path.join(REPO, "experiments", "runs")
+    for name in sorted(os.listdir(runs)):
+        rc = run_cli(["fit", "--config", os.path.join(runs, name), "--print_config"])
+        out = capsys.readouterr().out
+        assert rc == 0, name
+        config = yaml.safe_load(out)
+        assert config["model"]["generator"]["class_path"].endswith("TSGLGenerator"), name
+        if name.startswith("tsgl_"):
+            assert config["data"]["init_args"]["resolution"] == 256
+            assert config["model"]["generator"]["init_args"]["size"] == "paper"
+    expected_epochs = {"tsgl_celeba.yaml": 150, "tsgl_places2.yaml": 20, "tsgl_psv.yaml": 150}
+    for name, epochs in expected_epochs.items():
+        run_cli(["fit", "--config", os.path.join(runs, name), "--print_config"])
+        assert yaml.safe_load(capsys.readouterr().out)["trainer"]["max_epochs"] == epochs
+
+
+def test_named_run_without_location_explains_the_overlay(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc = run_cli(["fit", "--config", os.path.join(REPO, "experiments", "runs", "tsgl_celeba.yaml"),
+                  "--trainer.accelerator=cpu", f"--run.root={tmp_path}"])
+    assert rc == 2
+    line = _error_line(capsys)
+    assert "location.celeba" in line and "location.example.yaml" in line
+
+
+def test_run_experiment_fit_then_test_in_process(tiny_config, tmp_path):
+    from inpaint.lit.runner import overrides_to_args, run_experiment
+
+    assert overrides_to_args({"a.b": 1, "c": [1, 2], "d": "x"}) == ["--a.b=1", "--c=[1, 2]", "--d=x"]
+    run_dir = str(tmp_path / "trial-0")
+    light = tmp_path / "light-evaluation.yaml"  # the full protocol (FID, LPIPS, PNGs) is tested by its owner
+    light.write_text("trainer:\n  callbacks:\n    - class_path: inpaint.lit.evaluation.EvaluationWriter\n"
+                     "      init_args: {fid: false, lpips_net: null, save_images: false}\n")
+    configs = [tiny_config, str(light)]
+    result = run_experiment(configs, {"trainer.max_steps": 3, "model.ema_decay": 0.9}, run_dir)
+    assert result["run_dir"] == run_dir and os.path.isfile(result["ckpt_path"])
+    assert result["config"]["trainer"]["max_steps"] == 3 and result["config"]["model"]["ema_decay"] == 0.9
+    assert {"val/psnr", "test/psnr", "train/loss_g"} <= set(result["metrics"])
+    assert os.path.isfile(os.path.join(run_dir, "metrics.json")) and "test" in result["metrics"]
+    again = run_experiment(configs, ["--trainer.max_steps=3", "--model.ema_decay=0.9"], run_dir, stage="test")
+    assert again["ckpt_path"] == result["ckpt_path"]  # evaluates the newest intact checkpoint of the run
+    assert again["metrics"]["test/psnr"] == pytest.approx(result["metrics"]["test/psnr"], abs=1e-4)
+    assert os.path.isfile(os.path.join(run_dir, "config.test.yaml")) and os.path.isfile(
+        os.path.join(run_dir, "config.yaml"))
+    with pytest.raises(ValueError, match="stage"):
+        run_experiment([tiny_config], None, run_dir, stage="train")  # type: ignore[arg-type]
