@@ -1,0 +1,56 @@
+"""``inpaint report --study <name> | --all``: rebuild tables and figures from stored studies, without training."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def default_storages(results: Path) -> list[str]:
+    """The default SQLite files of the cpu and paper profiles that exist under ``results``."""
+    found = sorted({p.resolve() for p in [results / "studies.db", *results.glob("*/studies.db")] if p.is_file()})
+    return [f"sqlite:///{p}" for p in found]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="inpaint report", description=__doc__)
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--study", help="study name, e.g. ablation-cpu")
+    which.add_argument("--all", action="store_true", help="every study in the storage(s)")
+    parser.add_argument("--storage", default=None, help="storage URL (default: results/studies.db and results/*/studies.db)")
+    parser.add_argument("--results", default="results", help="results folder searched for default storages")
+    parser.add_argument("--out", default=None, help="output folder (default: the folder stored with the study)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+
+    import optuna
+    from rich.console import Console
+
+    from inpaint.report.build import build_study_report, list_studies
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    console = Console()
+    storages = [args.storage] if args.storage else default_storages(Path(args.results))
+    if not storages:
+        console.print(f"[red]no studies found: no {args.results}/studies.db; run `make ablation` first or pass --storage[/red]")
+        return 1
+    built = 0
+    for url in storages:
+        names = list_studies(url) if args.all else [args.study]
+        for name in names:
+            if not args.all and name not in list_studies(url):
+                continue
+            report = build_study_report(url, name, args.out)
+            print(report.markdown, flush=True)  # raw, unwrapped: copy-paste ready Markdown
+            for note in report.notes:
+                console.print(f"[yellow]{note}[/yellow]")
+            console.print(f"[bold]{name}[/bold] → " + ", ".join(str(p) for p in report.paths))
+            built += 1
+    if built == 0:
+        console.print(f"[red]study {args.study!r} not found in {storages}[/red]")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

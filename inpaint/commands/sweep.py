@@ -1,0 +1,100 @@
+"""``inpaint sweep ablation|tau|search|swap --profile cpu|paper``: run (or resume) an Optuna study, then report.
+
+Re-running the same command resumes the study: finished trials are kept, trials of a killed run are failed
+(after the heartbeat grace period) and re-queued. ``--workers N`` starts N worker processes on the study;
+workers on other machines join by running the same command with the same ``--storage postgresql://…``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+THREADS_KEY = "run.num_threads"  # torch threads of one run (RunOptions.num_threads)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"override {text!r} must look like key=value (e.g. trainer.max_steps=50)")
+    key, value = text.split("=", 1)
+    return key, yaml.safe_load(value)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inpaint sweep", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("sweep", help="sweep name (sweeps/<name>.yaml: ablation, tau, search, swap) or a YAML path")
+    parser.add_argument("--profile", default="cpu", help="profile in the sweep file (cpu | paper); default cpu")
+    parser.add_argument("--data-root", default=None, help="dataset folder for profiles that train on your data")
+    parser.add_argument("--storage", default=None, help="Optuna storage URL (default sqlite:///<results>/studies.db)")
+    parser.add_argument("--results", default=None, help="results folder (default: the profile's, e.g. results)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds (default: the profile's)")
+    parser.add_argument("--override", "-o", type=parse_override, action="append", default=[],
+                        help="extra config override key=value for every trial (repeatable)")
+    parser.add_argument("--sweeps-dir", default=None, help="folder of sweep YAML files (default ./sweeps)")
+    parser.add_argument("--no-report", action="store_true", help="skip writing the report at the end")
+    parser.add_argument("--worker-only", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    if args.workers < 1:
+        print("inpaint sweep: --workers must be >= 1", file=sys.stderr)
+        return 2
+    import optuna
+    from rich.console import Console
+
+    from inpaint.report.build import build_study_report
+    from inpaint.sweeps.lightning_trial import LightningTrial
+    from inpaint.sweeps.run import make_plan, run_plan
+    from inpaint.sweeps.spec import load_spec
+
+    if args.workers > 1 and not any(key == THREADS_KEY for key, _ in args.override):
+        # Worker processes share the cores instead of each spinning up as many threads as there are cores.
+        threads = max(1, (os.cpu_count() or 1) // args.workers)
+        args.override.append((THREADS_KEY, threads))
+        argv = [*argv, "--override", f"{THREADS_KEY}={threads}"]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
+    console = Console()
+    spec = load_spec(args.sweep, args.sweeps_dir)
+    plan = make_plan(spec, args.profile, storage=args.storage, results_dir=args.results, seeds=args.seeds,
+                     data_root=args.data_root, overrides=dict(args.override))
+    root = spec.source.parent.parent if spec.source else Path.cwd()
+    objective = LightningTrial(spec, plan.profile, root=root, data_root=args.data_root,
+                               extra_overrides=plan.overrides,
+                               prune_monitor=spec.pruning.get("monitor") if spec.kind == "search" else None,
+                               experiment=plan.study_name)
+    if not args.worker_only:
+        console.print(f"[bold]{plan.study_name}[/bold]: storage {plan.storage_url} · results {plan.out_dir} · "
+                      f"{args.workers} worker(s)  (dashboard: optuna-dashboard {plan.storage_url})")
+    study = run_plan(plan, objective, workers=args.workers, argv=[a for a in argv if a != "--worker-only"],
+                     show_progress=not (args.quiet or args.worker_only))
+    if args.worker_only:
+        return 0
+    failed = [t.number for t in study.get_trials(deepcopy=False) if t.state.name == "FAIL" and "error" in t.user_attrs]
+    if not args.no_report:
+        report = build_study_report(plan.storage_url, plan.study_name, plan.out_dir)
+        print(report.markdown, flush=True)  # raw, unwrapped: copy-paste ready Markdown
+        for note in report.notes:
+            console.print(f"[yellow]{note}[/yellow]")
+        console.print("written: " + ", ".join(str(p) for p in report.paths))
+    if failed:
+        console.print(f"[red]trials that raised: {failed} (see their 'error' attribute; re-run to retry)[/red]")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The real trial: one Lightning run (fit + test on the fixed evaluation set) per Optuna trial."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from inpaint.sweeps.objective import TrialContext, TrialOutcome
+from inpaint.sweeps.spec import ProfileSpec, SweepSpec
+
+
+def metrics_as_dict(metrics: Any) -> dict[str, Any]:
+    """What a trial stores: the test metrics report (``protocol`` + ``buckets``, from the run's metrics.json)
+    plus the run's scalar metrics (``val/psnr``, ``test/psnr``, …) under ``scalars``.
+
+    ``run_experiment`` returns the scalars with the metrics.json content under ``"test"``; a report object with
+    ``to_dict`` or an already-shaped dict are accepted too.
+    """
+    if hasattr(metrics, "to_dict"):
+        metrics = metrics.to_dict()
+    if not isinstance(metrics, dict):
+        raise TypeError(f"run_experiment returned metrics of type {type(metrics).__name__}; expected a dict")
+    if "buckets" in metrics:
+        return dict(metrics)
+    report = metrics.get("test")
+    report = report.to_dict() if hasattr(report, "to_dict") else report
+    scalars = {k: v for k, v in metrics.items() if k != "test" and isinstance(v, (int, float))}
+    if not isinstance(report, dict) or "buckets" not in report:
+        return {"protocol": {"notes": ["no metrics.json: the evaluation writer did not run"]}, "buckets": [],
+                "scalars": scalars}
+    return {**report, "scalars": scalars}
+
+
+def objective_value(metrics: dict[str, Any], objective: dict[str, Any]) -> float:
+    """The trial value: ``objective.metric`` in ``objective.bucket`` (of ``objective.scheme``) of the composite."""
+    metric, bucket, scheme = objective["metric"], objective["bucket"], objective.get("scheme")
+    image = objective.get("image", "composite")
+    for row in metrics.get("buckets", []):
+        if row.get("bucket") == bucket and (scheme is None or row.get("scheme") == scheme):
+            value = row.get("values", {}).get(image, {}).get(metric)
+            if value is None or not math.isfinite(float(value)):
+                raise ValueError(f"objective {metric} in bucket {bucket!r} is {value!r}; pick a metric that is always computed")
+            return float(value)
+    scalar = metrics.get("scalars", {}).get(f"test/{metric}")
+    if bucket == "all" and image == "composite" and scalar is not None and math.isfinite(float(scalar)):
+        return float(scalar)  # no bucketed report: the quick test metric over all images
+    have = [f"{r.get('scheme')}/{r.get('bucket')}" for r in metrics.get("buckets", [])]
+    raise ValueError(f"objective bucket {scheme}/{bucket} not in the test metrics (have {have}); check the sweep's objective")
+
+
+class LightningTrial:
+    """Maps a trial's parameters to config overrides and runs ``inpaint.lit.runner.run_experiment``.
+
+    Args:
+        spec: the sweep definition (parameter → override key, objective).
+        profile: the profile (config files, fixed overrides, data-root key).
+        root: folder the profile's relative config paths are relative to (the repository root).
+        data_root: the user's dataset folder (``--data-root``), required by profiles that say so.
+        extra_overrides: more ``key: value`` overrides from the command line (they win).
+        prune_monitor: logged metric for optuna-integration's pruning callback (search sweeps), e.g. ``val/psnr``.
+        experiment: ``run.experiment`` of every trial (the study name), so W&B groups a study's runs together.
+    """
+
+    def __init__(
+        self,
+        spec: SweepSpec,
+        profile: ProfileSpec,
+        root: str | Path,
+        data_root: str | None = None,
+        extra_overrides: dict[str, Any] | None = None,
+        prune_monitor: str | None = None,
+        experiment: str | None = None,
+    ) -> None:
+        if profile.requires_data_root and not data_root:
+            raise ValueError(
+                f"profile {profile.name!r} of sweep {spec.name!r} trains on your dataset: pass --data-root "
+                "(e.g. make ablation PROFILE=paper DATA_ROOT=/data/celeba)"
+            )
+        if data_root and not profile.data_root_key:
+            raise ValueError(f"profile {profile.name!r} of sweep {spec.name!r} takes no --data-root (embedded data)")
+        if data_root and not Path(data_root).is_dir():
+            raise FileNotFoundError(f"--data-root {data_root} is not a directory")
+        self.spec, self.profile, self.prune_monitor = spec, profile, prune_monitor
+        self.root = Path(root)
+        self.configs = [str(self._resolve(c)) for c in profile.configs]
+        self.base_overrides = dict(profile.overrides)
+        if experiment:
+            self.base_overrides["run.experiment"] = experiment
+        if data_root:
+            self.base_overrides[str(profile.data_root_key)] = str(Path(data_root).resolve())
+        self.base_overrides.update(extra_overrides or {})
+
+    def _resolve(self, config: str) -> Path:
+        path = Path(config)
+        path = path if path.is_absolute() else self.root / path
+        if not path.is_file():
+            raise FileNotFoundError(f"config {config} (profile {self.profile.name!r} of {self.spec.source}) not found at {path}")
+        return path
+
+    def overrides(self, params: dict[str, Any]) -> dict[str, Any]:
+        out = dict(self.base_overrides)
+        for name, value in params.items():
+            if name not in self.spec.param_keys:
+                raise KeyError(f"trial parameter {name!r} has no config key in {self.spec.source} (param_keys)")
+            out[self.spec.param_keys[name]] = value
+        return out
+
+    def callbacks(self, ctx: TrialContext) -> Sequence[Any]:
+        if not self.prune_monitor:
+            return []
+        from optuna_integration import PyTorchLightningPruningCallback
+
+        return [PyTorchLightningPruningCallback(ctx.trial, monitor=self.prune_monitor)]
+
+    def __call__(self, ctx: TrialContext) -> TrialOutcome:
+        from inpaint.lit.runner import run_experiment
+
+        overrides = self.overrides(ctx.params)
+        result = run_experiment(
+            self.configs, overrides, run_dir=str(ctx.run_dir), stage="fit+test", callbacks=list(self.callbacks(ctx))
+        )
+        metrics = metrics_as_dict(result["metrics"])
+        return TrialOutcome(
+            value=objective_value(metrics, self.spec.objective),
+            metrics=metrics,
+            config=result.get("config") or {},
+            extra={"ckpt_path": result.get("ckpt_path"), "overrides": overrides},
+        )

@@ -1,0 +1,138 @@
+"""The grid-cell queue of a study: every cell enqueued exactly once, claimed by exactly one worker.
+
+Optuna's :class:`~optuna.samplers.GridSampler` on its own picks "an unvisited cell" per worker, and two workers
+asking at the same moment can pick the same one (its own docs say duplicated points are possible under
+distributed optimisation). We therefore *enqueue* each cell as a WAITING trial (fixed parameters) under the
+study's population lock and let workers claim a WAITING trial by the storage's checked WAITING → RUNNING
+transition, which at most one worker can win. The GridSampler stays attached to the study: it declares the
+grid (visible in optuna-dashboard) and never samples, because every trial carries fixed parameters.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages import fail_stale_trials
+from optuna.trial import FrozenTrial, Trial, TrialState
+
+from inpaint.sweeps.storage import fail_trials_without_heartbeat, population_lock, rdb_storage
+
+GridValue = str | int | float | bool
+Cell = dict[str, GridValue]
+CELL_ATTR = "cell"
+ERROR_ATTR = "error"
+LIVE_STATES = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE)
+
+
+def grid_cells(axes: Mapping[str, Sequence[GridValue]]) -> list[Cell]:
+    """All combinations of the axes, in axis order (first axis slowest), e.g. variant × seed."""
+    if not axes:
+        raise ValueError("a grid needs at least one axis")
+    for name, values in axes.items():
+        if len(values) == 0:
+            raise ValueError(f"grid axis {name!r} has no values")
+        if len(set(map(json.dumps, values))) != len(values):
+            raise ValueError(f"grid axis {name!r} repeats a value: {list(values)}")
+    names = list(axes)
+    return [dict(zip(names, combo)) for combo in itertools.product(*(axes[n] for n in names))]
+
+
+def cell_key(cell: Mapping[str, Any]) -> str:
+    """A canonical string naming one grid cell (stable across processes and machines)."""
+    return json.dumps(dict(cell), sort_keys=True, separators=(",", ":"))
+
+
+def trial_cell_key(trial: FrozenTrial) -> str:
+    """The cell a trial belongs to, from its fixed parameters (kept by retries) or its parameters."""
+    params = trial.system_attrs.get("fixed_params") or trial.params
+    return cell_key(params)
+
+
+@dataclass
+class QueueState:
+    """Counts of one study's trials after a queue synchronisation."""
+
+    total_cells: int
+    complete: int = 0
+    running: int = 0
+    waiting: int = 0
+    failed_cells: list[str] = field(default_factory=list)  # cells with failures only, not re-queued
+    enqueued: int = 0
+
+    @property
+    def idle(self) -> bool:
+        """Nothing left that a worker could claim now or later (no WAITING and no RUNNING trial)."""
+        return self.running == 0 and self.waiting == 0
+
+
+def sync_queue(study: optuna.Study, cells: Iterable[Cell], requeue_failed: bool) -> QueueState:
+    """Fail dead trials, then enqueue every cell that has no live trial (under the population lock).
+
+    Args:
+        study: the study (RDB storage with heartbeats, see :func:`inpaint.sweeps.storage.open_storage`).
+        cells: the grid.
+        requeue_failed: also re-queue cells whose trials all failed (raised an exception, or died more often
+            than the retry limit allows). True when a command starts (a re-run is a new attempt); False while
+            workers poll, so a cell that fails deterministically is not retried in a loop.
+    """
+    cells = list(cells)
+    keys = [cell_key(c) for c in cells]
+    if len(set(keys)) != len(keys):
+        raise ValueError("the grid has duplicate cells")
+    with population_lock(rdb_storage(study).url, study.study_name):
+        # Dead workers' RUNNING trials become FAIL; Optuna's retry callback enqueues one WAITING copy each.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            fail_stale_trials(study)
+        fail_trials_without_heartbeat(study)
+        trials = study.get_trials(deepcopy=False)
+        live: Counter[str] = Counter()
+        seen: set[str] = set()
+        complete: set[str] = set()
+        state = QueueState(total_cells=len(cells))
+        for t in trials:
+            key = trial_cell_key(t)
+            seen.add(key)
+            if t.state in LIVE_STATES:
+                live[key] += 1
+            if t.state == TrialState.COMPLETE:
+                complete.add(key)
+            elif t.state == TrialState.RUNNING:
+                state.running += 1
+            elif t.state == TrialState.WAITING:
+                state.waiting += 1
+        for cell, key in zip(cells, keys):
+            if live[key]:
+                continue
+            if key in seen and not requeue_failed:
+                state.failed_cells.append(key)
+                continue
+            study.enqueue_trial(cell, user_attrs={CELL_ATTR: key})
+            state.enqueued += 1
+            state.waiting += 1
+        state.complete = len(complete.intersection(keys))
+    return state
+
+
+def claim_next(study: optuna.Study) -> Trial | None:
+    """Atomically move one WAITING trial to RUNNING for this worker; None when the queue is empty."""
+    storage = study._storage
+    for frozen in storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.WAITING,)):
+        try:
+            if not storage.set_trial_state_values(frozen._trial_id, state=TrialState.RUNNING):
+                continue  # another worker won this one
+        except UpdateFinishedTrialError:
+            continue
+        # First heartbeat at once: a trial without any heartbeat is only failed by its start time (slower).
+        if hasattr(storage, "record_heartbeat"):
+            storage.record_heartbeat(frozen._trial_id)
+        return Trial(study, frozen._trial_id)
+    return None

@@ -1,0 +1,177 @@
+"""Sweep definitions (``sweeps/<name>.yaml``) as typed data, with errors that name the file and key.
+
+A definition says what varies (grid axes, or a search space), how a trial's parameters become config
+overrides of one Lightning run, which value the study optimises, which report it feeds, and per *profile*
+(``cpu``: embedded data, small widths, 64²; ``paper``: the user's data, paper widths, 256²) the config files,
+fixed overrides, default seeds and the facts a report caption states.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SEEDS_TOKEN = "@seeds"  # an axis whose values come from --seeds or the profile's default seeds
+
+
+class SweepSpecError(ValueError):
+    """A sweep definition file is malformed."""
+
+
+@dataclass
+class SearchParam:
+    """One hyper-parameter of a TPE search: ``float`` (optionally log-scaled), ``int`` or ``categorical``."""
+
+    name: str
+    type: str
+    key: str  # config override key receiving the value
+    low: float | None = None
+    high: float | None = None
+    log: bool = False
+    choices: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ProfileSpec:
+    """How to run one trial under a profile."""
+
+    name: str
+    configs: list[str]
+    overrides: dict[str, Any] = field(default_factory=dict)
+    seeds: list[int] = field(default_factory=lambda: [0])
+    results_dir: str = "results"
+    data_root_key: str | None = None  # override key that receives --data-root
+    requires_data_root: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)  # caption facts: data, resolution, steps
+    n_trials: int = 20  # search only
+    heartbeat_interval: int = 10
+    grace_period: int = 60
+
+
+@dataclass
+class SweepSpec:
+    """A parsed ``sweeps/<name>.yaml``."""
+
+    name: str
+    kind: str  # "grid" | "search"
+    report: str  # "table4" | "tau" | "search" | "table"
+    direction: str
+    objective: dict[str, Any]  # {"metric", "bucket", "scheme"}: the trial value taken from the test metrics
+    param_keys: dict[str, str]  # trial parameter → config override key
+    profiles: dict[str, ProfileSpec]
+    axes: dict[str, Any] = field(default_factory=dict)  # grid only; values or SEEDS_TOKEN
+    search_space: list[SearchParam] = field(default_factory=list)
+    pruning: dict[str, Any] = field(default_factory=dict)  # search only: monitor, n_startup_trials, n_warmup_steps
+    description: str = ""
+    source: Path | None = None
+
+    def profile(self, name: str) -> ProfileSpec:
+        if name not in self.profiles:
+            raise SweepSpecError(f"{self.source}: no profile {name!r}; available: {sorted(self.profiles)}")
+        return self.profiles[name]
+
+    def grid_axes(self, seeds: list[int]) -> dict[str, list[Any]]:
+        """The grid with the seed axis filled in."""
+        return {k: (list(seeds) if v == SEEDS_TOKEN else list(v)) for k, v in self.axes.items()}
+
+    def study_name(self, profile: str) -> str:
+        return f"{self.name}-{profile}"
+
+
+def _require(data: dict[str, Any], key: str, where: str) -> Any:
+    if key not in data:
+        raise SweepSpecError(f"{where}: missing key {key!r}")
+    return data[key]
+
+
+def _profile(name: str, data: dict[str, Any], where: str) -> ProfileSpec:
+    where = f"{where}: profiles.{name}"
+    if not isinstance(data, dict):
+        raise SweepSpecError(f"{where} must be a mapping")
+    known = set(ProfileSpec.__dataclass_fields__) - {"name"}
+    unknown = set(data) - known
+    if unknown:
+        raise SweepSpecError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(known)}")
+    configs = _require(data, "configs", where)
+    if not isinstance(configs, list) or not all(isinstance(c, str) for c in configs):
+        raise SweepSpecError(f"{where}.configs must be a list of YAML paths")
+    seeds = data.get("seeds", [0])
+    if not isinstance(seeds, list) or not all(isinstance(s, int) for s in seeds):
+        raise SweepSpecError(f"{where}.seeds must be a list of integers, got {seeds!r}")
+    return ProfileSpec(name=name, **{**data, "seeds": seeds})
+
+
+def parse_spec(data: dict[str, Any], source: Path | None = None) -> SweepSpec:
+    where = str(source or "<sweep spec>")
+    if not isinstance(data, dict):
+        raise SweepSpecError(f"{where}: expected a mapping at top level")
+    kind = _require(data, "kind", where)
+    if kind not in ("grid", "search"):
+        raise SweepSpecError(f"{where}: kind must be 'grid' or 'search', got {kind!r}")
+    direction = data.get("direction", "maximize")
+    if direction not in ("maximize", "minimize"):
+        raise SweepSpecError(f"{where}: direction must be maximize|minimize, got {direction!r}")
+    profiles = {name: _profile(name, p, where) for name, p in _require(data, "profiles", where).items()}
+    param_keys = dict(data.get("param_keys") or {})
+    if kind == "grid" and not param_keys:
+        raise SweepSpecError(f"{where}: missing key 'param_keys' (grid parameter -> config key)")
+    spec = SweepSpec(
+        name=_require(data, "name", where),
+        kind=kind,
+        report=data.get("report", "table"),
+        direction=direction,
+        objective=dict(_require(data, "objective", where)),
+        param_keys=param_keys,
+        profiles=profiles,
+        description=data.get("description", ""),
+        source=source,
+    )
+    for key in ("metric", "bucket"):
+        if key not in spec.objective:
+            raise SweepSpecError(f"{where}: objective needs {key!r} (e.g. metric: psnr, bucket: 30-50%)")
+    if kind == "grid":
+        axes = _require(data, "axes", where)
+        for axis, values in axes.items():
+            if values != SEEDS_TOKEN and (not isinstance(values, list) or not values):
+                raise SweepSpecError(f"{where}: axes.{axis} must be a non-empty list or {SEEDS_TOKEN!r}")
+            if axis not in param_keys:
+                raise SweepSpecError(f"{where}: axis {axis!r} has no entry in param_keys (its config key)")
+        spec.axes = dict(axes)
+    else:
+        space = _require(data, "search_space", where)
+        for name, p in space.items():
+            if p.get("type") not in ("float", "int", "categorical"):
+                raise SweepSpecError(f"{where}: search_space.{name}.type must be float|int|categorical")
+            if "key" not in p:
+                raise SweepSpecError(f"{where}: search_space.{name} needs 'key' (the config override key)")
+            spec.search_space.append(SearchParam(name=name, **p))
+            spec.param_keys.setdefault(name, p["key"])
+        spec.pruning = dict(data.get("pruning", {}))
+    return spec
+
+
+def default_sweeps_dir() -> Path:
+    """``./sweeps`` when run from a checkout, else the ``sweeps/`` beside the (editable) package."""
+    here = Path.cwd() / "sweeps"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "sweeps"
+
+
+def load_spec(name_or_path: str, sweeps_dir: str | Path | None = None) -> SweepSpec:
+    """Load ``sweeps/<name>.yaml`` (or a path to a YAML file)."""
+    path = Path(name_or_path)
+    if path.suffix not in (".yaml", ".yml"):
+        path = Path(sweeps_dir or default_sweeps_dir()) / f"{name_or_path}.yaml"
+    if not path.is_file():
+        available = sorted(p.stem for p in path.parent.glob("*.yaml")) if path.parent.is_dir() else []
+        raise FileNotFoundError(f"sweep definition {path} not found; available: {available}")
+    with path.open() as handle:
+        try:
+            data = yaml.safe_load(handle)
+        except yaml.YAMLError as err:
+            raise SweepSpecError(f"{path}: invalid YAML: {err}") from err
+    return parse_spec(data, source=path)
