@@ -1,0 +1,245 @@
+"""The TSGL encoder: structure encoder + texture encoder + per-layer reconstruction + the 6th concat layer.
+
+Paper Sec. III-A/III-B. At input size H×W (a multiple of 64):
+
+* structure encoder (Sec. III-A1, Eq. 1–2): five partial-conv layers (7/2, 5/2, 5/2, 3/2, 3/2; BN from the
+  second on; ReLU) on X_S = (edge⊙M, gray⊙M, M) → F_1^S … F_5^S at strides 2 … 32;
+* texture encoder (Sec. III-A2): a partial-conv head (3×3 stride 1, then 3×3 stride 2) on
+  X_T = (image⊙M, smooth⊙M, M) → F_1^T at stride 2, then four transformer stages (Eq. 3–5), each taking the
+  previous layer's *reconstructed* map → F_2^T … F_5^T at strides 4 … 32;
+* reconstruction at every layer k (Eq. 6–8): F̃_k^T = ReconstructionBlock(F_k^T; F_k^S, R_k) with the
+  variant's branches;
+* projections f_k = ReLU(conv1×1(F̃_k^T)) to the pyramid widths, and layer 6: f1…f4 resized to f5's size,
+  concatenated with f5, conv3×3/2 + ReLU → f6 at stride 64.
+
+The Baseline variant builds no structure encoder. Hosts (PEN-Net, HiFill, LaMa) consume
+:class:`EncoderFeatures`; see docs/model.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from inpaint.models.profiles import SizeProfile
+from inpaint.nn.attention import TauPosition, TextureStage
+from inpaint.nn.normalization import GlobalNormKind
+from inpaint.nn.partial_conv import PartialConv2d
+from inpaint.nn.reconstruction import Branch, ReconstructionBlock, ResidualResize, local_residual
+
+PConvStyle = Literal["paper", "official"]
+
+#: strides of the six pyramid levels relative to the input
+PYRAMID_STRIDES: tuple[int, ...] = (2, 4, 8, 16, 32, 64)
+#: (kernel, stride, padding) of the five structure partial convs (official code = paper's 5-layer encoder)
+STRUCTURE_LAYERS: tuple[tuple[int, int, int], ...] = ((7, 2, 3), (5, 2, 2), (5, 2, 2), (3, 2, 1), (3, 2, 1))
+
+
+@dataclass
+class EncoderFeatures:
+    """What the TSGL encoder hands to a decoder side (TSGL's own balance+U-Net, or a host's).
+
+    Attributes:
+        features: the six pyramid maps f1…f6 (activated, ReLU), fine to coarse.
+        channels: their channel counts (paper profile 64, 128, 256, 512, 512, 512).
+        strides: their strides w.r.t. the encoder input (2, 4, 8, 16, 32, 64).
+        masks: the texture branch's updated validity masks (1 = valid) at the six strides (B×1×h×w); the
+            6th is the max-pool of the 5th.
+        reconstructed: the reconstructed texture maps F̃_1^T…F̃_5^T (C_T channels each, strides 2…32).
+        structure: F_N^S, the last structure feature (input of D_S), or None without a structure encoder.
+        structure_mask: its partial-conv mask, or None.
+    """
+
+    features: list[torch.Tensor]
+    channels: tuple[int, ...]
+    strides: tuple[int, ...]
+    masks: list[torch.Tensor]
+    reconstructed: list[torch.Tensor] = field(default_factory=list)
+    structure: torch.Tensor | None = None
+    structure_mask: torch.Tensor | None = None
+
+    def by_stride(self) -> dict[int, torch.Tensor]:
+        """``{stride: feature}`` — the host adapters' view."""
+        return dict(zip(self.strides, self.features))
+
+
+class StructureEncoder(nn.Module):
+    """Five partial convs (no bias) → [BN] → ReLU on the structure input (Sec. III-A1)."""
+
+    def __init__(self, in_channels: int, widths: tuple[int, ...]) -> None:
+        super().__init__()
+        if len(widths) != len(STRUCTURE_LAYERS):
+            raise ValueError(f"structure encoder needs {len(STRUCTURE_LAYERS)} widths, got {widths}")
+        chans = (in_channels, *widths)
+        self.convs = nn.ModuleList(
+            PartialConv2d(chans[i], chans[i + 1], k, s, p, bias=False) for i, (k, s, p) in enumerate(STRUCTURE_LAYERS)
+        )
+        self.norms = nn.ModuleList(nn.Identity() if i == 0 else nn.BatchNorm2d(w) for i, w in enumerate(widths))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+        feats, masks = [], []
+        for conv, norm in zip(self.convs, self.norms):
+            x, mask = conv(x, mask)
+            x = F.relu(norm(x))
+            feats.append(x)
+            masks.append(mask)
+        return feats, masks
+
+
+class TSGLEncoder(nn.Module):
+    """Structure + texture encoder with per-layer reconstruction and the concat 6th layer.
+
+    Args:
+        profile: widths (see :mod:`inpaint.models.profiles`).
+        branches: the reconstruction branches of the variant (the same at every layer); empty = Baseline.
+        depths: transformer blocks per stage 2…5.
+        window: attention window side (capped at the feature size).
+        tau, tau_position: the Eq. 4 mask term.
+        last_stage_masked: apply the τ term / token-mask update in stage 5 too (official: no).
+        global_norm, local_norm_unbiased, spectral_norm, residual_resize: reconstruction options.
+        pconv_style: texture partial convs as Eq. 1 (``paper``) or as the official code (``official``).
+        use_structure: build the structure encoder; ``None`` = only when a branch reads ``structure``.
+        texture_in_channels: channels of X_T (image 3 + smooth 3 + mask 1).
+        structure_in_channels: channels of X_S (edge 1 + gray 1 + mask 1).
+    """
+
+    size_multiple: int = 64
+
+    def __init__(
+        self,
+        profile: SizeProfile,
+        branches: tuple[Branch, ...] = (),
+        depths: tuple[int, ...] | list[int] = (2, 2, 6, 2),
+        window: int = 8,
+        tau: float = 100.0,
+        tau_position: TauPosition = "before_scale",
+        last_stage_masked: bool = True,
+        global_norm: GlobalNormKind = "instance",
+        local_norm_unbiased: bool = False,
+        spectral_norm: bool = True,
+        residual_resize: ResidualResize = "bilinear",
+        pconv_style: PConvStyle = "paper",
+        use_structure: bool | None = None,
+        texture_in_channels: int = 7,
+        structure_in_channels: int = 3,
+    ) -> None:
+        super().__init__()
+        depths = tuple(int(d) for d in depths)
+        if len(depths) != 4:
+            raise ValueError(f"depths must list the blocks of the 4 transformer stages, got {depths}")
+        if pconv_style not in ("paper", "official"):
+            raise ValueError(f"pconv_style must be 'paper' or 'official', got {pconv_style!r}")
+        self.profile = profile
+        self.branches = tuple(branches)
+        needs_structure = any(b.source == "structure" for b in self.branches)
+        self.uses_structure = needs_structure if use_structure is None else bool(use_structure)
+        if needs_structure and not self.uses_structure:
+            raise ValueError("a branch reads the 'structure' source but use_structure=False")
+        self.residual_resize = residual_resize
+        ct = profile.texture_channels
+        pconv = dict(mask_input=pconv_style == "paper",
+                     ratio_position="before_bias" if pconv_style == "paper" else "after_activation")
+
+        self.structure = (
+            StructureEncoder(structure_in_channels, profile.structure_channels) if self.uses_structure else None
+        )
+        self.head_in = PartialConv2d(texture_in_channels, ct, 3, 1, 1, activation=nn.LeakyReLU(0.2), **pconv)
+        self.head_down = PartialConv2d(ct, ct, 3, 2, 1, activation=nn.LeakyReLU(0.2), **pconv)
+        self.stages = nn.ModuleList(
+            TextureStage(
+                ct, depth, profile.heads, window, tau, tau_position,
+                masked=(i < 3 or last_stage_masked),
+                pconv_mask_input=pconv["mask_input"], pconv_ratio_position=pconv["ratio_position"],
+            )
+            for i, depth in enumerate(depths)
+        )
+        self.reconstruction = nn.ModuleList(
+            ReconstructionBlock(
+                ct, profile.structure_channels[k], self.branches, profile.spade_hidden, global_norm,
+                local_norm_unbiased, spectral_norm,
+            )
+            for k in range(5)
+        )
+        pyr = profile.pyramid_channels
+        self.projections = nn.ModuleList(nn.Sequential(nn.Conv2d(ct, c, 1), nn.ReLU()) for c in pyr[:5])
+        self.top = nn.Sequential(nn.Conv2d(sum(pyr[:5]), pyr[5], 3, 2, 1), nn.ReLU())
+        self.channels: tuple[int, ...] = tuple(pyr)
+        self.strides: tuple[int, ...] = PYRAMID_STRIDES
+
+    def encoder_only_parameters(self) -> list[nn.Parameter]:
+        """The parameters Table V counts: everything except the f1…f5 projections (spec §11)."""
+        skip = {id(p) for p in self.projections.parameters()}
+        return [p for p in self.parameters() if id(p) not in skip]
+
+    @staticmethod
+    def structure_input(mask: torch.Tensor, edge: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
+        """X_S = (edge⊙M, gray⊙M, M) (spec §1.1 order)."""
+        return torch.cat([edge * mask, gray * mask, mask], dim=1)
+
+    @staticmethod
+    def texture_input(image: torch.Tensor, mask: torch.Tensor, smooth: torch.Tensor) -> torch.Tensor:
+        """X_T = (image⊙M, smooth⊙M, M) (spec §1.1 order)."""
+        return torch.cat([image * mask, smooth * mask, mask], dim=1)
+
+    def forward(
+        self,
+        image: torch.Tensor,
+        mask: torch.Tensor,
+        edge: torch.Tensor | None = None,
+        gray: torch.Tensor | None = None,
+        smooth: torch.Tensor | None = None,
+    ) -> EncoderFeatures:
+        """Encode unmasked inputs (they are multiplied by ``mask`` here); H, W must be multiples of 64."""
+        h, w = image.shape[-2:]
+        if h % self.size_multiple or w % self.size_multiple:
+            raise ValueError(
+                f"TSGLEncoder needs H and W divisible by {self.size_multiple}, got {h}×{w}; pad the input "
+                "(TSGLGenerator does this itself)"
+            )
+        if smooth is None:
+            raise ValueError("TSGLEncoder needs the 'smooth' prior (edge-preserving smoothed image) for X_T")
+        structure_feats: list[torch.Tensor] = []
+        structure_masks: list[torch.Tensor] = []
+        if self.structure is not None:
+            if edge is None or gray is None:
+                raise ValueError("this TSGL variant uses the structure encoder and needs the 'edge' and 'gray' priors")
+            structure_feats, structure_masks = self.structure(self.structure_input(mask, edge, gray), mask)
+
+        x, m = self.head_in(self.texture_input(image, mask, smooth), mask)
+        previous = x  # F_{1,pre}^T at stride 1: the "previous map" of layer 1's residual
+        reconstructed: list[torch.Tensor] = []
+        masks: list[torch.Tensor] = []
+        needs_residual = any(b.source == "residual" for b in self.branches)
+        for k in range(5):
+            if k == 0:
+                current, m = self.head_down(x, m)
+            else:
+                current, m = self.stages[k - 1](reconstructed[-1], m)
+            sources: dict[str, torch.Tensor] = {}
+            if structure_feats:
+                sources["structure"] = structure_feats[k]
+            if needs_residual:
+                sources["residual"] = local_residual(previous, current, self.residual_resize)
+            rec = self.reconstruction[k](current, sources)
+            reconstructed.append(rec)
+            masks.append(m)
+            previous = rec
+
+        pyramid = [proj(r) for proj, r in zip(self.projections, reconstructed)]
+        size5 = pyramid[4].shape[-2:]
+        resized = [F.interpolate(f, size=size5, mode="bilinear", align_corners=True) for f in pyramid[:4]]
+        pyramid.append(self.top(torch.cat([*resized, pyramid[4]], dim=1)))
+        masks.append(F.max_pool2d(masks[-1], 2, ceil_mode=True))
+        return EncoderFeatures(
+            features=pyramid,
+            channels=self.channels,
+            strides=self.strides,
+            masks=masks,
+            reconstructed=reconstructed,
+            structure=structure_feats[-1] if structure_feats else None,
+            structure_mask=structure_masks[-1] if structure_masks else None,
+        )

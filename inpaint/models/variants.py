@@ -1,0 +1,116 @@
+"""The 13 TSGL encoder variants (paper Table IV and Appendix E) as data.
+
+A variant is the list of reconstruction branches applied at every encoder layer (see
+:mod:`inpaint.nn.reconstruction`). Names are the paper's (001 copy) with ASCII arrows. Reading of a name
+``A(B)->C(D)``: source A drives normalisation C and source B drives normalisation D, where the sources are
+Global = the structure encoder's feature, Local = the local residual structure, Texture = the texture map
+itself, and a leading "2" means that branch is applied twice (two chained stages). Ambiguous rows and the
+reading chosen are documented in docs/model.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from inpaint.nn.reconstruction import Branch
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A named encoder variant: its reconstruction branches and whether a structure encoder is needed."""
+
+    name: str
+    branches: tuple[Branch, ...]
+    description: str = ""
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.name)
+
+    @property
+    def uses_structure(self) -> bool:
+        """True when a branch reads the structure encoder's features (so it, and D_S, are built)."""
+        return any(b.source == "structure" for b in self.branches)
+
+
+def G(source: str, times: int = 1) -> Branch:  # noqa: N802 - reads like the paper's notation
+    """A branch on the globally normalised texture."""
+    return Branch("global", source, times)  # type: ignore[arg-type]
+
+
+def L(source: str, times: int = 1) -> Branch:  # noqa: N802
+    """A branch on the locally normalised texture."""
+    return Branch("local", source, times)  # type: ignore[arg-type]
+
+
+_DEFS: list[tuple[str, tuple[Branch, ...], str]] = [
+    ("Baseline", (), "texture only: no reconstruction, no structure encoder, no D_S"),
+    ("Global->Global", (G("structure"),), "global structure on the globally normalised texture"),
+    ("Global->Local", (L("structure"),), "global structure on the locally normalised texture"),
+    ("Local->Global", (G("residual"),), "local residual structure on the globally normalised texture"),
+    ("Local->Local", (L("residual"),), "local residual structure on the locally normalised texture"),
+    ("Texture->Global", (G("texture"),), "the texture map modulating its own global normalisation"),
+    ("Texture->Local", (L("texture"),), "the texture map modulating its own local normalisation"),
+    ("2Global(Local)->Local(Global)", (L("structure", 2), G("residual")),
+     "swapped pairing: global structure twice on the local norm, residual on the global norm"),
+    ("2Global(Local)->Local(Local)", (L("structure", 2), L("residual")),
+     "both structures on the local norm"),
+    ("Global(Local)->Global(Local)", (G("structure"), L("residual")),
+     "ours with the global guidance applied once (000's reading of Table IV row 10)"),
+    ("2Global(Texture)->Global(Local)", (G("structure", 2), L("texture")),
+     "the local branch driven by the texture map instead of the residual"),
+    ("2Global(Local)->Global(Local)", (G("structure", 2), L("residual")),
+     "ours: global structure twice on the global norm + local residual on the local norm"),
+    ("Global(2Local)->Global(Local)", (G("structure"), L("residual", 2)),
+     "local residual applied twice (Appendix E, Fig. 21; 001's label of Table IV row 10)"),
+]
+
+VARIANTS: dict[str, Variant] = {name: Variant(name, branches, text) for name, branches, text in _DEFS}
+DEFAULT_VARIANT = "2Global(Local)->Global(Local)"
+
+#: Table IV in the paper's order and grouping (001 labels): (group, variant name).
+TABLE4_GROUPS: dict[str, str] = {
+    "I": "Texture feature map only",
+    "II": "Global structure feature map reconstructs the texture feature map",
+    "III": "Local residual structure feature map reconstructs the texture feature map",
+    "IV": "Texture feature map reconstructs the texture feature map",
+    "V": "Global and local residual structure simultaneously reconstructs the texture feature map",
+}
+TABLE4_ROWS: list[tuple[str, str]] = [
+    ("I", "Baseline"),
+    ("II", "Global->Global"),
+    ("II", "Global->Local"),
+    ("III", "Local->Global"),
+    ("III", "Local->Local"),
+    ("IV", "Texture->Global"),
+    ("IV", "Texture->Local"),
+    ("V", "2Global(Local)->Local(Global)"),
+    ("V", "2Global(Local)->Local(Local)"),
+    ("V", "Global(2Local)->Global(Local)"),
+    ("V", "2Global(Texture)->Global(Local)"),
+    ("V", "2Global(Local)->Global(Local)"),
+]
+#: Variants defined here but not a Table IV row under 001's labels (000 labels row 10 "Global+Local →
+#: Global+Local", i.e. this reading; train it to compare both readings of that row).
+EXTRA_VARIANTS: tuple[str, ...] = ("Global(Local)->Global(Local)",)
+
+
+def slugify(name: str) -> str:
+    """File-safe form: ``2Global(Local)->Global(Local)`` → ``2global-local__global-local``."""
+    sides = name.split("->")
+    parts = [re.sub(r"[^a-z0-9]+", "-", side.lower()).strip("-") for side in sides]
+    return "__".join(parts)
+
+
+_BY_SLUG = {slugify(name): name for name in VARIANTS}
+
+
+def get_variant(name: str) -> Variant:
+    """Look a variant up by its paper name (ASCII ``->`` or the Unicode arrow) or its slug."""
+    key = name.replace("→", "->").replace(" ", "")
+    if key in VARIANTS:
+        return VARIANTS[key]
+    if name in _BY_SLUG:
+        return VARIANTS[_BY_SLUG[name]]
+    raise ValueError(f"unknown TSGL variant {name!r}; choose one of {list(VARIANTS)} (or their slugs)")

@@ -1,0 +1,285 @@
+"""Masked window attention with the τ term (paper Eq. 3–5), the transformer block and a texture stage.
+
+Eq. 4: ``MCA(F) = Softmax((Q Kᵀ − τ·M) / √d) · V`` with M(i, j) = 1 for an invalid key token j (Eq. 5).
+
+Where τ enters is an option (``tau_position``):
+
+* ``"before_scale"`` — the paper's Eq. 4: τ is divided by √d with the logits, so an invalid key is pushed
+  down by τ/√d;
+* ``"after_scale"`` — the official code: ``Q Kᵀ/√d − τ`` (its literal −100).
+
+Both are exact additive masks, so the work goes through ``F.scaled_dot_product_attention`` (which adds the
+mask after its own 1/√d scaling). Windows are square, ``window`` tokens a side, capped at the feature map's
+shorter side; odd blocks of a stage shift by half a window (Swin), tokens from different regions of a
+shifted window never attend to each other. Maps whose sides are not a multiple of the window are padded
+with tokens that get zero weight (logit −1e4) in every softmax. There is no positional encoding (as in
+the official code): position enters through the convolutions only.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from inpaint.nn.partial_conv import PartialConv2d, RatioPosition
+
+TauPosition = Literal["before_scale", "after_scale"]
+
+#: additive logit for keys that must never be attended (other shift region, padding). Finite so a row whose
+#: keys are all excluded (a padded query) stays NaN-free; exp(-1e4) underflows to exactly 0 in float32.
+EXCLUDED = -1.0e4
+
+
+def _window_partition(x: torch.Tensor, window: int) -> torch.Tensor:
+    """B×H×W×C → (B·nW)×(window²)×C."""
+    b, h, w, c = x.shape
+    x = x.view(b, h // window, window, w // window, window, c)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, window * window, c)
+
+
+def _window_merge(windows: torch.Tensor, window: int, b: int, h: int, w: int) -> torch.Tensor:
+    """(B·nW)×(window²)×C → B×H×W×C."""
+    c = windows.shape[-1]
+    x = windows.view(b, h // window, w // window, window, window, c)
+    return x.permute(0, 1, 3, 2, 4, 5).reshape(b, h, w, c)
+
+
+def shift_region_ids(height: int, width: int, window: int, shift: int, device: torch.device) -> torch.Tensor:
+    """Region index of every position of a cyclically shifted map (Swin's 3×3 region layout), H×W."""
+    ids = torch.zeros(height, width, dtype=torch.long, device=device)
+    bounds = (slice(0, -window), slice(-window, -shift), slice(-shift, None))
+    region = 0
+    for rows in bounds:
+        for cols in bounds:
+            ids[rows, cols] = region
+            region += 1
+    return ids
+
+
+@functools.lru_cache(maxsize=64)
+def static_window_bias(
+    height: int, width: int, window: int, shift: int, device: torch.device, dtype: torch.dtype
+) -> torch.Tensor | None:
+    """The input-independent part of the key bias, nW×N×N: shift regions and padding (None when neither).
+
+    Depends only on the geometry, so it is built once per (size, window, shift) and reused by every block
+    and step (cached; it never requires grad). Built outside inference mode so that a tensor cached during
+    validation can later be saved for backward in training.
+    """
+    pad_h, pad_w = (-height) % window, (-width) % window
+    if not shift and not (pad_h or pad_w):
+        return None
+    with torch.inference_mode(False):
+        return _build_static_bias(height, width, window, shift, pad_h, pad_w, device, dtype)
+
+
+def _build_static_bias(height: int, width: int, window: int, shift: int, pad_h: int, pad_w: int,
+                       device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    hp, wp = height + pad_h, width + pad_w
+    inside = torch.zeros(hp, wp, dtype=torch.bool, device=device)
+    inside[:height, :width] = True
+    if shift:
+        inside = torch.roll(inside, shifts=(-shift, -shift), dims=(0, 1))
+    inside_w = _window_partition(inside[None, :, :, None].float(), window)[..., 0] > 0.5  # nW×N
+    n_tokens = window * window
+    bias = torch.zeros(inside_w.shape[0], n_tokens, n_tokens, dtype=dtype, device=device)
+    if shift:
+        ids = shift_region_ids(hp, wp, window, shift, device)[None, :, :, None].float()
+        regions = _window_partition(ids, window)[..., 0]
+        bias = bias.masked_fill(regions[:, :, None] != regions[:, None, :], EXCLUDED)
+    return bias.masked_fill(~inside_w[:, None, :], EXCLUDED)
+
+
+class WindowAttention(nn.Module):
+    """Multi-head attention inside one window with the τ mask term on invalid keys (Eq. 4–5).
+
+    As in MAT/the official code, queries and keys are computed from the L2-normalised tokens and values
+    from the raw tokens. ``forward(tokens, key_bias)`` takes (B·nW)×N×C tokens and an additive key bias that
+    broadcasts to (B·nW)×heads×N×N (already containing −τ·M, the shift-region and padding terms).
+    """
+
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        if dim % heads:
+            raise ValueError(f"attention dim {dim} is not divisible by heads {heads}")
+        self.heads = heads
+        self.head_dim = dim // heads
+        self.query = nn.Linear(dim, dim)
+        self.key = nn.Linear(dim, dim)
+        self.value = nn.Linear(dim, dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def _split(self, t: torch.Tensor) -> torch.Tensor:
+        n, length, _ = t.shape
+        return t.view(n, length, self.heads, self.head_dim).transpose(1, 2)
+
+    def qkv(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        normed = F.normalize(tokens, dim=-1)
+        return self._split(self.query(normed)), self._split(self.key(normed)), self._split(self.value(tokens))
+
+    def attention_weights(self, tokens: torch.Tensor, key_bias: torch.Tensor | None) -> torch.Tensor:
+        """The explicit softmax weights (B·nW)×heads×N×N — the reference path (used by tests and analysis)."""
+        q, k, _ = self.qkv(tokens)
+        logits = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)
+        if key_bias is not None:
+            logits = logits + key_bias
+        return logits.softmax(dim=-1)
+
+    def forward(self, tokens: torch.Tensor, key_bias: torch.Tensor | None) -> torch.Tensor:
+        q, k, v = self.qkv(tokens)
+        if key_bias is not None:
+            key_bias = key_bias.to(q.dtype)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=key_bias)
+        n, _, length, _ = out.shape
+        return self.proj(out.transpose(1, 2).reshape(n, length, -1))
+
+
+class TransformerBlock(nn.Module):
+    """Eq. 3: ``F ← MLP(FC(Concat(MCA(F), F)))`` — no LayerNorm and no residual inside the block.
+
+    ``FC`` fuses the 2C concat back to C with a LeakyReLU(0.2); the MLP is C → ratio·C → C with a LeakyReLU
+    in between and a linear output.
+    """
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float = 2.0) -> None:
+        super().__init__()
+        hidden = int(round(dim * mlp_ratio))
+        self.attention = WindowAttention(dim, heads)
+        self.fuse = nn.Sequential(nn.Linear(2 * dim, dim), nn.LeakyReLU(0.2))
+        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.LeakyReLU(0.2), nn.Linear(hidden, dim))
+
+    def forward(self, tokens: torch.Tensor, key_bias: torch.Tensor | None) -> torch.Tensor:
+        attended = self.attention(tokens, key_bias)
+        return self.mlp(self.fuse(torch.cat([tokens, attended], dim=-1)))
+
+
+class MaskedWindowAttentionLayer(nn.Module):
+    """One transformer block applied on a B×C×H×W map: partition → masked attention (Eq. 4) → merge.
+
+    Handles the window cap, the cyclic shift (when ``shifted`` and the window is smaller than the map),
+    padding to a multiple of the window, the τ term and the window-level token-mask update (Sec. III-A2:
+    every token of a window becomes valid after attention if at least one was valid before).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        heads: int,
+        window: int,
+        shifted: bool,
+        tau: float = 100.0,
+        tau_position: TauPosition = "before_scale",
+        mlp_ratio: float = 2.0,
+    ) -> None:
+        super().__init__()
+        if tau_position not in ("before_scale", "after_scale"):
+            raise ValueError(f"tau_position must be 'before_scale' or 'after_scale', got {tau_position!r}")
+        if window < 1:
+            raise ValueError(f"window must be >= 1, got {window}")
+        self.block = TransformerBlock(dim, heads, mlp_ratio)
+        self.window = window
+        self.shifted = shifted
+        self.tau = float(tau)
+        self.tau_position = tau_position
+
+    def effective_window(self, height: int, width: int) -> int:
+        """The window capped at the feature map's shorter side."""
+        return max(1, min(self.window, height, width))
+
+    def _tau_scale(self) -> float:
+        head_dim = self.block.attention.head_dim
+        return self.tau / math.sqrt(head_dim) if self.tau_position == "before_scale" else self.tau
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        b, c, h, w = x.shape
+        window = self.effective_window(h, w)
+        shift = window // 2 if self.shifted and window < min(h, w) else 0
+        pad_h, pad_w = (-h) % window, (-w) % window
+        tokens = x.permute(0, 2, 3, 1)
+        valid = mask[:, 0] > 0.5 if mask is not None else None
+        if pad_h or pad_w:
+            tokens = F.pad(tokens, (0, 0, 0, pad_w, 0, pad_h))
+        hp, wp = h + pad_h, w + pad_w
+        if valid is not None and (pad_h or pad_w):
+            valid = F.pad(valid, (0, pad_w, 0, pad_h))
+        if shift:
+            tokens = torch.roll(tokens, shifts=(-shift, -shift), dims=(1, 2))
+            if valid is not None:
+                valid = torch.roll(valid, shifts=(-shift, -shift), dims=(1, 2))
+
+        windows = _window_partition(tokens, window)  # (B·nW)×N×C
+        n_windows = windows.shape[0] // b
+        n_tokens = window * window
+        static = static_window_bias(h, w, window, shift, x.device, x.dtype)  # nW×N×N or None
+        key_bias: torch.Tensor | None = None
+        valid_w = None
+        if valid is not None:
+            valid_w = _window_partition(valid[..., None].to(x.dtype), window)[..., 0]  # (B·nW)×N
+        if valid_w is not None and self.tau != 0.0:
+            tau_term = (1.0 - valid_w).view(b, n_windows, 1, n_tokens) * (-self._tau_scale())
+            key_bias = tau_term if static is None else tau_term + static[None]
+            key_bias = key_bias.reshape(b * n_windows, 1, -1, n_tokens)
+        elif static is not None:
+            key_bias = static[None].expand(b, -1, -1, -1).reshape(b * n_windows, 1, n_tokens, n_tokens)
+        out = self.block(windows, key_bias)
+        out = _window_merge(out, window, b, hp, wp)
+
+        new_valid = None
+        if valid_w is not None:
+            any_valid = (valid_w.amax(dim=1, keepdim=True) > 0.5).expand(-1, n_tokens)
+            new_valid = _window_merge(any_valid[..., None].float(), window, b, hp, wp)[..., 0]
+        if shift:
+            out = torch.roll(out, shifts=(shift, shift), dims=(1, 2))
+            if new_valid is not None:
+                new_valid = torch.roll(new_valid, shifts=(shift, shift), dims=(1, 2))
+        out = out[:, :h, :w].permute(0, 3, 1, 2)
+        new_mask = new_valid[:, None, :h, :w].to(x.dtype) if new_valid is not None else None
+        return out, new_mask
+
+
+class TextureStage(nn.Module):
+    """One transformer stage of the texture encoder (stages 2–5): halve, attend ``depth`` times, refine.
+
+    ``merge`` = partial conv 3×3 stride 2 (the stage input is the previous layer's reconstructed map), then
+    ``depth`` masked-attention blocks (shifted on odd blocks), then a partial conv 3×3 stride 1 whose output
+    is added to the merged map (the stage-level skip, the only residual of the stage).
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        depth: int,
+        heads: int,
+        window: int,
+        tau: float = 100.0,
+        tau_position: TauPosition = "before_scale",
+        mlp_ratio: float = 2.0,
+        masked: bool = True,
+        pconv_mask_input: bool = True,
+        pconv_ratio_position: RatioPosition = "before_bias",
+    ) -> None:
+        super().__init__()
+        pconv = dict(mask_input=pconv_mask_input, ratio_position=pconv_ratio_position)
+        self.merge = PartialConv2d(dim, dim, 3, stride=2, padding=1, activation=nn.LeakyReLU(0.2), **pconv)
+        self.blocks = nn.ModuleList(
+            MaskedWindowAttentionLayer(dim, heads, window, bool(i % 2), tau, tau_position, mlp_ratio)
+            for i in range(depth)
+        )
+        self.refine = PartialConv2d(dim, dim, 3, stride=1, padding=1, activation=nn.LeakyReLU(0.2), **pconv)
+        self.masked = masked
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        merged, mask = self.merge(x, mask)
+        out = merged
+        token_mask: torch.Tensor | None = mask if self.masked else None
+        for block in self.blocks:
+            out, token_mask = block(out, token_mask)
+        if token_mask is not None:
+            mask = token_mask
+        out, mask = self.refine(out, mask)
+        return out + merged, mask

@@ -1,0 +1,121 @@
+"""Partial convolution (paper Eq. 1–2; Liu et al. 2018) with the mask window sum computed once per layer.
+
+For a window with input patch X, mask patch M and ``sum(1)`` entries::
+
+    x' = W·(X ⊙ M) · sum(1) / sum(M) + b     if sum(M) > 0        (Eq. 1)
+    x' = 0                                     otherwise
+    m' = 1 if sum(M) > 0 else 0                                    (Eq. 2)
+
+Masks are float {0, 1} with 1 = known. Two mask layouts are supported:
+
+* single-channel (B×1×H×W): the window holds k² mask entries, shared by every input channel;
+* multi-channel (B×C_in×H×W, NVIDIA's variant used by the official structure encoder): the window holds
+  C_in·k² entries. When all channels of the mask are equal (always the case in TSGL, whose structure mask is
+  ``concat(M, M, M)`` and whose updated masks are replicated), this gives the same ratio as the
+  single-channel form, so layers keep a single-channel mask internally and :func:`mask_window` sums it
+  once — one cheap pooling per layer instead of a full mask convolution per call site.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+RatioPosition = Literal["before_bias", "after_activation"]
+
+
+@dataclass(frozen=True)
+class MaskWindow:
+    """What one partial-convolution geometry derives from a mask: the Eq. 1 scaling and the Eq. 2 new mask.
+
+    ``ratio`` is ``sum(1)/sum(M)`` where ``sum(M) > 0`` and 0 elsewhere (so it already contains the "0 otherwise"
+    case of Eq. 1); ``mask`` is the updated mask (Eq. 2). Both are B×1×H'×W'.
+    """
+
+    ratio: torch.Tensor
+    mask: torch.Tensor
+
+
+def mask_window(
+    mask: torch.Tensor, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
+) -> MaskWindow:
+    """Window sums of a {0,1} mask for one conv geometry, reduced to (ratio, new mask) — Eq. 1–2.
+
+    A multi-channel mask is summed over channels first (its window holds C·k² entries), so the ratio is
+    ``C·k² / sum`` exactly as in NVIDIA's multi-channel partial convolution.
+    """
+    if mask.dim() != 4:
+        raise ValueError(f"mask must be B×C×H×W, got shape {tuple(mask.shape)}")
+    channels = mask.shape[1]
+    flat = mask.sum(dim=1, keepdim=True) if channels > 1 else mask
+    kernel = torch.ones(1, 1, kernel_size, kernel_size, dtype=flat.dtype, device=flat.device)
+    window_sum = F.conv2d(flat, kernel, stride=stride, padding=padding, dilation=dilation)
+    window_size = float(channels * kernel_size * kernel_size)
+    new_mask = (window_sum > 0.5).to(mask.dtype)  # sums are integers: > 0.5 is "> 0" without float fuzz
+    ratio = window_size / window_sum.clamp(min=1.0) * new_mask
+    return MaskWindow(ratio=ratio, mask=new_mask)
+
+
+class PartialConv2d(nn.Module):
+    """A partial convolution layer (Eq. 1–2), optionally followed by an activation.
+
+    Args:
+        in_channels, out_channels, kernel_size, stride, padding, dilation, bias: as for ``nn.Conv2d``.
+        activation: applied to the output (e.g. ``nn.ReLU``); ``None`` for none.
+        mask_input: multiply the input by the mask (Eq. 1's X ⊙ M). The official texture branch skips this
+            (its inputs are already masked); the paper's formula includes it.
+        ratio_position: ``"before_bias"`` is Eq. 1 (scale the conv response, then add the bias, zero outside
+            the valid windows, then activate); ``"after_activation"`` is the official texture branch
+            (``act(conv(x) + b) · ratio``).
+
+    ``forward(x, mask, window=None)`` returns ``(y, new_mask)``; pass a precomputed :class:`MaskWindow` when
+    several layers share one geometry on the same mask, so the mask sum is computed once.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        stride: int = 1,
+        padding: int = 0,
+        dilation: int = 1,
+        bias: bool = True,
+        activation: nn.Module | None = None,
+        mask_input: bool = True,
+        ratio_position: RatioPosition = "before_bias",
+    ) -> None:
+        super().__init__()
+        if ratio_position not in ("before_bias", "after_activation"):
+            raise ValueError(f"ratio_position must be 'before_bias' or 'after_activation', got {ratio_position!r}")
+        self.conv = nn.Conv2d(
+            in_channels, out_channels, kernel_size, stride=stride, padding=padding, dilation=dilation, bias=bias
+        )
+        self.activation = activation if activation is not None else nn.Identity()
+        self.mask_input = mask_input
+        self.ratio_position = ratio_position
+
+    def window(self, mask: torch.Tensor) -> MaskWindow:
+        """The (ratio, new mask) of this layer's geometry for ``mask``."""
+        conv = self.conv
+        return mask_window(mask, conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0])
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor, window: MaskWindow | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if window is None:
+            window = self.window(mask)
+        if self.mask_input:
+            x = x * mask
+        conv = self.conv
+        if self.ratio_position == "after_activation":
+            y = self.activation(conv(x)) * window.ratio
+            return y, window.mask
+        y = F.conv2d(x, conv.weight, None, conv.stride, conv.padding, conv.dilation) * window.ratio
+        if conv.bias is not None:
+            y = y + conv.bias.view(1, -1, 1, 1) * window.mask
+        return self.activation(y), window.mask
