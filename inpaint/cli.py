@@ -28,18 +28,12 @@ def _usage() -> str:
     lines += [f"  {name}" for name in LIGHTNING_SUBCOMMANDS]
     lines += ["", "Suite commands:"]
     lines += [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
+    lines += ["  predict    --ckpt M --image I --mask K --out O: inpaint files of any size (see docs/evaluation.md)"]
     return "\n".join(lines)
 
 
-def _run_command(name: str, argv: list[str]) -> int:
-    module_name, _ = COMMANDS[name]
-    try:
-        module = importlib.import_module(f"inpaint.commands.{module_name}")
-    except ModuleNotFoundError as err:
-        if err.name == f"inpaint.commands.{module_name}":
-            print(f"inpaint: the '{name}' command is not available in this version", file=sys.stderr)
-            return 2
-        raise
+def _run_command(module_name: str, argv: list[str]) -> int:
+    module = importlib.import_module(f"inpaint.commands.{module_name}")
     return int(module.main(argv) or 0)
 
 
@@ -57,19 +51,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     name, rest = argv[0], argv[1:]
     if name in COMMANDS:
-        return _run_command(name, rest)
+        return _run_command(COMMANDS[name][0], rest)
     # `inpaint predict --image … --mask …` is the file-based predictor; `inpaint predict --config …` is Lightning's.
     if name == "predict" and any(a.startswith(("--image", "--images")) for a in rest):
-        return _run_command_module("predict", rest)
+        return _run_command("predict", rest)
     if name in LIGHTNING_SUBCOMMANDS or name.startswith("-"):
         return lightning_main(argv)
     print(f"inpaint: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
     return 2
-
-
-def _run_command_module(module_name: str, argv: list[str]) -> int:
-    module = importlib.import_module(f"inpaint.commands.{module_name}")
-    return int(module.main(argv) or 0)
 
 
 if __name__ == "__main__":
