@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("WANDB_SILENT", "true")
+# FID feature caches of end-to-end tests stay out of the user's ~/.cache.
+os.environ.setdefault("INPAINT_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"inpaint-test-cache-{os.getpid()}"))
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -9,13 +9,13 @@ from PIL import Image
 
 from inpaint.commands.prepare import main as prepare_main
 from inpaint.data.datamodule import EpochSampler, InpaintDataModule
-from inpaint.data.masks import PAPER_BUCKETS, bucket_index
+from inpaint.data.buckets import PAPER_BUCKETS, bucket_index
 from inpaint.data.synthetic import synthetic_image
 
 SMALL = dict(source="synthetic", resolution=64, batch_size=4, eval_per_bucket=2)
 
 
-def _check_batch(batch, size=64, batch_size=4):
+def _check_batch(batch, size=64, batch_size=4, mask_kind="irregular"):
     assert batch["image"].shape == (batch_size, 3, size, size) and batch["image"].dtype == torch.float32
     assert -1 <= batch["image"].min() and batch["image"].max() <= 1
     assert batch["smooth"].shape == batch["image"].shape and -1 <= batch["smooth"].min() <= batch["smooth"].max() <= 1
@@ -25,6 +25,7 @@ def _check_batch(batch, size=64, batch_size=4):
     assert 0 <= batch["gray"].min() and batch["gray"].max() <= 1
     assert torch.allclose(batch["hole_ratio"], 1 - batch["mask"].mean(dim=(1, 2, 3)))
     assert isinstance(batch["id"], list) and len(batch["id"]) == batch_size
+    assert batch["mask_kind"] == [mask_kind] * batch_size  # collated as list[str]
 
 
 def test_batch_contract_train_and_eval():
@@ -74,6 +75,7 @@ def test_mask_polarity_end_to_end(tmp_path):
     module.setup("fit")
     for batch in (next(iter(module.train_dataloader())), next(iter(module.val_dataloader()))):
         assert all(torch.equal(mask, expected) for mask in batch["mask"])
+        assert batch["mask_kind"] == ["folder"] * len(batch["mask"])
     black = InpaintDataModule(**options, eval_masks=str(tmp_path / "masks"), mask_hole_value="black")
     assert torch.equal(next(iter(black.val_dataloader()))["mask"][0], 1 - expected)
 
@@ -148,3 +150,17 @@ def test_empty_folder_source(tmp_path):
     module = InpaintDataModule(source="folder", data_root=str(tmp_path / "empty"))
     with pytest.raises(FileNotFoundError, match="no images found"):
         module.setup("fit")
+
+
+def test_mask_kind_follows_the_generators_and_lama_folder_names(tmp_path):
+    module = InpaintDataModule(**SMALL, train_masks="thick", eval_masks="thin", eval_buckets=[])
+    module.setup("fit")
+    assert next(iter(module.train_dataloader()))["mask_kind"] == ["thick"] * 4
+    assert set(next(iter(module.val_dataloader()))["mask_kind"]) == {"thin"}
+    folder = tmp_path / "random_medium_256"  # LaMa's eval folders name their kind
+    folder.mkdir()
+    pixels = np.zeros((64, 64), np.uint8)
+    pixels[10:30, 10:30] = 255
+    Image.fromarray(pixels).save(folder / "m0.png")
+    lama = InpaintDataModule(**{**SMALL, "eval_per_bucket": 1}, eval_masks=str(folder), eval_buckets=[], smoothing="none")
+    assert next(iter(lama.val_dataloader()))["mask_kind"] == ["medium"]

@@ -6,20 +6,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from inpaint.data.buckets import NVIDIA_BUCKETS, PAPER_BUCKETS, bucket_index, in_bucket
 from inpaint.data.masks import (
     EVAL_MASKS_VERSION,
     MASK_KINDS,
-    NVIDIA_BUCKETS,
-    PAPER_BUCKETS,
-    TABLE4_BUCKETS,
     MaskFolder,
     MaskSampler,
-    bucket_index,
     fixed_eval_masks,
     generate_mask,
     hole_ratio_of,
-    in_bucket,
-    validate_buckets,
 )
 
 
@@ -73,24 +68,6 @@ def test_center_mask_ratio():
     assert hole_ratio_of(mask) == 0.25 and mask[32, 32] == 0 and mask[0, 0] == 1
     with pytest.raises(ValueError, match="no centred square"):
         generate_mask("center", 8, 8, np.random.default_rng(0), (0.5, 0.51))
-
-
-def test_buckets_and_bucket_index():
-    assert PAPER_BUCKETS[0] == (0.1, 0.2) and TABLE4_BUCKETS == [(0.1, 0.3), (0.3, 0.5)]
-    assert NVIDIA_BUCKETS[0] == (0.01, 0.1) and NVIDIA_BUCKETS[-1] == (0.5, 0.6)
-    assert bucket_index(0.2, PAPER_BUCKETS) == 0  # (0.1, 0.2]
-    assert bucket_index(0.2, PAPER_BUCKETS, closed="left") == 1  # [0.2, 0.3)
-    assert bucket_index(0.1, PAPER_BUCKETS) is None and bucket_index(0.55, PAPER_BUCKETS) is None
-    ratio32 = float(np.float32(1.0) - np.float32(0.7))  # a 30 % mask measured in float32: 0.3000000119
-    assert ratio32 != 0.3 and bucket_index(ratio32, PAPER_BUCKETS) == 1
-    with pytest.raises(ValueError, match="closed"):
-        bucket_index(0.2, PAPER_BUCKETS, closed="both")
-
-
-@pytest.mark.parametrize("bad", [[(0.2, 0.1)], [(10, 20)], [(0.1, 0.3), (0.2, 0.4)], [(0.1,)], ["ab"]])
-def test_bad_bucket_spec(bad):
-    with pytest.raises(ValueError, match="bucket"):
-        validate_buckets(bad)
 
 
 def test_fixed_eval_masks_are_fixed_versioned_and_bucketed():

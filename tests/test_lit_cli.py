@@ -159,3 +159,73 @@ def test_run_experiment_fit_then_test_in_process(tiny_config, tmp_path):
         os.path.join(run_dir, "config.yaml"))
     with pytest.raises(ValueError, match="stage"):
         run_experiment([tiny_config], None, run_dir, stage="train")  # type: ignore[arg-type]
+
+
+def test_fit_then_test_with_the_csv_logger(tiny_config, tmp_path):
+    """Lightning's CSVLogger (logs/csv/metrics.csv) and the evaluation writer (metrics.csv of the run) used to write
+    the same file and crash at test time with "dict contains fields not in fieldnames"."""
+    from inpaint.lit.runner import run_experiment
+
+    run_dir = tmp_path / "trial-csv"
+    overrides = ["--run.evaluation.fid=false", "--run.evaluation.lpips_net=null", "--run.evaluation.raw_fid=false"]
+    result = run_experiment([tiny_config], overrides, str(run_dir))  # tiny_config has run.logger: csv
+    assert "test" in result["metrics"] and (run_dir / "metrics.json").is_file()
+    header = (run_dir / "metrics.csv").read_text().splitlines()[0]
+    assert header.startswith("scheme,bucket")  # the bucket table, not Lightning's step log
+    assert "train/loss_g" in (run_dir / "logs" / "csv" / "metrics.csv").read_text().splitlines()[0]
+    ids = sorted(p.name for p in (run_dir / "composites").iterdir())
+    assert ids and sorted(p.name for p in (run_dir / "masked").iterdir()) == ids
+    assert sorted(p.name for p in (run_dir / "targets").iterdir()) == ids
+    assert result["config"]["run"]["evaluation"]["fid"] is False
+
+
+def test_writer_never_writes_into_the_csv_loggers_folder(tmp_path):
+    """Outside the CLI the writer defaults to the run folder, not ``trainer.log_dir`` (= the CSVLogger's folder), and
+    a logger pointed at the very same folder is refused with a clear message instead of a csv crash."""
+    from _tiny_models import TinyDataModule, TinyDiscriminator, TinyGenerator
+    from lightning.pytorch import Trainer
+    from lightning.pytorch.loggers import CSVLogger
+
+    from inpaint.lit.evaluation import EvaluationWriter
+    from inpaint.lit.module import InpaintingGAN
+
+    def trainer(logger) -> Trainer:
+        writer = EvaluationWriter(fid=False, lpips_net=None, save_images=False)
+        return Trainer(accelerator="cpu", default_root_dir=str(tmp_path), logger=logger, max_steps=1, callbacks=[writer],
+                       enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+
+    model = InpaintingGAN(TinyGenerator(), TinyDiscriminator())
+    trainer(CSVLogger(str(tmp_path), name="logs", version="csv")).test(model, TinyDataModule(), verbose=False)
+    assert (tmp_path / "metrics.csv").read_text().startswith("scheme,bucket")
+    clash = trainer(CSVLogger(str(tmp_path), name="", version=""))
+    with pytest.raises(ValueError, match="CSVLogger"):
+        clash.test(model, TinyDataModule(), verbose=False)
+
+
+LIMIT_PROBE = """
+import sys
+import rich.console  # imported before Lightning, as `inpaint sweep` does: typing then caches Union[float, int] first
+from inpaint.lit.cli import InpaintCLI, expand_defaults
+from inpaint.lit.runner import overrides_to_args
+from inpaint.commands.sweep import parse_override
+config, run_dir, *texts = sys.argv[1:]
+for text in texts:
+    key, value = parse_override("trainer.limit_val_batches=" + text)
+    args = expand_defaults(["--config", config]) + overrides_to_args({key: value})
+    cli = InpaintCLI(args=[*args, "--run.dir=" + run_dir, "--run.logger=none"], run=False, stage="fit",
+                     parser_kwargs={"exit_on_error": False})
+    print("LIMIT", text, repr(cli.trainer.limit_val_batches))
+"""
+
+
+def test_sweep_override_limit_val_batches_stays_an_int(tiny_config, tmp_path):
+    """``-o trainer.limit_val_batches=1`` is one batch (int), ``1.0`` all of them: jsonargparse keeps the first Union
+    member that accepts "1", and the import order of the sweep command made Lightning's annotation float-first."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.join(REPO, "tests"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", LIMIT_PROBE, tiny_config, str(tmp_path / "r"), "1", "3", "0.5", "1.0"],
+                          capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+    found = [line.split()[1:] for line in done.stdout.splitlines() if line.startswith("LIMIT")]
+    assert found == [["1", "1"], ["3", "3"], ["0.5", "0.5"], ["1.0", "1.0"]], done.stderr[-2000:]

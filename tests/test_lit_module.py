@@ -142,7 +142,7 @@ def test_ema_update_formula():
 
 def test_evaluation_returns_the_metrics_contract(tmp_path):
     model = InpaintingGAN(TinyGenerator(), TinyDiscriminator())
-    batch = tiny_batch(3, 16)
+    batch = {**tiny_batch(3, 16), "mask_kind": ["thin", "thick", "folder"]}
     outputs = []
 
     class Collect(Callback):
@@ -158,6 +158,7 @@ def test_evaluation_returns_the_metrics_contract(tmp_path):
     assert torch.equal(out["composite"][known], batch["image"][known])
     assert out["id"] == batch["id"]
     assert torch.allclose(out["hole_ratio"], batch["hole_ratio"])
+    assert out["mask_kind"] == ["thin", "thick", "folder"]  # passed through for the LaMa kind rows
     assert "test/psnr" in trainer.callback_metrics
 
 

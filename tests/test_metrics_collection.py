@@ -193,6 +193,12 @@ def test_evaluation_writer_in_a_test_run(tmp_path):
     expected = to_uint8(composite(target[2:3], output[2:3], mask[2:3]))[0].permute(1, 2, 0).numpy()
     assert np.array_equal(saved, expected)
     assert trainer.callback_metrics["eval/psnr"] == pytest.approx(report.overall.get("psnr"), rel=1e-6)
+    # input | output | GT for qualitative grids: masked input (hole = mid-grey 128) and ground truth beside it
+    gt = to_uint8(target[2:3])[0].permute(1, 2, 0).numpy()
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "run" / "targets" / "img_2.png")), gt)
+    masked = np.asarray(Image.open(tmp_path / "run" / "masked" / "img_2.png"))
+    hole = mask[2, 0].numpy() < 0.5
+    assert np.array_equal(masked[~hole], gt[~hole]) and (masked[hole] == 128).all()
 
 
 def test_image_file_names_are_safe_pngs():
@@ -211,3 +217,50 @@ def test_raw_fid_can_be_left_out():
     row = metrics.compute().overall
     assert row.get("fid") is not None and row.get("fid", "raw") is None
     assert row.get("psnr", "raw") is not None
+
+
+class CountingFeatures(TinyFeatures):
+    """The stand-in network, counting the images it sees."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.images = 0
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        self.images += images.shape[0]
+        return super().forward(images)
+
+
+def test_ground_truth_feature_cache_is_bit_identical(tmp_path):
+    """Trial 1 fills the cache, trial 2 (another model, same eval set) reads the targets' features from it: FID equal
+    to the uncached path bit for bit, and the network only sees the composites the second time."""
+    from inpaint.metrics.feature_cache import FeatureCache
+
+    target, output, mask = _batch(7)
+    other = (output * 0.5).clamp(-1, 1)  # a second "model"
+    results = {}
+    for name, outputs, cache in [("uncached", other, None), ("fill", output, FeatureCache(tmp_path / "fid")),
+                                 ("hit", other, FeatureCache(tmp_path / "fid"))]:
+        network = CountingFeatures()
+        metrics = _metrics(fid_backend=FIDBackend("counting stand-in", network), raw_fid=False, feature_cache=cache)
+        metrics.update(target[:4], outputs[:4], mask[:4])
+        metrics.update(target[4:], outputs[4:], mask[4:])
+        results[name] = (metrics.compute().overall.get("fid"), network.images, cache)
+    assert results["hit"][0] == results["uncached"][0]  # exact, not approx
+    assert results["uncached"][1] == 12 and results["hit"][1] == 6  # 6 composites, 0 targets
+    assert (results["fill"][2].misses, results["hit"][2].hits) == (2, 2)
+    assert len(list((tmp_path / "fid").glob("*.pt"))) == 2 and not list((tmp_path / "fid").glob("*.tmp"))
+    # another backend name never reads these entries
+    stranger = FeatureCache(tmp_path / "fid")
+    stranger.features(to_uint8(target[:4]), "another backend", TinyFeatures())
+    assert stranger.misses == 1
+
+
+def test_feature_cache_recovers_from_a_truncated_file(tmp_path):
+    from inpaint.metrics.feature_cache import FeatureCache, batch_key
+
+    images = to_uint8(_batch(8)[0])
+    (tmp_path / f"{batch_key(images, 'tiny')}.pt").write_bytes(b"truncated")
+    cache = FeatureCache(tmp_path)
+    assert torch.equal(cache.features(images, "tiny", TinyFeatures()), TinyFeatures()(images))
+    assert cache.misses == 1 and FeatureCache(tmp_path).features(images, "tiny", TinyFeatures()).shape == (6, 12)

@@ -52,10 +52,12 @@ def test_qualitative_grid_rows_columns_and_pixels(tmp_path):
         dirs[variant] = run
     for j in range(3):
         write_png(dirs["Baseline"] / "masked" / f"{j:03d}.png", (255, 255, 255))
+        write_png(dirs["Global->Local"] / "targets" / f"{j:03d}.png", (7, 7, 7))
     out = qualitative_grid(dirs, tmp_path / "grid.png", n_images=2, tile=16, label_width=50)
     grid = np.asarray(Image.open(out))
-    assert grid.shape == (3 * 16, 50 + 2 * 16, 3)  # masked row + 2 variants; label + 2 images
+    assert grid.shape == (4 * 16, 50 + 2 * 16, 3)  # masked row + 2 variants + GT row; label + 2 images
     assert (grid[0:16, 50:66] == 255).all()  # masked input first
+    assert (grid[48:64, 50:] == 7).all()  # ground truth last
     assert tuple(grid[16 + 8, 50 + 16 + 8]) == (0, 10, 200)  # Baseline, second image
     assert tuple(grid[32 + 8, 50 + 8]) == (40, 0, 200)  # Global->Local, first image
     assert qualitative_grid({"x": tmp_path / "empty"}, tmp_path / "none.png") is None

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from inpaint.conventions import from_uint8
-from inpaint.metrics.buckets import LAMA_KINDS, SCHEMES, mask_kind_from_name
+from inpaint.data.buckets import LAMA_KINDS, SCHEMES, mask_kind_from_name
 from inpaint.metrics.collection import InpaintingMetrics
 from inpaint.metrics.folders import ImagePair, PairingError, pair_folders, read_known_mask, read_rgb
 from inpaint.metrics.results import MetricsReport, print_report, write_csv, write_json

@@ -6,6 +6,12 @@ Examples::
     inpaint info --variant Baseline --size small --resolution 64 --json
     inpaint info --config experiments/model/tsgl.yaml           # LightningCLI YAML or bare generator args
     inpaint info --preset paper --size small --bench --batch 8 --out results/info.json
+    inpaint info --config experiments/model/ours_lama.yaml --resolution 512   # any host; paper figure beside
+
+Counting runs on PyTorch's ``meta`` device (shapes only, no arithmetic), so 512² paper-width models take seconds;
+a generator whose forward needs real values falls back to the CPU. Where the TSGL paper publishes a figure for
+the generator (Table III: HiFill, LaMa, Ours(LaMa) at 512²; Table V: TSGL at 256²) it is printed beside ours; the
+paper's "FLOPs" count one multiply-add as one operation, so they compare with our MACs.
 """
 
 from __future__ import annotations
@@ -115,10 +121,53 @@ def example_inputs(batch: int, height: int, width: int, seed: int = 0) -> dict[s
     }
 
 
-def model_info(generator: nn.Module, height: int, width: int) -> dict[str, Any]:
+def meta_inputs(height: int, width: int) -> dict[str, torch.Tensor]:
+    """Contract-shaped inputs on the ``meta`` device (counting needs shapes only)."""
+    with torch.device("meta"):
+        return {"image": torch.zeros(1, 3, height, width), "mask": torch.ones(1, 1, height, width),
+                "edge": torch.zeros(1, 1, height, width), "gray": torch.zeros(1, 1, height, width),
+                "smooth": torch.zeros(1, 3, height, width)}
+
+
+def count_generator(class_path: str, init_args: dict[str, Any], height: int, width: int) -> dict[str, Any]:
+    """:func:`model_info` of the generator built on the ``meta`` device; on the CPU if its forward needs values."""
+    try:
+        with torch.device("meta"):
+            generator = build_generator(class_path, init_args)
+        return model_info(generator, height, width, inputs=meta_inputs(height, width))
+    except (NotImplementedError, RuntimeError):  # data-dependent ops (e.g. .item()) cannot run on meta
+        return model_info(build_generator(class_path, init_args), height, width)
+
+
+def inference_complexity(info: dict[str, Any]) -> tuple[int, int]:
+    """(params, MACs) of the inference network, i.e. without the auxiliary edge decoder D_S, as the paper counts."""
+    aux_params = info["params"]["by_part"].get("aux_decoder", 0)
+    return info["params"]["total"] - aux_params, info["macs"]["without_aux_decoder"]
+
+
+def paper_comparison(info: dict[str, Any]) -> str:
+    """One line: our inference params / MACs next to the paper's published figure for this generator class."""
+    from inpaint.report.paper_swap_values import PAPER_COMPLEXITY
+
+    params, macs = inference_complexity(info)
+    ours = f"ours {params / 1e6:.2f} M params, {macs / 1e9:.1f} G MACs (without D_S)"
+    figure = PAPER_COMPLEXITY.get(info["generator"])
+    if figure is None:
+        return f"  paper: n/a (the TSGL paper reports no Params/FLOPs for {info['generator']}); {ours}"
+    p_params, p_flops, p_res, source = figure
+    text = f"  paper ({source}, {p_res}×{p_res}): {p_params / 1e6:.1f} M params, {p_flops / 1e9:.1f} G \"FLOPs\" (= MACs); {ours}"
+    if tuple(info["resolution"]) == (p_res, p_res):
+        text += f"; ratio ours/paper: params {params / p_params:.3f}, MACs {macs / p_flops:.3f}"
+    else:
+        text += f" — MACs not comparable: run with --resolution {p_res}"
+    return text
+
+
+def model_info(generator: nn.Module, height: int, width: int,
+               inputs: dict[str, torch.Tensor] | None = None) -> dict[str, Any]:
     """Parameter counts and inference MACs (batch 1), with and without the auxiliary decoder."""
     params = count_parameters(generator)
-    inputs = example_inputs(1, height, width)
+    inputs = example_inputs(1, height, width) if inputs is None else inputs
     total, per_module = generator_macs(generator, inputs, depth=2)
     top = type(generator).__name__
     parts = {name[len(top) + 1:]: macs for name, macs in per_module.items() if name.startswith(top + ".")}
@@ -159,15 +208,16 @@ def main(argv: list[str]) -> int:
     torch.set_num_threads(args.threads)
     height, width = parse_resolution(args.resolution)
     class_path, init_args = generator_spec(args)
-    generator = build_generator(class_path, init_args)
-    info = model_info(generator, height, width)
+    info = count_generator(class_path, init_args, height, width)
+    info["inference"] = dict(zip(("params", "macs"), inference_complexity(info)))
+    info["paper_comparison"] = paper_comparison(info).strip()
     info["class_path"], info["init_args"] = class_path, init_args
     if args.bench:
         from inpaint.commands.bench import benchmark
 
         info["bench"] = benchmark(class_path, init_args, height, width, args.batch)
     label = f"{class_path.rpartition('.')[2]}({', '.join(f'{k}={v!r}' for k, v in init_args.items())})"
-    print(json.dumps(info, indent=2) if args.json else format_info(info, label))
+    print(json.dumps(info, indent=2) if args.json else format_info(info, label) + "\n" + paper_comparison(info))
     if args.bench and not args.json:
         print("  bench: " + json.dumps(info["bench"]))
     if args.out is not None:

@@ -2,7 +2,8 @@
 
 Every batch (train / val / test / predict) is a dict: ``image`` B×3×H×W [-1, 1], ``mask`` B×1×H×W {0, 1} with
 1 = known, ``edge`` B×1×H×W {0, 1} (Canny of the full image), ``gray`` B×1×H×W [0, 1], ``smooth`` B×3×H×W [-1, 1],
-``hole_ratio`` B, ``id`` list[str]. With ``edge_backend="kornia"`` the edge map is computed batched on the device in
+``hole_ratio`` B, ``id`` list[str], ``mask_kind`` list[str] (generator kind, LaMa kind of a mask folder, or
+``folder``). With ``edge_backend="kornia"`` the edge map is computed batched on the device in
 :meth:`InpaintDataModule.on_after_batch_transfer` (iterate a loader by hand? call :meth:`add_device_priors`).
 
 val / test / predict give the fixed evaluation set: ``eval_per_bucket`` samples for each bucket, with masks from
@@ -30,15 +31,8 @@ from inpaint.data.datasets import (
     SyntheticImages,
     discover_splits,
 )
-from inpaint.data.masks import (
-    MASK_KINDS,
-    PAPER_BUCKETS,
-    MaskSampler,
-    bucket_label,
-    fixed_eval_masks,
-    normalize_resolution,
-    validate_buckets,
-)
+from inpaint.data.buckets import PAPER_BUCKETS, bucket_label, validate_buckets
+from inpaint.data.masks import MASK_KINDS, MaskSampler, fixed_eval_masks, mask_kind_of, normalize_resolution
 from inpaint.data.preprocess import canny_tensor, check_edge_backend
 from inpaint.data.smoothing import L0_BOUNDARIES, check_smoothing_method, smoothing_parameters
 
@@ -99,7 +93,7 @@ class InpaintDataModule(pl.LightningDataModule):
         num_workers: int = 0,
         train_masks: str = "irregular",
         mask_hole_value: Literal["white", "black"] = "white",
-        eval_buckets: list[tuple[float, float]] = PAPER_BUCKETS,
+        eval_buckets: list[tuple[float, float]] = list(PAPER_BUCKETS),
         eval_per_bucket: int = 16,
         edge_backend: Literal["skimage", "opencv", "kornia"] = "skimage",
         smoothing: Literal["l0", "rtv", "none"] = "l0",
@@ -179,7 +173,7 @@ class InpaintDataModule(pl.LightningDataModule):
         groups = [bucket_label(b).replace("%", "").replace(".", "p") for b in self.eval_buckets] or ["all"]
         tags = [f"b{groups[i // hp.eval_per_bucket]}__m{i % hp.eval_per_bucket:03d}" for i in range(len(masks))]
         return InpaintDataset(self._images(split), self.priors, self.height, self.width, hp.seed,
-                              eval_masks=masks, eval_tags=tags)
+                              eval_masks=masks, eval_tags=tags, eval_mask_kind=mask_kind_of(hp.eval_masks))
 
     def setup(self, stage: str | None = None) -> None:
         hp = self.hparams

@@ -3,7 +3,11 @@
 A sample is a dict of tensors in the suite's conventions (see ``inpaint/models/interface.py``)::
 
     image 3×H×W [-1, 1] · mask 1×H×W {0, 1} (1 = known) · edge 1×H×W {0, 1} · gray 1×H×W [0, 1]
-    smooth 3×H×W [-1, 1] · hole_ratio () float · id str
+    smooth 3×H×W [-1, 1] · hole_ratio () float · id str · mask_kind str
+
+``mask_kind`` names where the mask came from: a generator kind (``irregular``, ``thin``, ``medium``, ``thick``,
+``box``, ``center``), a LaMa kind read from a mask folder's name (``random_thick_256`` → ``thick``) or ``folder``. It
+collates to a list of strings; the evaluation fills LaMa's thin / medium / thick rows from it.
 
 Randomness: a training sample's crop, flip and mask come from ``default_rng([seed, epoch, index])``, so a run is
 reproducible whatever the number of workers or processes; evaluation samples use no randomness at run time (fixed
@@ -244,8 +248,8 @@ def discover_splits(root: str | Path) -> dict[str, list[Path]]:
 # ------------------------------------------------------------------------------------------- the dataset --------
 
 
-def build_sample(crop: Crop, mask: np.ndarray, priors: PriorConfig) -> dict[str, torch.Tensor | str]:
-    """Turn a crop and its mask into the sample dict (priors of the full, unmasked crop)."""
+def build_sample(crop: Crop, mask: np.ndarray, priors: PriorConfig, mask_kind: str) -> dict[str, torch.Tensor | str]:
+    """Turn a crop and its mask (of ``mask_kind``) into the sample dict (priors of the full, unmasked crop)."""
     image01 = crop.rgb.astype(np.float32) / 255.0
     gray, edge = structure_priors(image01, priors.edge_backend, priors.legacy_edge_wrap)
     if crop.smooth is not None:
@@ -260,6 +264,7 @@ def build_sample(crop: Crop, mask: np.ndarray, priors: PriorConfig) -> dict[str,
         "smooth": smooth.contiguous(),
         "hole_ratio": 1.0 - known.mean(),
         "id": crop.id,
+        "mask_kind": mask_kind,
     }
     if edge is not None:
         sample["edge"] = torch.from_numpy(edge)[None]
@@ -285,12 +290,14 @@ class InpaintDataset(Dataset):
         length: int | None = None,
         eval_masks: Sequence[np.ndarray] | None = None,
         eval_tags: Sequence[str] | None = None,
+        eval_mask_kind: str = "irregular",
     ) -> None:
         if (masks is None) == (eval_masks is None):
             raise ValueError("give either masks (training) or eval_masks (evaluation)")
         self.images, self.priors, self.height, self.width, self.seed = images, priors, height, width, seed
         self.masks, self.eval_masks = masks, list(eval_masks) if eval_masks is not None else None
         self.eval_tags = list(eval_tags) if eval_tags is not None else None
+        self.eval_mask_kind = eval_mask_kind
         if self.eval_masks is not None:
             self.length = len(self.eval_masks)
         elif isinstance(images, FolderImages):
@@ -309,7 +316,7 @@ class InpaintDataset(Dataset):
             crop = self._eval_crop(index)
             tag = self.eval_tags[index] if self.eval_tags else f"{index:04d}"
             crop.id = f"{crop.id}__{tag}"
-            return build_sample(crop, self.eval_masks[index], self.priors)
+            return build_sample(crop, self.eval_masks[index], self.priors, self.eval_mask_kind)
         rng = np.random.default_rng([self.seed, epoch, index])
         if isinstance(self.images, FolderImages):
             # An epoch length other than the file count (``train_length``) draws files at random, so that a short
@@ -319,7 +326,7 @@ class InpaintDataset(Dataset):
         else:
             crop = self.images.train_crop(rng, index)
         assert self.masks is not None
-        return build_sample(crop, self.masks.sample(rng, self.height, self.width), self.priors)
+        return build_sample(crop, self.masks.sample(rng, self.height, self.width), self.priors, self.masks.kind)
 
     def _eval_crop(self, index: int) -> Crop:
         if isinstance(self.images, FolderImages):

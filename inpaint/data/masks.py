@@ -1,4 +1,4 @@
-"""Masks: seeded generators, mask folders, fixed evaluation lists and hole-ratio buckets.
+"""Masks: seeded generators, mask folders and fixed evaluation lists (buckets: :mod:`inpaint.data.buckets`).
 
 Every mask here is a float32 H×W array with **1 = known, 0 = hole** (the suite's convention); the hole ratio is the
 fraction of zeros at the working resolution.
@@ -33,19 +33,25 @@ import cv2
 import numpy as np
 
 from inpaint.conventions import mask_from_array
+from inpaint.data.buckets import (
+    NVIDIA_BUCKETS,
+    Bucket,
+    ClosedSide,
+    bucket_label,
+    in_bucket,
+    mask_kind_from_name,
+    validate_buckets,
+)
 from inpaint.data.image_io import list_image_files, read_mask_pixels
 
 MaskKind = Literal["irregular", "thin", "medium", "thick", "box", "center"]
 MASK_KINDS: tuple[str, ...] = ("irregular", "thin", "medium", "thick", "box", "center")
-Bucket = tuple[float, float]
-ClosedSide = Literal["right", "left"]
+#: ``mask_kind`` of samples whose masks come from a folder of mask files (no generator kind is known)
+FOLDER_MASK_KIND = "folder"
 
 #: Bump when any generator or the seeding of :func:`fixed_eval_masks` changes: eval masks are then different.
 EVAL_MASKS_VERSION = 1
 
-PAPER_BUCKETS: list[Bucket] = [(0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5)]  # TSGL Tables I–II
-TABLE4_BUCKETS: list[Bucket] = [(0.1, 0.3), (0.3, 0.5)]  # TSGL Table IV (ablation)
-NVIDIA_BUCKETS: list[Bucket] = [(0.01, 0.1), (0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.6)]
 
 REFERENCE_SIZE = 512  # the resolution at which all generator parameters below are stated
 NVIDIA_BORDER_MARGIN = 50  # px at 512: the "no-border" half of the NVIDIA test set
@@ -54,53 +60,7 @@ _MAX_REDRAWS = 100
 _MAX_PIECES = 3000
 
 
-# ------------------------------------------------------------------------------------------------ buckets --------
-
-
-def validate_buckets(buckets: Sequence[Sequence[float]] | None) -> list[Bucket]:
-    """Check a bucket list: pairs (lo, hi) with 0 ≤ lo < hi ≤ 1, sorted, not overlapping."""
-    if buckets is None:
-        return []
-    checked: list[Bucket] = []
-    for bucket in buckets:
-        if not isinstance(bucket, Sequence) or isinstance(bucket, str) or len(bucket) != 2:
-            raise ValueError(f"bad bucket {bucket!r}: each bucket must be a pair (low, high) of hole ratios, "
-                             "e.g. [[0.1, 0.2], [0.2, 0.3]]")
-        lo, hi = float(bucket[0]), float(bucket[1])
-        if not (0.0 <= lo < hi <= 1.0):
-            raise ValueError(f"bad bucket {tuple(bucket)!r}: need 0 <= low < high <= 1 (hole ratios, not percent)")
-        if checked and lo < checked[-1][1]:
-            raise ValueError(f"buckets must be sorted and must not overlap: {checked[-1]} then {(lo, hi)}")
-        checked.append((lo, hi))
-    return checked
-
-
-#: A ratio this close to a bucket edge counts as on the edge: absorbs float32 rounding (a 30 % mask measured in
-#: float32 is 0.3000000119) and stays below one pixel's share of a 10-megapixel mask.
-EDGE_TOLERANCE = 1e-7
-
-
-def in_bucket(ratio: float, bucket: Bucket, closed: ClosedSide = "right") -> bool:
-    """Half-open membership: (lo, hi] for ``closed="right"`` (NVIDIA/TSGL), [lo, hi) for ``"left"``."""
-    if closed not in ("right", "left"):
-        raise ValueError(f"closed must be 'right' or 'left', got {closed!r}")
-    lo, hi = bucket
-    value = float(ratio)
-    value = lo if abs(value - lo) <= EDGE_TOLERANCE else hi if abs(value - hi) <= EDGE_TOLERANCE else value
-    return lo < value <= hi if closed == "right" else lo <= value < hi
-
-
-def bucket_index(ratio: float, buckets: Sequence[Bucket], closed: ClosedSide = "right") -> int | None:
-    """Index of the bucket that holds ``ratio``, or ``None`` when none does (as ``inpaint.metrics.buckets``)."""
-    for index, bucket in enumerate(buckets):
-        if in_bucket(ratio, bucket, closed):
-            return index
-    return None
-
-
-def bucket_label(bucket: Bucket) -> str:
-    """(0.1, 0.2) → '10-20%'."""
-    return f"{bucket[0] * 100:g}-{bucket[1] * 100:g}%"
+# ------------------------------------------------------------------------------------------------ ratios ---------
 
 
 def hole_ratio_of(mask: np.ndarray) -> float:
@@ -345,6 +305,14 @@ class MaskFolder:
         return np.ascontiguousarray(known[:, ::-1] if flip else known)
 
 
+def mask_kind_of(spec: str) -> str:
+    """``mask_kind`` label of a ``train_masks`` / ``eval_masks`` value: the generator name itself; for a folder the
+    LaMa kind its name states (``random_thick_256`` → ``thick``), else :data:`FOLDER_MASK_KIND`."""
+    if spec in MASK_KINDS:
+        return spec
+    return mask_kind_from_name(Path(spec).name) or FOLDER_MASK_KIND
+
+
 class MaskSampler:
     """Training masks from a generator name or a folder path (``train_masks`` of the DataModule)."""
 
@@ -358,6 +326,11 @@ class MaskSampler:
             self.folder = MaskFolder(self.spec, hole_value)
         else:
             check_mask_kind(self.spec)
+
+    @property
+    def kind(self) -> str:
+        """The ``mask_kind`` of the masks it draws (see :func:`mask_kind_of`)."""
+        return mask_kind_of(self.spec)
 
     def sample(self, rng: np.random.Generator, height: int, width: int) -> np.ndarray:
         if self.folder is None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import typing
 from typing import Any
 
 import torch
@@ -128,17 +129,41 @@ class RunConfigSaver(SaveConfigCallback):
             self.parser.save(self.config, path, skip_none=False, overwrite=True, multifile=False)
 
 
-def _evaluation_writer(run_dir: str) -> Callback | None:
-    """The metrics callback for ``test`` (``inpaint.lit.evaluation.EvaluationWriter``), writing into the run folder
-    (``metrics.json``, ``metrics.csv``, ``composites/``); None when that module is not installed."""
-    try:
-        from inpaint.lit.evaluation import EvaluationWriter
-    except ModuleNotFoundError as err:
-        if err.name in ("inpaint.lit.evaluation",):
-            rank_zero_warn("inpaint.lit.evaluation is not available: test runs log quick metrics only")
-            return None
-        raise
-    return EvaluationWriter(out_dir=run_dir)
+def _evaluation_writer(run_dir: str, options: Any) -> Callback:
+    """The metrics callback for ``test`` (:class:`inpaint.lit.evaluation.EvaluationWriter`) configured by
+    ``run.evaluation``, writing into the run folder (``metrics.json``, ``metrics.csv``, ``composites/``, …)."""
+    from inpaint.lit.evaluation import EvaluationOptions, EvaluationWriter
+
+    if isinstance(options, Namespace):
+        options = options.as_dict()
+    if isinstance(options, dict):
+        options = EvaluationOptions(**options)
+    return EvaluationWriter.from_options(options or EvaluationOptions(), out_dir=run_dir)
+
+
+# ---------------------------------------------------------------------------------------------- count-or-fraction
+#: Trainer arguments where an int counts batches and a float is a fraction (``limit_val_batches=1`` is one batch,
+#: ``1.0`` is all of them).
+COUNT_OR_FRACTION_KEYS: tuple[str, ...] = (
+    "limit_train_batches", "limit_val_batches", "limit_test_batches", "limit_predict_batches", "overfit_batches",
+)
+
+
+def prefer_int_for_count_or_fraction(trainer_class: type) -> None:
+    """Make ``--trainer.limit_val_batches=1`` parse as the int 1 whatever the import order.
+
+    jsonargparse tries the members of a Union in order and keeps the first that accepts the value, so "1" becomes
+    1.0 (100 % of the batches) under ``Union[float, int]``. Lightning writes ``Optional[Union[int, float]]``, but
+    ``typing`` caches unions by *equality* and ``Union[int, float] == Union[float, int]``: when any module imported
+    before Lightning built ``Optional[Union[float, int]]`` first (importing ``rich.console`` first does, as the sweep
+    command did), the Trainer's annotation is float-first. Rewriting it as the (uncached) ``int | float | None``
+    restores the documented order; only the annotation changes, never Lightning's behaviour.
+    """
+    annotations = getattr(trainer_class.__init__, "__annotations__", {})
+    for key in COUNT_OR_FRACTION_KEYS:
+        hint = annotations.get(key)
+        if hint is not None and set(typing.get_args(hint)) == {int, float, type(None)}:
+            annotations[key] = int | float | None
 
 
 # ---------------------------------------------------------------------------------------------- the CLI
@@ -156,6 +181,7 @@ class InpaintCLI(LightningCLI):
         kwargs.setdefault("save_config_callback", RunConfigSaver)
         kwargs.setdefault("save_config_kwargs", {"save_to_log_dir": False, "overwrite": True})
         kwargs.setdefault("auto_configure_optimizers", False)
+        prefer_int_for_count_or_fraction(kwargs.get("trainer_class", Trainer))
         super().__init__(*args, **kwargs)
 
     @property
@@ -250,9 +276,7 @@ class InpaintCLI(LightningCLI):
             if type(callback).__name__ == "EvaluationWriter" and getattr(callback, "out_dir", "") is None:
                 callback.out_dir = run_dir
         if "test" in self.stage and not any(type(c).__name__ == "EvaluationWriter" for c in callbacks):
-            writer = _evaluation_writer(run_dir)
-            if writer is not None:
-                callbacks.append(writer)
+            callbacks.append(_evaluation_writer(run_dir, options.evaluation))
         kwargs["callbacks"] = callbacks
 
         if trainer_cfg.get("logger") is None:

@@ -4,27 +4,70 @@ Add it to ``trainer.callbacks`` (``inpaint test`` does); it reads the dict every
 (``output``, ``composite``, ``target`` in [-1, 1], ``mask`` 1 = known, ``id``, optionally ``mask_kind``) and
 
 * updates an :class:`~inpaint.metrics.collection.InpaintingMetrics` (states gathered across DDP ranks at the end);
-* saves each composite as ``<out_dir>/composites/<id>.png`` (PNG only: JPEG would change every metric);
+* saves, per sample, ``<out_dir>/composites/<id>.png`` (the output pasted into the known pixels),
+  ``masked/<id>.png`` (the network's input: known pixels, the hole filled with mid-grey 128 — or white with
+  ``masked_fill="white"``) and ``targets/<id>.png`` (ground truth), so qualitative grids can show
+  input | output | GT (PNG only: JPEG would change every metric);
 * at the end of the test epoch writes ``metrics.json`` + ``metrics.csv`` into ``<out_dir>`` (default: the run
-  folder, ``trainer.log_dir``), prints the table, logs the overall numbers as ``eval/<metric>``, and leaves the
+  folder, ``trainer.default_root_dir`` — never a logger's folder, where Lightning's CSVLogger keeps its own
+  metrics.csv), prints the table, logs the overall numbers as ``eval/<metric>``, and leaves the
   :class:`~inpaint.metrics.results.MetricsReport` on ``pl_module.test_results`` and ``self.report``.
+
+Ground-truth Inception features are cached per batch content (:mod:`inpaint.metrics.feature_cache`), so the
+trials of a sweep compute them once. Options come from the ``run.evaluation:`` section of a config
+(:class:`EvaluationOptions`, e.g. ``--run.evaluation.raw_fid=false``) or from a ``trainer.callbacks`` entry.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 
 from inpaint.conventions import to_uint8
 from inpaint.metrics.collection import DEFAULT_SCHEMES, InpaintingMetrics
+from inpaint.metrics.feature_cache import FeatureCache, default_fid_cache_dir
 from inpaint.metrics.folders import write_png
 from inpaint.metrics.results import MetricsReport, print_report, write_csv, write_json
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
+MaskedFill = Literal["grey", "white"]
+MASKED_FILL_VALUES: dict[str, int] = {"grey": 128, "white": 255}  # uint8 value of hole pixels in masked/<id>.png
+
+
+@dataclass
+class EvaluationOptions:
+    """The ``run.evaluation:`` section: options of the test-time :class:`EvaluationWriter` the CLI adds.
+
+    Args:
+        save_images: write composites/, masked/ and targets/ PNGs.
+        masked_fill: colour of the hole in ``masked/<id>.png``: ``grey`` (128) or ``white``.
+        schemes: bucket schemes besides the overall row (paper, table4, nvidia, lama).
+        closed: closed side of the ratio buckets.
+        ssim_window: ``gaussian11`` or ``uniform7``.
+        lpips_net: ``alex``, ``vgg`` or null (off).
+        fid: compute FID.
+        raw: also score the raw generator output.
+        raw_fid: FID of the raw output too (a third of the Inception work; sweeps switch it off).
+        fid_cache: folder of the ground-truth feature cache; ``auto`` = ``$INPAINT_CACHE_DIR/fid`` or
+            ``~/.cache/inpaint/fid`` (shared by all runs and sweep trials); null = no cache.
+    """
+
+    save_images: bool = True
+    masked_fill: MaskedFill = "grey"
+    schemes: list[str] = field(default_factory=lambda: list(DEFAULT_SCHEMES))
+    closed: Literal["right", "left"] = "right"
+    ssim_window: Literal["gaussian11", "uniform7"] = "gaussian11"
+    lpips_net: str | None = "alex"
+    fid: bool = True
+    raw: bool = True
+    raw_fid: bool = True
+    fid_cache: str | None = "auto"
 
 
 def image_file_name(sample_id: str, index: int) -> str:
@@ -39,9 +82,11 @@ class EvaluationWriter(Callback):
     """Score test batches with the bucketed protocol and write the results.
 
     Args:
-        out_dir: where metrics and composites go; default ``trainer.log_dir`` (else ``trainer.default_root_dir``).
-        save_images: write the composites as PNG.
+        out_dir: where metrics and images go; default ``trainer.default_root_dir`` (the run folder).
+        save_images: write composites/, masked/ and targets/ as PNG.
+        masked_fill: hole colour of the masked input images: ``grey`` (128) or ``white`` (255).
         schemes / closed / ssim_window / lpips_net / fid / raw / raw_fid: passed to :class:`InpaintingMetrics`.
+        fid_cache: ground-truth feature cache folder, ``auto`` (:func:`default_fid_cache_dir`) or None (off).
         metrics: a ready metric object (tests inject one with stand-in networks); overrides the options above.
     """
 
@@ -56,24 +101,48 @@ class EvaluationWriter(Callback):
         fid: bool = True,
         raw: bool = True,
         raw_fid: bool = True,
+        masked_fill: MaskedFill = "grey",
+        fid_cache: str | None = "auto",
         metrics: InpaintingMetrics | None = None,
     ) -> None:
+        if masked_fill not in MASKED_FILL_VALUES:
+            raise ValueError(f"masked_fill must be one of {sorted(MASKED_FILL_VALUES)}, got {masked_fill!r}")
         self.out_dir = out_dir
         self.save_images = save_images
+        self.masked_fill = masked_fill
+        self.fid_cache = fid_cache
         self._options = dict(schemes=list(schemes), closed=closed, ssim_window=ssim_window, lpips_net=lpips_net,
                              fid=fid, raw=raw, raw_fid=raw_fid)  # fmt: skip
         self.metrics = metrics
         self.report: MetricsReport | None = None
         self._seen = 0
 
+    @classmethod
+    def from_options(cls, options: EvaluationOptions, out_dir: str | None = None) -> EvaluationWriter:
+        return cls(out_dir=out_dir, **asdict(options))
+
     def resolve_out_dir(self, trainer: Trainer) -> Path:
-        if self.out_dir:
-            return Path(self.out_dir)
-        return Path(trainer.log_dir or trainer.default_root_dir)
+        """``out_dir``, else the run folder (``trainer.default_root_dir``), never ``trainer.log_dir``: that is the
+        CSVLogger's folder, and its metrics.csv must not be overwritten with the bucket table."""
+        return Path(self.out_dir or trainer.default_root_dir)
+
+    def _check_no_logger_clash(self, trainer: Trainer) -> None:
+        out = os.path.realpath(self.resolve_out_dir(trainer))
+        for logger in trainer.loggers:
+            log_dir = getattr(logger, "log_dir", None)
+            if type(logger).__name__ == "CSVLogger" and log_dir and os.path.realpath(log_dir) == out:
+                raise ValueError(f"EvaluationWriter would write metrics.csv into {out!r}, the CSVLogger's own folder; "
+                                 "give the CSVLogger a sub-folder (e.g. name='logs') or set the writer's out_dir")
+
+    def resolve_feature_cache(self) -> FeatureCache | None:
+        if self.fid_cache is None or not self._options["fid"]:
+            return None
+        return FeatureCache(default_fid_cache_dir() if self.fid_cache == "auto" else self.fid_cache)
 
     def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._check_no_logger_clash(trainer)
         if self.metrics is None:
-            self.metrics = InpaintingMetrics(**self._options)  # type: ignore[arg-type]
+            self.metrics = InpaintingMetrics(**self._options, feature_cache=self.resolve_feature_cache())  # type: ignore[arg-type]
         self.metrics.reset()
         self.metrics.to(pl_module.device)
         self.report = None
@@ -103,21 +172,32 @@ class EvaluationWriter(Callback):
             mask_kind=list(kinds) if kinds is not None else None,
         )  # fmt: skip
         if self.save_images:
-            self._save_composites(trainer, outputs)
+            self._save_images(trainer, outputs)
         self._seen += outputs["target"].shape[0]
 
-    def _save_composites(self, trainer: Trainer, outputs: dict[str, Any]) -> None:
+    def masked_input(self, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """uint8 B×3×H×W: the known pixels of ``target``, the hole filled with the ``masked_fill`` colour."""
+        known = mask >= 0.5
+        filled = torch.full_like(to_uint8(target), MASKED_FILL_VALUES[self.masked_fill])
+        return torch.where(known, to_uint8(target), filled)
+
+    def _save_images(self, trainer: Trainer, outputs: dict[str, Any]) -> None:
         composite = outputs.get("composite")
         if composite is None:
             from inpaint.conventions import composite as make_composite
 
             composite = make_composite(outputs["target"], outputs["output"], outputs["mask"])
-        images = to_uint8(composite).permute(0, 2, 3, 1).cpu().numpy()
+        folders = {
+            "composites": to_uint8(composite),
+            "masked": self.masked_input(outputs["target"], outputs["mask"]),
+            "targets": to_uint8(outputs["target"]),
+        }
         ids = list(outputs.get("id") or [])
-        folder = self.resolve_out_dir(trainer) / "composites"
-        for i, image in enumerate(images):
-            sample_id = ids[i] if i < len(ids) else f"rank{trainer.global_rank}_sample_{self._seen + i:06d}"
-            write_png(folder / image_file_name(sample_id, self._seen + i), image)
+        root = self.resolve_out_dir(trainer)
+        for name, batch in folders.items():
+            for i, image in enumerate(batch.permute(0, 2, 3, 1).cpu().numpy()):
+                sample_id = ids[i] if i < len(ids) else f"rank{trainer.global_rank}_sample_{self._seen + i:06d}"
+                write_png(root / name / image_file_name(sample_id, self._seen + i), image)
 
     def on_test_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         assert self.metrics is not None

@@ -257,7 +257,8 @@ class InpaintingGAN(LightningModule):
         out = self(batch)
         output = out.image.float().clamp(-1.0, 1.0)
         ratio = batch.get("hole_ratio")
-        return {
+        kinds = batch.get("mask_kind")
+        result = {
             "output": output,
             "composite": composite(image.float(), output, mask),
             "target": image.float(),
@@ -266,6 +267,9 @@ class InpaintingGAN(LightningModule):
             "id": list(batch.get("id", [])),
             "hole_ratio": ratio if isinstance(ratio, torch.Tensor) else hole_ratio(mask),
         }
+        if kinds is not None:  # LaMa thin/medium/thick rows of the evaluation need the mask kind of every sample
+            result["mask_kind"] = [str(k) for k in kinds]
+        return result
 
     def _log_quick_metrics(self, result: dict[str, Any], prefix: str) -> None:
         """Cheap PSNR / L1 of the composite on [0, 1] float images (the real metrics live in the evaluation)."""

@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from inpaint.lit.evaluation import EvaluationOptions
+
 RUN_DIR_ENV = "INPAINT_RUN_DIR"
 LoggerKind = Literal["wandb", "tensorboard", "csv", "none"]
 
@@ -39,6 +41,8 @@ class RunOptions:
         image_grid_samples: rows of the validation image grid (0 disables it).
         num_threads: ``torch.set_num_threads`` for CPU runs (None: leave torch's default).
         audit: write per-rank sample ids and weight digests to ``audit/`` at the end of fit (DDP checks).
+        evaluation: options of the evaluation writer added for ``test`` (e.g. ``--run.evaluation.raw_fid=false``);
+            a writer listed in ``trainer.callbacks`` is used as configured instead.
     """
 
     root: str = "runs"
@@ -55,6 +59,7 @@ class RunOptions:
     num_threads: int | None = None
     audit: bool = False
     tags: list[str] = field(default_factory=list)
+    evaluation: EvaluationOptions = field(default_factory=EvaluationOptions)
 
 
 def slug(name: str) -> str:

@@ -1,7 +1,7 @@
 """Evaluation metrics of the protocol (docs/evaluation.md): per-image PSNR / SSIM / L1 on uint8 composites, FID with
 the offline TF Inception, LPIPS, all per hole-ratio bucket — and a benchmark of the whole pass."""
 
-from inpaint.metrics.buckets import NVIDIA_BUCKETS, PAPER_BUCKETS, SCHEMES, TABLE4_BUCKETS, bucket_index
+from inpaint.data.buckets import NVIDIA_BUCKETS, PAPER_BUCKETS, SCHEMES, TABLE4_BUCKETS, bucket_index
 from inpaint.metrics.collection import InpaintingMetrics
 from inpaint.metrics.fid import frechet_distance
 from inpaint.metrics.image_quality import (

@@ -23,7 +23,8 @@ from torchmetrics.utilities import dim_zero_cat
 
 from inpaint.conventions import composite as make_composite
 from inpaint.conventions import from_uint8, to_uint8
-from inpaint.metrics.buckets import LAMA_KINDS, BucketScheme, Closed, resolve_schemes
+from inpaint.data.buckets import LAMA_KINDS, BucketScheme, ClosedSide, resolve_schemes
+from inpaint.metrics.feature_cache import FeatureCache
 from inpaint.metrics.fid import MIN_IMAGES, frechet_distance
 from inpaint.metrics.image_quality import (
     SSIM_WINDOWS,
@@ -45,7 +46,7 @@ class InpaintingMetrics(Metric):
     """Bucketed PSNR / SSIM / L1 / relative L1 / LPIPS / FID over the composite (and the raw output).
 
     Args:
-        schemes: bucket schemes to report besides the overall row (see :mod:`inpaint.metrics.buckets`).
+        schemes: bucket schemes to report besides the overall row (see :mod:`inpaint.data.buckets`).
         closed: which side of each ratio interval is closed (``"right"``: (low, high], NVIDIA convention).
         ssim_window: ``"gaussian11"`` (11×11, σ 1.5) or ``"uniform7"``.
         lpips_net: ``"alex"``, ``"vgg"`` or None (off).
@@ -54,6 +55,8 @@ class InpaintingMetrics(Metric):
         raw_fid: include FID in the raw column (one more Inception pass per image, a third of the FID cost).
         fid_backend / lpips_backend: pre-resolved backends (tests inject stand-in networks here); by default they
             are resolved offline, and an unavailable one turns its column into "n/a" with the reason in the notes.
+        feature_cache: a :class:`~inpaint.metrics.feature_cache.FeatureCache` for the *ground-truth* Inception
+            features (the evaluation set is the same for every model); None computes them every time.
     """
 
     is_differentiable = False
@@ -63,7 +66,7 @@ class InpaintingMetrics(Metric):
     def __init__(
         self,
         schemes: Sequence[str] = DEFAULT_SCHEMES,
-        closed: Closed = "right",
+        closed: ClosedSide = "right",
         ssim_window: SSIMWindow = "gaussian11",
         lpips_net: str | None = "alex",
         fid: bool = True,
@@ -71,6 +74,7 @@ class InpaintingMetrics(Metric):
         raw_fid: bool = True,
         fid_backend: FIDBackend | None = None,
         lpips_backend: LPIPSBackend | None = None,
+        feature_cache: FeatureCache | None = None,
         **kwargs,
     ) -> None:
         super().__init__(**kwargs)
@@ -84,6 +88,7 @@ class InpaintingMetrics(Metric):
         self.variants = ("composite", "raw") if raw else ("composite",)
         self.fid_variants = self.variants if raw_fid else ("composite",)
         self.notes: list[str] = []
+        self.feature_cache = feature_cache
 
         self.fid_backend = fid_backend if fid_backend is not None else (resolve_fid_backend() if fid else None)
         self.fid_name = self.fid_backend.name if self.fid_backend else "off"
@@ -160,7 +165,10 @@ class InpaintingMetrics(Metric):
                 getattr(self, f"{variant}_lpips").append(value)
         if self.inception is not None:
             with torch.no_grad():
-                self.features_real.append(self.inception(target8).float())
+                if self.feature_cache is not None:
+                    self.features_real.append(self.feature_cache.features(target8, self.fid_name, self.inception))
+                else:
+                    self.features_real.append(self.inception(target8).float())
                 for variant in self.fid_variants:
                     getattr(self, f"features_{variant}").append(self.inception(images[variant]).float())
 

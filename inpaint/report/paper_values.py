@@ -11,7 +11,7 @@ from typing import Final
 
 #: Metrics of Table IV and whether larger is better.
 TABLE4_METRICS: Final[dict[str, bool]] = {"psnr": True, "ssim": True, "fid": False}
-#: Hole-ratio buckets of Table IV, labelled like :func:`inpaint.metrics.buckets.bucket_label` does.
+#: Hole-ratio buckets of Table IV, labelled like :func:`inpaint.data.buckets.bucket_label` does.
 TABLE4_BUCKETS: Final[tuple[str, ...]] = ("10-30%", "30-50%")
 
 TABLE4_GROUP_TITLES: Final[dict[str, str]] = {

@@ -1,8 +1,10 @@
 """Qualitative grid (like the paper's Fig. 15): one row per variant, one column per fixed evaluation image.
 
-Images come from the composites a test run saved in its run directory (PNG, uint8); the same file names
-across runs are the same evaluation images, since the evaluation set and its masks are fixed. Optional
-``masked`` and ``ground truth`` rows come from the first run that saved them.
+Images come from what :class:`inpaint.lit.evaluation.EvaluationWriter` saved in each run directory (PNG, uint8):
+``composites/`` (one row per variant), ``masked/`` (the input, hole in mid-grey or white) and ``targets/`` (ground
+truth). The same file names across runs are the same evaluation images, since the evaluation set and its masks are
+fixed, so the grid reads top to bottom as input | outputs | GT: the masked-input row first and the ground-truth row
+last, both taken from the first run that saved them (runs from before the writer saved them simply lack the rows).
 """
 
 from __future__ import annotations

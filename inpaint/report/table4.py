@@ -18,6 +18,7 @@ from typing import Any
 from inpaint.report.aggregate import SeedStat, best_index
 from inpaint.report.paper_values import TABLE4, TABLE4_BUCKETS, TABLE4_GROUP_TITLES, TABLE4_METRICS, TABLE4_ROWS
 from inpaint.report.records import TrialRecord
+from inpaint.report.writers import latex_escape, write_files
 
 Column = tuple[str, str]  # (metric, bucket)
 COLUMNS: tuple[Column, ...] = tuple((m, b) for m in TABLE4_METRICS for b in TABLE4_BUCKETS)
@@ -184,17 +185,13 @@ def to_csv(table: Table4) -> str:
     return buffer.getvalue()
 
 
-def _latex_escape(text: str) -> str:
-    return text.replace("\\", r"\textbackslash{}").replace("%", r"\%").replace("_", r"\_").replace("&", r"\&").replace("#", r"\#")
-
-
 def to_latex(table: Table4) -> str:
     """A booktabs table like the paper's, with a paper column after each of ours; group headers span the row."""
     n_cols = 2 + 2 * len(COLUMNS)
     lines = [
         r"\begin{table*}[t]",
         r"\centering",
-        r"\caption{" + _latex_escape(table.caption) + "}",
+        r"\caption{" + latex_escape(table.caption) + "}",
         r"\label{tab:table4-reproduction}",
         r"\resizebox{\textwidth}{!}{%",
         r"\begin{tabular}{ll" + "rr" * len(COLUMNS) + "}",
@@ -206,7 +203,7 @@ def to_latex(table: Table4) -> str:
     lines.append(" & ".join(metric_head) + r" \\")
     bucket_head = ["Variant", "Seeds"]
     for _metric, bucket in COLUMNS:
-        bucket_head.append(r"\multicolumn{2}{c}{" + _latex_escape(bucket.replace("-", "--")) + "}")
+        bucket_head.append(r"\multicolumn{2}{c}{" + latex_escape(bucket.replace("-", "--")) + "}")
     lines.append(" & ".join(bucket_head) + r" \\")
     lines.append(" & ".join(["", ""] + ["ours", "paper"] * len(COLUMNS)) + r" \\")
     lines.append(r"\midrule")
@@ -216,9 +213,9 @@ def to_latex(table: Table4) -> str:
             current = row.group
             if row is not table.rows[0]:
                 lines.append(r"\midrule")
-            title = _latex_escape(f"{row.group}. {TABLE4_GROUP_TITLES[row.group]}")
+            title = latex_escape(f"{row.group}. {TABLE4_GROUP_TITLES[row.group]}")
             lines.append(r"\multicolumn{" + str(n_cols) + r"}{l}{\emph{" + title + r"}} \\")
-        name = _latex_escape(row.variant).replace("->", r"$\rightarrow$")
+        name = latex_escape(row.variant).replace("->", r"$\rightarrow$")
         values = [name, str(len(row.seeds))]
         for col in COLUMNS:
             ours, paper = _fmt(row.cells[col], col[0], r"\textbf{{{}}}")
@@ -226,18 +223,11 @@ def to_latex(table: Table4) -> str:
         lines.append(" & ".join(values) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}}"]
     for note in table.notes:
-        lines.append(r"\par\footnotesize " + _latex_escape(note))
+        lines.append(r"\par\footnotesize " + latex_escape(note))
     lines.append(r"\end{table*}")
     return "\n".join(lines) + "\n"
 
 
 def write_table4(table: Table4, out_dir: str | Path, stem: str = "table4") -> list[Path]:
     """Write ``<stem>.md``, ``<stem>.csv`` and ``<stem>.tex`` into ``out_dir``."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for suffix, text in (("md", to_markdown(table)), ("csv", to_csv(table)), ("tex", to_latex(table))):
-        path = out_dir / f"{stem}.{suffix}"
-        path.write_text(text)
-        paths.append(path)
-    return paths
+    return write_files(out_dir, stem, {"md": to_markdown(table), "csv": to_csv(table), "tex": to_latex(table)})

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from inpaint.sweeps.objective import TrialContext, TrialOutcome
-from inpaint.sweeps.spec import ProfileSpec, SweepSpec
+from inpaint.sweeps.spec import ProfileSpec, SweepSpec, resolve_configs
 
 
 def metrics_as_dict(metrics: Any) -> dict[str, Any]:
@@ -84,7 +84,10 @@ class LightningTrial:
             raise FileNotFoundError(f"--data-root {data_root} is not a directory")
         self.spec, self.profile, self.prune_monitor = spec, profile, prune_monitor
         self.root = Path(root)
-        self.configs = [str(self._resolve(c)) for c in profile.configs]
+        self.configs = list(profile.configs)  # may hold "{axis}" placeholders of config axes
+        for params in self._config_choices():
+            for config in resolve_configs(self.configs, params, spec.config_axes):
+                self._resolve(config)  # every file a trial can need exists: fail before the first trial
         self.base_overrides = dict(profile.overrides)
         if experiment:
             self.base_overrides["run.experiment"] = experiment
@@ -99,9 +102,22 @@ class LightningTrial:
             raise FileNotFoundError(f"config {config} (profile {self.profile.name!r} of {self.spec.source}) not found at {path}")
         return path
 
+    def _config_choices(self) -> list[dict[str, Any]]:
+        """Every value combination of the config axes (one empty dict when there are none)."""
+        choices: list[dict[str, Any]] = [{}]
+        for axis in self.spec.config_axes:
+            choices = [{**c, axis: v} for c in choices for v in self.spec.axes.get(axis, [])]
+        return choices
+
+    def config_files(self, params: dict[str, Any]) -> list[str]:
+        """The trial's config files, placeholders of config axes filled from ``params``, as absolute paths."""
+        return [str(self._resolve(c)) for c in resolve_configs(self.configs, params, self.spec.config_axes)]
+
     def overrides(self, params: dict[str, Any]) -> dict[str, Any]:
         out = dict(self.base_overrides)
         for name, value in params.items():
+            if name in self.spec.config_axes:
+                continue  # chooses a config file (config_files), not a key
             if name not in self.spec.param_keys:
                 raise KeyError(f"trial parameter {name!r} has no config key in {self.spec.source} (param_keys)")
             out[self.spec.param_keys[name]] = value
@@ -119,12 +135,14 @@ class LightningTrial:
 
         overrides = self.overrides(ctx.params)
         result = run_experiment(
-            self.configs, overrides, run_dir=str(ctx.run_dir), stage="fit+test", callbacks=list(self.callbacks(ctx))
+            self.config_files(ctx.params), overrides, run_dir=str(ctx.run_dir), stage="fit+test", callbacks=list(self.callbacks(ctx))
         )
         metrics = metrics_as_dict(result["metrics"])
         return TrialOutcome(
             value=objective_value(metrics, self.spec.objective),
             metrics=metrics,
             config=result.get("config") or {},
-            extra={"ckpt_path": result.get("ckpt_path"), "overrides": overrides},
+            extra={"ckpt_path": result.get("ckpt_path"), "overrides": overrides,
+                   "config_files": [str(Path(c).relative_to(self.root)) if Path(c).is_relative_to(self.root) else c
+                                    for c in self.config_files(ctx.params)]},
         )

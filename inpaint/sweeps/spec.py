@@ -4,10 +4,16 @@ A definition says what varies (grid axes, or a search space), how a trial's para
 overrides of one Lightning run, which value the study optimises, which report it feeds, and per *profile*
 (``cpu``: embedded data, small widths, 64²; ``paper``: the user's data, paper widths, 256²) the config files,
 fixed overrides, default seeds and the facts a report caption states.
+
+An axis may also choose a *config file* instead of a config key (the ``swap`` study picks one of
+``experiments/model/<generator>.yaml`` per trial): map it to :data:`CONFIG_TOKEN` in ``param_keys`` and put a
+``{axis}`` placeholder into each profile's ``configs`` where that file belongs in the composition order, e.g.
+``configs: [experiments/data/embedded.yaml, "experiments/model/{generator}.yaml", experiments/trainer/cpu-small.yaml]``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +21,7 @@ from typing import Any
 import yaml
 
 SEEDS_TOKEN = "@seeds"  # an axis whose values come from --seeds or the profile's default seeds
+CONFIG_TOKEN = "@config"  # param_keys value of an axis that selects a config file (a "{axis}" in profile configs)
 
 
 class SweepSpecError(ValueError):
@@ -79,6 +86,40 @@ class SweepSpec:
 
     def study_name(self, profile: str) -> str:
         return f"{self.name}-{profile}"
+
+    @property
+    def config_axes(self) -> list[str]:
+        """Parameters that select a config file (``param_keys`` value :data:`CONFIG_TOKEN`)."""
+        return [name for name, key in self.param_keys.items() if key == CONFIG_TOKEN]
+
+
+def resolve_configs(configs: list[str], params: dict[str, Any], config_axes: list[str]) -> list[str]:
+    """The profile's config paths with every ``{axis}`` placeholder of a config axis filled from ``params``."""
+    values = {name: str(params[name]) for name in config_axes if name in params}
+    missing = [name for name in config_axes if name not in values]
+    if missing:
+        raise KeyError(f"config axis/axes {missing} have no value in the trial parameters {params}")
+    return [config.format_map(values) if "{" in config else config for config in configs]
+
+
+def _check_config_axes(spec: SweepSpec, where: str) -> None:
+    """Every config axis is placed in every profile's configs, and no placeholder names anything else."""
+    for profile in spec.profiles.values():
+        for config in profile.configs:
+            for name in re.findall(r"\{([^{}]*)\}", config):
+                if name not in spec.config_axes:
+                    raise SweepSpecError(
+                        f"{where}: profiles.{profile.name}.configs entry {config!r} has placeholder {{{name}}}, "
+                        f"but {name!r} is not an axis mapped to {CONFIG_TOKEN!r} in param_keys"
+                    )
+        for axis in spec.config_axes:
+            if not any(f"{{{axis}}}" in config for config in profile.configs):
+                raise SweepSpecError(
+                    f"{where}: axis {axis!r} selects a config file ({CONFIG_TOKEN}) but profiles.{profile.name}."
+                    f"configs has no '{{{axis}}}' placeholder, e.g. 'experiments/model/{{{axis}}}.yaml'"
+                )
+    if spec.kind == "search" and spec.config_axes:
+        raise SweepSpecError(f"{where}: {CONFIG_TOKEN} is for grid axes only")
 
 
 def _require(data: dict[str, Any], key: str, where: str) -> Any:
@@ -150,6 +191,7 @@ def parse_spec(data: dict[str, Any], source: Path | None = None) -> SweepSpec:
             spec.search_space.append(SearchParam(name=name, **p))
             spec.param_keys.setdefault(name, p["key"])
         spec.pruning = dict(data.get("pruning", {}))
+    _check_config_axes(spec, where)
     return spec
 
 

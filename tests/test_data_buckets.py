@@ -1,21 +1,26 @@
-"""Hole-ratio buckets: edges land on the closed side, float noise does not move a mask across an edge."""
+"""Hole-ratio buckets (inpaint.data.buckets): edges land on the closed side, float noise does not move a mask across an
+edge, bucket lists are validated, and the named sets / LaMa kind scheme are what the paper tables use."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
 from inpaint.conventions import hole_ratio
-from inpaint.metrics.buckets import (
+from inpaint.data.buckets import (
     NVIDIA_BUCKETS,
     PAPER_BUCKETS,
     SCHEMES,
     TABLE4_BUCKETS,
     bucket_index,
     bucket_label,
+    in_bucket,
     mask_kind_from_name,
     resolve_schemes,
+    validate_buckets,
 )
+from inpaint.data.masks import fixed_eval_masks, hole_ratio_of
 
 
 @pytest.mark.parametrize(
@@ -66,3 +71,38 @@ def test_mask_kind_from_name():
     assert mask_kind_from_name("random_thick_256/000.png") == "thick"
     assert mask_kind_from_name("masks/medium_12") == "medium"
     assert mask_kind_from_name("irregular/0001") is None
+
+
+def test_named_sets():
+    assert PAPER_BUCKETS[0] == (0.1, 0.2) and TABLE4_BUCKETS == ((0.1, 0.3), (0.3, 0.5))
+    assert NVIDIA_BUCKETS[0] == (0.01, 0.1) and NVIDIA_BUCKETS[-1] == (0.5, 0.6)
+    assert bucket_index(0.55, PAPER_BUCKETS) is None  # outside every bucket: None, never -1
+    assert bucket_label((0.125, 0.25)) == "12.5-25%"
+
+
+def test_numpy_float32_ratio_is_snapped_onto_the_edge():
+    ratio32 = float(np.float32(1.0) - np.float32(0.7))  # a 30 % mask measured in float32: 0.3000000119
+    assert ratio32 != 0.3 and bucket_index(ratio32, PAPER_BUCKETS) == 1
+    assert in_bucket(ratio32, (0.2, 0.3)) and not in_bucket(ratio32, (0.3, 0.4))
+    assert in_bucket(ratio32, (0.3, 0.4), closed="left")
+
+
+@pytest.mark.parametrize("bad", [[(0.2, 0.1)], [(10, 20)], [(0.1, 0.3), (0.2, 0.4)], [(0.1,)], ["ab"]])
+def test_bad_bucket_spec(bad):
+    with pytest.raises(ValueError, match="bucket"):
+        validate_buckets(bad)
+
+
+def test_validate_buckets_accepts_lists_and_none():
+    assert validate_buckets([[0.1, 0.2], [0.2, 0.3]]) == [(0.1, 0.2), (0.2, 0.3)]
+    assert validate_buckets(None) == []
+
+
+def test_generated_eval_masks_and_the_metric_side_agree():
+    """The masks the data module generates per bucket are assigned to that bucket by the metrics' ratio (torch,
+    float64 count) and by the numpy ratio — one implementation, no -1/None or edge disagreement."""
+    masks = fixed_eval_masks("irregular", TABLE4_BUCKETS, 2, 64, seed=0)
+    for i, mask in enumerate(masks):
+        numpy_ratio = hole_ratio_of(mask)
+        torch_ratio = float((torch.from_numpy(mask) < 0.5).double().mean())
+        assert bucket_index(numpy_ratio, TABLE4_BUCKETS) == bucket_index(torch_ratio, TABLE4_BUCKETS) == i // 2
