@@ -78,8 +78,8 @@ def benchmark(
     profile = getattr(generator, "profile", None)
     discriminator = PatchDiscriminator(width=getattr(profile, "discriminator_width", 64)).to(dev)
     inputs = {k: v.to(dev) for k, v in example_inputs(batch, height, width).items()}
-    opt_g = torch.optim.Adam(generator.parameters(), lr=5e-4, betas=(0.5, 0.99))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=1e-4, betas=(0.5, 0.99))
+    opt_g = torch.optim.Adam(generator.parameters(), lr=5e-4, betas=(0.5, 0.99), fused=True)
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=1e-4, betas=(0.5, 0.99), fused=True)
 
     def forward() -> None:
         with torch.no_grad():
