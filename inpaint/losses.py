@@ -10,6 +10,17 @@ how holes are weighted, the λ weights of Eq. 16) as data, so a YAML config or a
   (unmasked) edge map.
 * Adversarial (Eq. 15): non-saturating BCE on logits (paper) or hinge (official).
 * Total generator loss (Eq. 16): ``λ_r·L_rec + λ_adv·L_adv^G + λ_aux·L_aux`` with λ = 1 / 0.1 / 1 by default.
+
+Host generators' own published losses are options, all off by default (the swap study compares every generator
+under the common loss above):
+
+* PEN-Net's pyramid L1 (deep supervision): ``Σ_l mean|img_l − resize(I_gt, size_l)|`` over the generator's
+  ``extras["pyramid_*"]`` side outputs, whole image, no mask (PEN-Net weight 0.5) → ``lambda_pyramid``;
+* LaMa's discriminator feature matching: ``mean_k MSE(D_k(fake), D_k(real))`` over D's intermediate feature maps
+  (LaMa weight 100; needs a discriminator with ``forward_features``) → ``lambda_feature_matching``;
+* LaMa's R1 penalty on real images: ``mean_b ‖∇_x ΣD(x)_b‖²`` added to D's loss (LaMa γ = 0.001) → ``r1_gamma``;
+* LaMa's ResNet-PL perceptual loss needs the ADE20k ResNet50-dilated weights, which cannot be downloaded here:
+  ``lambda_perceptual > 0`` fails with what to put where (the loss network itself is not part of the suite).
 """
 
 from __future__ import annotations
@@ -38,6 +49,10 @@ class LossConfig:
         lambda_aux: λ_r^str of Eq. 16 (auxiliary edge loss); ignored for generators without an edge head.
         discriminator_input: what D judges as "fake": the ``composite`` (official code, the suite's default) or
             the raw ``output`` (Eq. 15 writes D(I_out)).
+        lambda_pyramid: weight of PEN-Net's pyramid L1 over ``extras["pyramid_*"]`` (PEN-Net: 0.5; default off).
+        lambda_feature_matching: weight of LaMa's D feature matching (LaMa: 100; default off).
+        r1_gamma: weight of LaMa's R1 penalty in D's loss (LaMa: 0.001; default off).
+        lambda_perceptual: LaMa's ResNet-PL weight (LaMa: 30); only 0 is accepted (weights unavailable offline).
     """
 
     adversarial: AdversarialKind = "bce"
@@ -49,6 +64,10 @@ class LossConfig:
     lambda_adv: float = 0.1
     lambda_aux: float = 1.0
     discriminator_input: Literal["composite", "output"] = "composite"
+    lambda_pyramid: float = 0.0
+    lambda_feature_matching: float = 0.0
+    r1_gamma: float = 0.0
+    lambda_perceptual: float = 0.0
 
     def __post_init__(self) -> None:
         if self.adversarial not in ("bce", "hinge"):
@@ -58,10 +77,13 @@ class LossConfig:
                 f"losses.discriminator_input must be 'composite' or 'output', got {self.discriminator_input!r}"
             )
         for name in ("hole_weight", "valid_weight", "aux_hole_weight", "aux_valid_weight", "lambda_rec",
-                     "lambda_adv", "lambda_aux"):
+                     "lambda_adv", "lambda_aux", "lambda_pyramid", "lambda_feature_matching", "r1_gamma",
+                     "lambda_perceptual"):
             value = getattr(self, name)
             if not value >= 0.0:  # also rejects NaN
                 raise ValueError(f"losses.{name} must be a non-negative number, got {value!r}")
+        if self.lambda_perceptual > 0:
+            raise NotImplementedError(perceptual_unavailable_message())
 
     @classmethod
     def from_preset(cls, name: str) -> LossConfig:
@@ -122,6 +144,64 @@ def generator_adversarial_loss(fake_logits: torch.Tensor, kind: AdversarialKind)
     raise ValueError(f"unknown adversarial loss {kind!r}; use 'bce' or 'hinge'")
 
 
+RESNET_PL_WEIGHTS = "ade20k/ade20k-resnet50dilated-ppm_deepsup/encoder_epoch_20.pth"  # LaMa's ResNet-PL encoder
+
+
+def perceptual_unavailable_message() -> str:
+    """Why LaMa's perceptual loss cannot be used, and what would be needed."""
+    import os
+
+    folder = os.environ.get("TORCH_HOME") or os.path.join(os.path.expanduser("~"), ".cache", "torch")
+    return (
+        "losses.lambda_perceptual: n/a — LaMa's ResNet-PL perceptual loss needs the ADE20k-pretrained ResNet50-dilated "
+        f"encoder weights '{RESNET_PL_WEIGHTS}' inside '{folder}' (TORCH_HOME), which cannot be downloaded here, and "
+        "the suite does not implement that loss network; set lambda_perceptual: 0 (use lambda_feature_matching / "
+        "r1_gamma for LaMa's other terms)"
+    )
+
+
+def pyramid_l1(extras: dict[str, torch.Tensor], target: torch.Tensor) -> torch.Tensor:
+    """PEN-Net's pyramid loss: ``Σ_l mean|img_l − resize(target, size_l)|`` over ``extras["pyramid_*"]``.
+
+    The ground truth is resized to each side output with area averaging (``adaptive_avg_pool``-style downsampling,
+    exact for the power-of-two scales of PEN-Net's pyramid); whole image, no mask, as in PEN-Net.
+    """
+    sides = {k: v for k, v in sorted(extras.items()) if k.startswith("pyramid_")}
+    if not sides:
+        raise ValueError(
+            f"losses.lambda_pyramid > 0 but the generator returned no extras['pyramid_*'] side outputs "
+            f"(extras: {sorted(extras)}); use it with PEN-Net style generators or set lambda_pyramid: 0"
+        )
+    total = torch.zeros((), device=target.device, dtype=torch.float32)
+    for name, side in sides.items():
+        if side.shape[1] != target.shape[1]:
+            raise ValueError(f"extras[{name!r}] has {side.shape[1]} channels, the target {target.shape[1]}")
+        resized = F.interpolate(target.float(), size=side.shape[-2:], mode="area")
+        total = total + (side.float() - resized).abs().mean()
+    return total
+
+
+def feature_matching_loss(fake_features: list[torch.Tensor], real_features: list[torch.Tensor]) -> torch.Tensor:
+    """LaMa's discriminator feature matching: mean over layers of ``MSE(D_k(fake), D_k(real).detach())``."""
+    if len(fake_features) != len(real_features) or not fake_features:
+        raise ValueError(f"feature matching needs the same non-zero number of feature maps, got "
+                         f"{len(fake_features)} fake and {len(real_features)} real")
+    terms = [F.mse_loss(f.float(), r.detach().float()) for f, r in zip(fake_features, real_features)]
+    return torch.stack(terms).mean()
+
+
+def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Tensor:
+    """R1 (Mescheder et al. 2018) as LaMa computes it: ``mean_b ‖∇_x ΣD(x)‖²_b`` w.r.t. the real images.
+
+    ``real_images`` must require grad and ``real_logits`` must be computed from them; the graph is kept so the
+    penalty can be back-propagated into D.
+    """
+    if not real_images.requires_grad:
+        raise ValueError("r1_penalty: real_images must require grad (call .requires_grad_() before D's forward)")
+    (grad,) = torch.autograd.grad(real_logits.float().sum(), real_images, create_graph=True)
+    return grad.float().pow(2).flatten(1).sum(dim=1).mean()
+
+
 def generator_losses(
     config: LossConfig,
     output: torch.Tensor,
@@ -130,10 +210,15 @@ def generator_losses(
     fake_logits: torch.Tensor,
     edge_prediction: torch.Tensor | None = None,
     edge_target: torch.Tensor | None = None,
+    extras: dict[str, torch.Tensor] | None = None,
+    fake_features: list[torch.Tensor] | None = None,
+    real_features: list[torch.Tensor] | None = None,
 ) -> dict[str, torch.Tensor]:
     """All generator terms and their Eq. 16 total.
 
-    Returns a dict with ``rec``, ``adv``, ``aux`` (zero when the generator has no edge head) and ``total``.
+    Returns a dict with ``rec``, ``adv``, ``aux`` (zero when the generator has no edge head) and ``total``, plus
+    ``pyramid`` / ``fm`` when the host-loss options ``lambda_pyramid`` / ``lambda_feature_matching`` are on (they
+    need ``extras`` / the discriminator's ``fake_features`` and ``real_features``).
     ``output`` is the raw generator output (Eq. 13 compares I_out, not the composite); ``fake_logits`` are D's
     logits on its fake input (see ``LossConfig.discriminator_input``).
     """
@@ -147,4 +232,14 @@ def generator_losses(
     else:
         aux = torch.zeros((), device=output.device, dtype=rec.dtype)
     total = config.lambda_rec * rec + config.lambda_adv * adv + config.lambda_aux * aux
-    return {"rec": rec, "adv": adv, "aux": aux, "total": total}
+    terms = {"rec": rec, "adv": adv, "aux": aux}
+    if config.lambda_pyramid > 0:
+        terms["pyramid"] = pyramid_l1(extras or {}, target)
+        total = total + config.lambda_pyramid * terms["pyramid"]
+    if config.lambda_feature_matching > 0:
+        if fake_features is None or real_features is None:
+            raise ValueError("losses.lambda_feature_matching > 0 needs the discriminator's feature maps "
+                             "(a discriminator with forward_features, e.g. NLayerDiscriminator)")
+        terms["fm"] = feature_matching_loss(fake_features, real_features)
+        total = total + config.lambda_feature_matching * terms["fm"]
+    return {**terms, "total": total}

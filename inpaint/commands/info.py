@@ -147,15 +147,19 @@ def inference_complexity(info: dict[str, Any]) -> tuple[int, int]:
 
 def paper_comparison(info: dict[str, Any]) -> str:
     """One line: our inference params / MACs next to the paper's published figure for this generator class."""
-    from inpaint.report.paper_swap_values import PAPER_COMPLEXITY
+    from inpaint.report.paper_swap_values import ENCODER_ONLY_SOURCES, PAPER_COMPLEXITY
 
     params, macs = inference_complexity(info)
-    ours = f"ours {params / 1e6:.2f} M params, {macs / 1e9:.1f} G MACs (without D_S)"
     figure = PAPER_COMPLEXITY.get(info["generator"])
+    scope = "without D_S"
+    if figure is not None and figure[3] in ENCODER_ONLY_SOURCES and info["params"].get("encoder_only"):
+        params, scope = info["params"]["encoder_only"], "params encoder-only as in Table V; MACs without D_S"
+    ours = f"ours {params / 1e6:.2f} M params, {macs / 1e9:.1f} G MACs ({scope})"
     if figure is None:
         return f"  paper: n/a (the TSGL paper reports no Params/FLOPs for {info['generator']}); {ours}"
     p_params, p_flops, p_res, source = figure
-    text = f"  paper ({source}, {p_res}×{p_res}): {p_params / 1e6:.1f} M params, {p_flops / 1e9:.1f} G \"FLOPs\" (= MACs); {ours}"
+    text = (f"  paper ({source}, {p_res}×{p_res}): {p_params / 1e6:.1f} M params, "
+            f"{p_flops / 1e9:.1f} G \"FLOPs\" (= MACs); {ours}")
     if tuple(info["resolution"]) == (p_res, p_res):
         text += f"; ratio ours/paper: params {params / p_params:.3f}, MACs {macs / p_flops:.3f}"
     else:

@@ -26,7 +26,8 @@ from torch import nn
 from inpaint.conventions import composite, hole_ratio, to_unit
 from inpaint.lit.ema import ModelEMA
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite, non_finite_message
-from inpaint.losses import LossConfig, discriminator_loss, generator_losses
+from inpaint.losses import LossConfig, discriminator_loss, generator_losses, r1_penalty
+from inpaint.models.discriminators import discriminator_features
 
 PRIOR_KEYS = ("edge", "gray", "smooth")
 
@@ -207,9 +208,17 @@ class InpaintingGAN(LightningModule):
         # (2) discriminator: real vs the detached fake, G untouched.
         self._do_not_count_steps_of(opt_d)
         self.toggle_optimizer(opt_d)
-        real_logits = self.discriminator(self._memory_format(image))
+        real_input = self._memory_format(image)
+        if self.losses.r1_gamma > 0:  # LaMa's R1 needs the gradient of D w.r.t. the real images
+            real_input = real_input.detach().requires_grad_(True)
+        real_logits = self.discriminator(real_input)
         fake_logits = self.discriminator(self._memory_format(judged.detach()))
         loss_d = discriminator_loss(real_logits, fake_logits, self.losses.adversarial)
+        extra_logs: dict[str, torch.Tensor] = {}
+        if self.losses.r1_gamma > 0:
+            r1 = r1_penalty(real_logits, real_input)
+            loss_d = loss_d + self.losses.r1_gamma * r1
+            extra_logs["train/r1"] = r1.detach()
         self._guard({"d": loss_d})
         opt_d.zero_grad(set_to_none=True)
         self.manual_backward(loss_d)
@@ -219,8 +228,15 @@ class InpaintingGAN(LightningModule):
 
         # (3) generator: Eq. 16 against the updated (frozen) discriminator.
         self.toggle_optimizer(opt_g)
-        g_logits = self.discriminator(self._memory_format(judged))
-        terms = generator_losses(self.losses, out.image, image, mask, g_logits, out.edge, batch.get("edge"))
+        fake_features = real_features = None
+        if self.losses.lambda_feature_matching > 0:  # LaMa's feature matching: D's maps of fake vs real
+            g_logits, fake_features = discriminator_features(self.discriminator, self._memory_format(judged))
+            with torch.no_grad():
+                real_features = discriminator_features(self.discriminator, self._memory_format(image))[1]
+        else:
+            g_logits = self.discriminator(self._memory_format(judged))
+        terms = generator_losses(self.losses, out.image, image, mask, g_logits, out.edge, batch.get("edge"),
+                                 extras=out.extras, fake_features=fake_features, real_features=real_features)
         self._guard({"g_" + k: v for k, v in terms.items()})
         opt_g.zero_grad(set_to_none=True)
         self.manual_backward(terms["total"])
@@ -247,6 +263,8 @@ class InpaintingGAN(LightningModule):
                 "train/d_real_logit": real_logits.detach().float().mean(),
                 "train/d_fake_logit": fake_logits.detach().float().mean(),
                 "train/lr_g": float(opt_g.param_groups[0]["lr"]),
+                **extra_logs,
+                **{f"train/{k}": terms[k].detach() for k in ("pyramid", "fm") if k in terms},
             },
             on_step=True, on_epoch=False, batch_size=batch_size,
         )

@@ -1,4 +1,9 @@
-"""PatchGAN discriminator with spectral norm (TSGL official code, EdgeConnect style; spec §7.1)."""
+"""Discriminators: the TSGL PatchGAN with spectral norm (official code, EdgeConnect style; spec §7.1) and LaMa's
+pix2pixHD NLayer PatchGAN with batch norm (host spec §3.5).
+
+Both map a B×3×H×W image in [-1, 1] to raw logits; ``forward_features`` also returns the intermediate feature maps
+(after each activation) for LaMa's feature-matching loss (:func:`inpaint.losses.feature_matching_loss`).
+"""
 
 from __future__ import annotations
 
@@ -31,3 +36,59 @@ class PatchDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(logits, the four feature maps after each LeakyReLU)."""
+        features = []
+        for layer in self.net:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                features.append(x)
+        return x, features
+
+
+class NLayerDiscriminator(nn.Module):
+    """LaMa's ``pix2pixhd_nlayer`` PatchGAN: 4×4 convs with padding 2, LeakyReLU 0.2, batch norm after the first.
+
+    ``n_layers`` stride-2 blocks (the first without BN) with widths ``width``·2^k capped at 512, one stride-1 block,
+    then a stride-1 conv to one logit map. LaMa uses ``width=64, n_layers=4`` (6,962,369 parameters). All convs
+    have a bias. ``forward_features`` returns the logits and the ``n_layers + 1`` block outputs (LaMa's
+    feature-matching features).
+    """
+
+    def __init__(self, in_channels: int = 3, width: int = 64, n_layers: int = 4, max_width: int = 512) -> None:
+        super().__init__()
+        if n_layers < 1:
+            raise ValueError(f"NLayerDiscriminator: n_layers must be >= 1, got {n_layers}")
+        kernel, pad = 4, 2
+        blocks: list[nn.Module] = [nn.Sequential(nn.Conv2d(in_channels, width, kernel, 2, pad), nn.LeakyReLU(0.2))]
+        cout = width
+        for k in range(1, n_layers + 1):
+            cin, cout = cout, min(width * 2**k, max_width)
+            stride = 2 if k < n_layers else 1  # the last block keeps the resolution
+            blocks.append(nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, pad), nn.BatchNorm2d(cout),
+                                        nn.LeakyReLU(0.2)))
+        self.blocks = nn.ModuleList(blocks)
+        self.classifier = nn.Conv2d(cout, 1, kernel, 1, pad)
+
+    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        features = []
+        for block in self.blocks:
+            x = block(x)
+            features.append(x)
+        return self.classifier(x), features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_features(x)[0]
+
+
+def discriminator_features(discriminator: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """(logits, feature maps) of any discriminator that has ``forward_features``; a clear error otherwise."""
+    forward_features = getattr(discriminator, "forward_features", None)
+    if forward_features is None:
+        raise TypeError(
+            f"{type(discriminator).__name__} exposes no feature maps (forward_features), which "
+            "losses.lambda_feature_matching needs; use inpaint.models.discriminators.NLayerDiscriminator or "
+            "PatchDiscriminator, or set lambda_feature_matching: 0"
+        )
+    return forward_features(x)

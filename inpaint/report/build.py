@@ -109,10 +109,34 @@ def build_study_report(storage_url: str, study_name: str, out_dir: str | Path | 
         else:
             report.paths.append(grid)
         return report
+    if kind == "swap":
+        return swap_report(records, study_name, facts, target)
     if kind == "tau":
         table = build_tau_table(records, scheme=attrs.get("tau_scheme", "paper"), facts=facts)
         return StudyReport(study_name, kind, write_tau_report(table, target), tau_markdown(table), list(table.notes))
     return _generic_report(records, study, target, "trials")
+
+
+def swap_report(records: list[TrialRecord], study_name: str, facts: dict[str, Any], target: Path) -> StudyReport:
+    """The encoder-swap study: Tables II, III and VII (md/csv/tex each) and a qualitative grid per generator."""
+    from inpaint.report.comparison import to_markdown as table_markdown, write_table
+    from inpaint.report.paper_swap_values import GENERATOR_LABELS
+    from inpaint.report.table2 import build_table2
+    from inpaint.report.table3 import build_table3
+    from inpaint.report.table7 import build_table7
+
+    report = StudyReport(study_name, "swap")
+    for build in (build_table2, build_table3, build_table7):
+        table = build(records, facts=facts)
+        report.paths += write_table(table, target)
+        report.markdown += table_markdown(table) + "\n"
+    dirs = pick_run_dirs(records, "generator")
+    grid = qualitative_grid({GENERATOR_LABELS.get(k, k): v for k, v in dirs.items()}, target / "swap_grid.png")
+    if grid is None:
+        report.notes.append("no qualitative grid: the trials' run dirs hold no saved test composites")
+    else:
+        report.paths.append(grid)
+    return report
 
 
 def list_studies(storage_url: str) -> list[str]:

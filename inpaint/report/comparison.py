@@ -65,7 +65,7 @@ class ComparisonTable:
 
 def make_table(name: str, caption: str, columns: list[Column], rows: list[Row],
                paper_sources: tuple[str, ...] = ("paper",), notes: list[str] | None = None) -> ComparisonTable:
-    """Assemble a table and mark, per column, the best of ours and the best published value per source."""
+    """Assemble a table and mark, per column and row group, the best of ours and the best published value per source."""
     for row in rows:
         for col in columns:
             cell = row.cells.setdefault(col.key, Cell(SeedStat.of([]), (None,) * len(paper_sources)))
@@ -73,17 +73,21 @@ def make_table(name: str, caption: str, columns: list[Column], rows: list[Row],
                 raise ValueError(f"row {row.label!r}, column {col.key}: {len(cell.paper)} paper values for "
                                  f"{len(paper_sources)} sources {paper_sources}")
             cell.best_paper = (False,) * len(paper_sources)
-    for col in columns:
-        if col.higher_is_better is None:
-            continue
-        best = best_index([row.cells[col.key].ours.mean for row in rows], col.higher_is_better)
-        if best is not None:
-            rows[best].cells[col.key].best_ours = True
-        for s in range(len(paper_sources)):
-            best_p = best_index([row.cells[col.key].paper[s] for row in rows], col.higher_is_better)
-            if best_p is not None:
-                cell = rows[best_p].cells[col.key]
-                cell.best_paper = tuple(flag or i == s for i, flag in enumerate(cell.best_paper))
+    groups: dict[str, list[Row]] = {}
+    for row in rows:  # best is decided within a group of rows (e.g. one hole-ratio range of Table VII)
+        groups.setdefault(row.group, []).append(row)
+    for members in groups.values():
+        for col in columns:
+            if col.higher_is_better is None:
+                continue
+            best = best_index([row.cells[col.key].ours.mean for row in members], col.higher_is_better)
+            if best is not None:
+                members[best].cells[col.key].best_ours = True
+            for s in range(len(paper_sources)):
+                best_p = best_index([row.cells[col.key].paper[s] for row in members], col.higher_is_better)
+                if best_p is not None:
+                    cell = members[best_p].cells[col.key]
+                    cell.best_paper = tuple(flag or i == s for i, flag in enumerate(cell.best_paper))
     return ComparisonTable(name, caption, columns, rows, paper_sources, list(notes or []))
 
 

@@ -79,7 +79,8 @@ _TABLE3: Final[dict[str, tuple[float, ...]]] = {
 }
 #: ``TABLE3[row][(metric, kind)]`` → the published value.
 TABLE3: Final[dict[str, dict[tuple[str, str], float]]] = {
-    row: {(metric, kind): values[2 * k + m] for k, kind in enumerate(TABLE3_KINDS) for m, metric in enumerate(TABLE3_METRICS)}
+    row: {(metric, kind): values[2 * k + m]
+          for k, kind in enumerate(TABLE3_KINDS) for m, metric in enumerate(TABLE3_METRICS)}
     for row, values in _TABLE3.items()
 }
 
@@ -92,6 +93,8 @@ PAPER_COMPLEXITY: Final[dict[str, tuple[float, float, int, str]]] = {
     "OursLaMaGenerator": (34.0e6, 463.0e9, 512, "Table III"),
     "TSGLGenerator": (37.8e6, 95.1e9, 256, "Table V"),
 }
+#: sources whose parameter figure counts the encoder only (Table V; see docs/deviations.md, measured size and cost).
+ENCODER_ONLY_SOURCES: Final[frozenset[str]] = frozenset({"Table V"})
 
 # --------------------------------------------------------------------------------------------------- Table VII
 TABLE7_ROWS: Final[tuple[str, ...]] = ("ours_basic", "ours_pennet", "ours_hifill", "tsgl")
@@ -109,7 +112,8 @@ _TABLE7: Final[dict[str, tuple[tuple[float, ...], tuple[float, ...]]]] = {
 #: ``TABLE7[row][range][(kind, metric)]`` → the published value.
 TABLE7: Final[dict[str, dict[str, dict[tuple[str, str], float]]]] = {
     row: {
-        ratio: {(kind, metric): values[3 * k + m] for k, kind in enumerate(TABLE7_KINDS) for m, metric in enumerate(TABLE7_METRICS)}
+        ratio: {(kind, metric): values[3 * k + m]
+                for k, kind in enumerate(TABLE7_KINDS) for m, metric in enumerate(TABLE7_METRICS)}
         for ratio, values in zip(TABLE7_RANGES, pair)
     }
     for row, pair in _TABLE7.items()

@@ -15,14 +15,20 @@ Encoding before scoring (both metrics want uint8 with data range 255, FID wants 
 Rows by hole ratio: evaluation ids carry their bucket tag (``…__b10-20__…``); an image belongs to a range (e.g.
 ``10-30%``) when its bucket lies inside it. Images without a tag only count in ``all``. PSNR of an image whose two
 structure images are identical is infinite; such images are left out of the PSNR mean and counted in ``identical``.
+
+Inception features dominate the cost (seconds per image on a small CPU), so :func:`cached_structure_metrics` keeps
+the result beside the images in ``<run_dir>/structure_metrics.json``, keyed by the image names, the ranges, the
+FID backend and :data:`CACHE_VERSION`; a report rebuilt later reads it back.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +42,8 @@ from inpaint.report.structure_images import structure_image
 
 BUCKET_TAG = re.compile(r"__b(\d+(?:p\d+)?)-(\d+(?:p\d+)?)__")
 KINDS: tuple[str, ...] = ("global", "local")
+CACHE_FILE = "structure_metrics.json"
+CACHE_VERSION = 1  # bump when an operator, the encoding or a metric changes
 
 
 def bucket_of(name: str) -> tuple[float, float] | None:
@@ -96,23 +104,41 @@ def paired_names(run_dir: str | Path) -> list[str]:
     return names
 
 
-def score_group(output: torch.Tensor, target: torch.Tensor, kind: str, extractor: Any | None,
-                fid_reason: str | None = None) -> StructureScores:
-    """PSNR / SSIM (per image, then mean) and FID between the ``kind`` structure images of two image batches."""
+@dataclass
+class EncodedSet:
+    """One structure kind of every paired image, encoded once (and its Inception features, when available)."""
+
+    output: torch.Tensor  # uint8 B×3×H×W
+    target: torch.Tensor
+    features_output: torch.Tensor | None = None
+    features_target: torch.Tensor | None = None
+
+
+def encode_set(output: torch.Tensor, target: torch.Tensor, kind: str, extractor: Any | None) -> EncodedSet:
+    """Structure images of both batches, plus Inception features (one pass per image, shared by all groups)."""
     out8, gt8 = encode(output, kind), encode(target, kind)
+    if extractor is None:
+        return EncodedSet(out8, gt8)
+    return EncodedSet(out8, gt8, extractor(out8).double(), extractor(gt8).double())
+
+
+def score_group(encoded: EncodedSet, members: Sequence[int], fid_reason: str | None = None) -> StructureScores:
+    """PSNR / SSIM (per image, then mean) and FID between the structure images of the ``members`` images."""
+    idx = torch.as_tensor(list(members), dtype=torch.long)
+    out8, gt8 = encoded.output[idx], encoded.target[idx]
     psnr = psnr_per_image(out8, gt8)
     finite = psnr[torch.isfinite(psnr)]
     ssim = ssim_per_image(out8, gt8)
     notes = []
     fid = None
-    if extractor is None:
+    if encoded.features_output is None or encoded.features_target is None:
         notes.append(fid_reason or "FID n/a: no Inception extractor")
-    elif out8.shape[0] < MIN_IMAGES:
-        notes.append(f"FID n/a: needs at least {MIN_IMAGES} images, the group has {out8.shape[0]}")
+    elif len(idx) < MIN_IMAGES:
+        notes.append(f"FID n/a: needs at least {MIN_IMAGES} images, the group has {len(idx)}")
     else:
-        fid = frechet_distance(extractor(gt8).double(), extractor(out8).double())
+        fid = frechet_distance(encoded.features_target[idx], encoded.features_output[idx])
     return StructureScores(
-        n=int(out8.shape[0]),
+        n=int(len(idx)),
         psnr=float(finite.mean()) if finite.numel() else None,
         ssim=float(ssim.mean()),
         fid=fid if fid is None or math.isfinite(fid) else None,
@@ -134,7 +160,33 @@ def run_dir_structure_metrics(run_dir: str | Path, ranges: Sequence[str], extrac
                    if (b := bucket_of(name)) is not None and low - 1e-9 <= b[0] and b[1] <= high + 1e-9]
         if members:
             groups[label] = members
-    return {
-        label: {kind: score_group(output[idx], target[idx], kind, extractor, fid_reason) for kind in KINDS}
-        for label, idx in groups.items()
-    }
+    encoded = {kind: encode_set(output, target, kind, extractor) for kind in KINDS}
+    return {label: {kind: score_group(encoded[kind], idx, fid_reason) for kind in KINDS}
+            for label, idx in groups.items()}
+
+
+def _cache_key(names: Sequence[str], ranges: Sequence[str], backend_name: str) -> str:
+    text = json.dumps({"v": CACHE_VERSION, "names": list(names), "ranges": list(ranges), "fid": backend_name})
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cached_structure_metrics(run_dir: str | Path, ranges: Sequence[str], extractor: Any | None, backend_name: str,
+                             fid_reason: str | None = None) -> dict[str, dict[str, StructureScores]]:
+    """:func:`run_dir_structure_metrics`, read from / written to ``<run_dir>/structure_metrics.json``."""
+    path = Path(run_dir) / CACHE_FILE
+    key = _cache_key(paired_names(run_dir), ranges, backend_name)
+    if path.is_file():
+        try:
+            data = json.loads(path.read_text())
+            if data.get("key") == key:
+                return {g: {k: StructureScores(**v) for k, v in kinds.items()} for g, kinds in data["scores"].items()}
+        except (ValueError, TypeError, KeyError):
+            pass  # unreadable or from another version: recompute and overwrite
+    scores = run_dir_structure_metrics(run_dir, ranges, extractor, fid_reason)
+    payload = {"key": key, "fid_backend": backend_name,
+               "scores": {g: {k: asdict(v) for k, v in kinds.items()} for g, kinds in scores.items()}}
+    try:
+        path.write_text(json.dumps(payload, indent=1))
+    except OSError:
+        pass  # a read-only run dir only costs the recomputation next time
+    return scores

@@ -135,7 +135,8 @@ class LightningTrial:
 
         overrides = self.overrides(ctx.params)
         result = run_experiment(
-            self.config_files(ctx.params), overrides, run_dir=str(ctx.run_dir), stage="fit+test", callbacks=list(self.callbacks(ctx))
+            self.config_files(ctx.params), overrides, run_dir=str(ctx.run_dir), stage="fit+test",
+            callbacks=list(self.callbacks(ctx))
         )
         metrics = metrics_as_dict(result["metrics"])
         return TrialOutcome(

@@ -1,0 +1,90 @@
+"""Table III (Places2 at 512²): FID↓ / LPIPS↓ on LaMa's narrow / medium / wide masks, Params and MACs, for HiFill,
+LaMa and Ours(LaMa), the paper's values beside ours (paper 001, Table III).
+
+* FID / LPIPS come from the ``lama`` bucket scheme of each trial's test metrics (images grouped by mask kind
+  ``thin`` / ``medium`` / ``thick`` = the paper's narrow / medium / wide).
+* Params and MACs are counted for the trial's generator class at **paper widths** and 512² on the ``meta`` device
+  (:func:`inpaint.commands.info.count_generator`), without the auxiliary edge decoder, as the paper counts G. The
+  paper's "FLOPs" are multiply-adds, so they sit beside our MACs. FFTs (LaMa's spectral transform) are not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from inpaint.report.aggregate import SeedStat
+from inpaint.report.comparison import Cell, Column, ComparisonTable, Row, make_table
+from inpaint.report.paper_swap_values import (
+    GENERATOR_LABELS, PAPER_COMPLEXITY, TABLE3, TABLE3_KIND_LABELS, TABLE3_KINDS, TABLE3_METRICS, TABLE3_RESOLUTION,
+    TABLE3_ROWS,
+)
+from inpaint.report.records import TrialRecord
+from inpaint.report.table2 import DIGITS, METRIC_LABEL, caption_text, group_by, missing_rows_note, na_reasons, seeds_of
+
+
+def _dig(config: Mapping[str, Any], dotted: str) -> Any:
+    node: Any = config
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def paper_width_complexity(record: TrialRecord, resolution: int = TABLE3_RESOLUTION) -> tuple[int, int] | None:
+    """(params, MACs) of the record's generator at paper widths and ``resolution``², or None without a config."""
+    from inpaint.commands.info import count_generator, inference_complexity
+
+    class_path = _dig(record.config, "model.generator.class_path")
+    if not class_path:
+        return None
+    init_args = dict(_dig(record.config, "model.generator.init_args") or {})
+    init_args["size"] = "paper"
+    return inference_complexity(count_generator(class_path, init_args, resolution, resolution))
+
+
+def build_table3(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None = None,
+                 generator_param: str = "generator", scheme: str = "lama") -> ComparisonTable:
+    """Aggregate the swap-study trials into Table III (rows :data:`TABLE3_ROWS`)."""
+    by_generator = group_by(records, generator_param)
+    res = TABLE3_RESOLUTION
+    columns = [Column("params", "paper widths", "Params (M)", None, 2),
+               Column("macs", f"{res}px", f"MACs @{res}² (G)", None, 1)]
+    columns += [Column(m, k, f"{METRIC_LABEL[m]} {TABLE3_KIND_LABELS[k]}", higher, DIGITS[m])
+                for k in TABLE3_KINDS for m, higher in TABLE3_METRICS.items()]
+    rows = []
+    for name in TABLE3_ROWS:
+        runs = by_generator.get(name, [])
+        counts = paper_width_complexity(runs[0]) if runs else None
+        classes = {str(_dig(r.config, "model.generator.class_path") or "").rpartition(".")[2] for r in runs}
+        figure = next((PAPER_COMPLEXITY[c] for c in classes if c in PAPER_COMPLEXITY), None)
+        cells = {
+            columns[0].key: Cell(SeedStat.of([counts[0] / 1e6] if counts else []),
+                                 (figure[0] / 1e6 if figure else None,)),
+            columns[1].key: Cell(SeedStat.of([counts[1] / 1e9] if counts else []),
+                                 (figure[1] / 1e9 if figure else None,)),
+        }
+        for col in columns[2:]:
+            cells[col.key] = Cell(SeedStat.of(r.value(col.metric, col.condition, scheme) for r in runs),
+                                  (TABLE3[name][(col.metric, col.condition)],))
+        rows.append(Row(GENERATOR_LABELS[name], seeds_of(runs), cells))
+    notes = missing_rows_note(rows, [GENERATOR_LABELS[n] for n in TABLE3_ROWS])
+    used = [r for name in TABLE3_ROWS for r in by_generator.get(name, [])]
+    kinds_seen = {k for r in used for k in TABLE3_KINDS if (r.bucket_n(k, scheme) or 0) > 0}
+    if used and len(kinds_seen) < len(TABLE3_KINDS):
+        masks = sorted({str(_dig(r.config, "data.init_args.eval_masks")) for r in used})
+        notes.append(
+            f"FID/LPIPS n/a for mask kinds {[k for k in TABLE3_KINDS if k not in kinds_seen]}: this study evaluated on "
+            f"eval_masks={'/'.join(masks)}; Table III needs one test pass per LaMa kind "
+            "(-o data.init_args.eval_masks=thin|medium|thick, at 512² for the paper's setting)")
+    for metric in ("lpips", "fid"):
+        reasons = na_reasons(used, metric)
+        if reasons and any(c.ours.missing for row in rows for key, c in row.cells.items() if key.startswith(metric)):
+            notes.append("; ".join(reasons))
+    notes.append("Params/MACs: our count of the same generator class at paper widths, 512², batch 1, without the "
+                 "auxiliary edge decoder; paper 'FLOPs' = multiply-adds; FFTs are not counted (LaMa's spectral "
+                 "transform), so LaMa's MACs fall below the paper's figure.")
+    caption = caption_text("Table III reproduction (512² hosts: HiFill, LaMa, Ours(LaMa)).", facts or {}, used,
+                           generator_param)
+    return make_table("table3", caption, columns, rows, paper_sources=("paper",), notes=notes)
