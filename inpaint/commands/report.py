@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storage", default=None, help="storage URL (default: results/studies.db and results/*/studies.db)")
     parser.add_argument("--results", default="results", help="results folder searched for default storages")
     parser.add_argument("--out", default=None, help="output folder (default: the folder stored with the study)")
+    parser.add_argument("--wandb", action="store_true",
+                        help="also log the tables and figures to one W&B summary run per study (offline unless WANDB_MODE says otherwise)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
     import optuna
@@ -45,6 +47,14 @@ def main(argv: list[str] | None = None) -> int:
             for note in report.notes:
                 console.print(f"[yellow]{note}[/yellow]")
             console.print(f"[bold]{name}[/bold] → " + ", ".join(str(p) for p in report.paths))
+            if args.wandb:
+                import os
+
+                from inpaint.report.wandb_summary import log_study_summary
+
+                mode = os.environ.get("WANDB_MODE", "offline")
+                run_dir = log_study_summary(report, Path(report.paths[0]).parent if report.paths else Path(args.results), mode=mode)
+                console.print(f"W&B summary run ({mode}): {run_dir} — upload later with `wandb sync {run_dir}`")
             built += 1
     if built == 0:
         console.print(f"[red]study {args.study!r} not found in {storages}[/red]")
