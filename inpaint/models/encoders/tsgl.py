@@ -19,13 +19,15 @@ The Baseline variant builds no structure encoder. Hosts (PEN-Net, HiFill, LaMa) 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inpaint.models.profiles import SizeProfile
+from inpaint.models.presets import get_preset
+from inpaint.models.profiles import SizeProfile, get_profile
+from inpaint.models.variants import Variant, get_variant
 from inpaint.nn.attention import TauPosition, TextureStage
 from inpaint.nn.normalization import GlobalNormKind
 from inpaint.nn.partial_conv import PartialConv2d
@@ -243,3 +245,42 @@ class TSGLEncoder(nn.Module):
             structure=structure_feats[-1] if structure_feats else None,
             structure_mask=structure_masks[-1] if structure_masks else None,
         )
+
+
+def encoder_from_preset(
+    variant: str,
+    preset: str,
+    size: str,
+    overrides: dict[str, Any],
+    window: int = 8,
+    use_structure: bool | None = None,
+) -> tuple[TSGLEncoder, Variant, SizeProfile, dict[str, Any]]:
+    """Build the encoder of ``variant`` from a preset's model options, with ``overrides`` on top.
+
+    ``overrides`` holds preset keys (``tau``, ``global_norm``, ``depths``, ``aux_decoder``, ...); ``None`` means
+    "take the preset's value". Returns the encoder, the variant, the size profile and the resolved options (the
+    callers read e.g. ``aux_decoder`` from them). Shared by TSGLGenerator and the encoder swaps.
+    """
+    spec = get_variant(variant)
+    options: dict[str, Any] = get_preset(preset)["model"]
+    unknown = set(overrides) - set(options)
+    if unknown:
+        raise ValueError(f"unknown TSGL encoder option(s) {sorted(unknown)}; known: {sorted(options)}")
+    options.update({k: v for k, v in overrides.items() if v is not None})
+    profile = get_profile(size)
+    encoder = TSGLEncoder(
+        profile,
+        spec.branches,
+        depths=options["depths"],
+        window=window,
+        tau=float(options["tau"]),
+        tau_position=options["tau_position"],
+        last_stage_masked=bool(options["last_stage_masked"]),
+        global_norm=options["global_norm"],
+        local_norm_unbiased=bool(options["local_norm_unbiased"]),
+        spectral_norm=bool(options["spectral_norm"]),
+        residual_resize=options["residual_resize"],
+        pconv_style=options["pconv_style"],
+        use_structure=use_structure,
+    )
+    return encoder, spec, profile, options

@@ -24,14 +24,13 @@ from torch import nn
 
 from inpaint.models.adapters import FeatureAdapter
 from inpaint.models.decoders import AuxStructureDecoder, UNetDecoder
-from inpaint.models.encoders.tsgl import EncoderFeatures, TSGLEncoder
+from inpaint.models.encoders.tsgl import EncoderFeatures, TSGLEncoder, encoder_from_preset
 from inpaint.models.generators.hifill import HIFILL_BASE_WIDTH, REFINE_DILATIONS, HiFillRefineDecoder
 from inpaint.models.generators.host_interface import check_host_inputs
 from inpaint.models.generators.pennet import PENNET_BASE_WIDTH, PENNetDecoder, pennet_widths
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
-from inpaint.models.presets import get_preset
-from inpaint.models.profiles import SizeProfile, get_profile
-from inpaint.models.variants import DEFAULT_VARIANT, Variant, get_variant
+from inpaint.models.profiles import SizeProfile
+from inpaint.models.variants import DEFAULT_VARIANT, Variant
 from inpaint.nn.attention_transfer import MaskedSoftmax, MaskResize
 from inpaint.nn.gated_conv import GateKind, GatedInit, init_gated_convs
 from inpaint.nn.normalization import GlobalNormKind
@@ -51,27 +50,7 @@ def build_tsgl_encoder(
     ``overrides`` holds preset keys (``tau``, ``global_norm``, ``depths``, ``aux_decoder``, ...); ``None`` values
     mean "take the preset's".
     """
-    spec = get_variant(variant)
-    options: dict[str, Any] = get_preset(preset)["model"]
-    unknown = set(overrides) - set(options)
-    if unknown:
-        raise ValueError(f"unknown TSGL encoder option(s) {sorted(unknown)}; known: {sorted(options)}")
-    options.update({k: v for k, v in overrides.items() if v is not None})
-    profile = get_profile(size)
-    encoder = TSGLEncoder(
-        profile,
-        spec.branches,
-        depths=options["depths"],
-        window=window,
-        tau=float(options["tau"]),
-        tau_position=options["tau_position"],
-        last_stage_masked=bool(options["last_stage_masked"]),
-        global_norm=options["global_norm"],
-        local_norm_unbiased=bool(options["local_norm_unbiased"]),
-        spectral_norm=bool(options["spectral_norm"]),
-        residual_resize=options["residual_resize"],
-        pconv_style=options["pconv_style"],
-    )
+    encoder, spec, profile, options = encoder_from_preset(variant, preset, size, overrides, window=window)
     aux = None
     if bool(options["aux_decoder"]) and encoder.uses_structure:
         aux = AuxStructureDecoder(profile.aux_channels, profile.structure_channels[-1])

@@ -10,17 +10,15 @@ so LightningCLI builds it from YAML ``class_path``/``init_args``)::
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
 from inpaint.models.decoders import AuxStructureDecoder, UNetDecoder
-from inpaint.models.encoders.tsgl import EncoderFeatures, PConvStyle, TSGLEncoder
+from inpaint.models.encoders.tsgl import EncoderFeatures, PConvStyle, encoder_from_preset
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
-from inpaint.models.presets import get_preset
-from inpaint.models.profiles import get_profile
-from inpaint.models.variants import DEFAULT_VARIANT, get_variant
+from inpaint.models.variants import DEFAULT_VARIANT
 from inpaint.nn.attention import TauPosition
 from inpaint.nn.balance import CrossLayerBalance
 from inpaint.nn.normalization import GlobalNormKind
@@ -75,34 +73,18 @@ class TSGLGenerator(InpaintGenerator):
         channels_last: bool = True,
     ) -> None:
         super().__init__()
-        spec = get_variant(variant)
-        options: dict[str, Any] = get_preset(preset)["model"]
         given = dict(
             tau=tau, tau_position=tau_position, global_norm=global_norm, local_norm_unbiased=local_norm_unbiased,
             depths=depths, aux_decoder=aux_decoder, last_stage_masked=last_stage_masked, pconv_style=pconv_style,
             spectral_norm=spectral_norm, residual_resize=residual_resize,
         )
-        options.update({k: v for k, v in given.items() if v is not None})
+        self.encoder, spec, self.profile, options = encoder_from_preset(
+            variant, preset, size, given, window=window, use_structure=use_structure
+        )
         self.variant = spec
         self.preset = preset
-        self.profile = get_profile(size)
         self.options = options
         self.channels_last = channels_last
-        self.encoder = TSGLEncoder(
-            self.profile,
-            spec.branches,
-            depths=options["depths"],
-            window=window,
-            tau=float(options["tau"]),
-            tau_position=options["tau_position"],
-            last_stage_masked=bool(options["last_stage_masked"]),
-            global_norm=options["global_norm"],
-            local_norm_unbiased=bool(options["local_norm_unbiased"]),
-            spectral_norm=bool(options["spectral_norm"]),
-            residual_resize=options["residual_resize"],
-            pconv_style=options["pconv_style"],
-            use_structure=use_structure,
-        )
         self.balance = CrossLayerBalance(self.profile.pyramid_channels, self.profile.balance_width)
         self.decoder = UNetDecoder(self.profile.pyramid_channels)
         if aux_decoder and not self.encoder.uses_structure:
