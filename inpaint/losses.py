@@ -8,7 +8,8 @@ how holes are weighted, the λ weights of Eq. 16) as data, so a YAML config or a
   weights 1 : 1 it is exactly the plain mean L1.
 * Auxiliary structure (Eq. 14): the same L1 between the auxiliary edge prediction D_S(F_N^S) and the **full**
   (unmasked) edge map.
-* Adversarial (Eq. 15): non-saturating BCE on logits (paper) or hinge (official).
+* Adversarial (Eq. 15): non-saturating BCE on logits (paper) or hinge (official); ``wgan`` (a Wasserstein
+  critic, HiFill) as a host option.
 * Total generator loss (Eq. 16): ``λ_r·L_rec + λ_adv·L_adv^G + λ_aux·L_aux`` with λ = 1 / 0.1 / 1 by default.
 
 Host generators' own published losses are options, all off by default (the swap study compares every generator
@@ -19,8 +20,18 @@ under the common loss above):
 * LaMa's discriminator feature matching: ``mean_k MSE(D_k(fake), D_k(real))`` over D's intermediate feature maps
   (LaMa weight 100; needs a discriminator with ``forward_features``) → ``lambda_feature_matching``;
 * LaMa's R1 penalty on real images: ``mean_b ‖∇_x ΣD(x)_b‖²`` added to D's loss (LaMa γ = 0.001) → ``r1_gamma``;
+* LaMa's "known pixels of the fake count as real" discriminator target: the hole mask resized (nearest) to
+  the logit grid selects, per logit, the fake or the real target of D's fake term → ``mask_as_fake_target``;
 * LaMa's ResNet-PL perceptual loss needs the ADE20k ResNet50-dilated weights, which cannot be downloaded here:
-  ``lambda_perceptual > 0`` fails with what to put where (the loss network itself is not part of the suite).
+  ``lambda_perceptual > 0`` fails with what to put where (the loss network itself is not part of the suite);
+* HiFill's WGAN-GP: ``adversarial="wgan"`` (D: ``E D(fake) − E D(real)``, G: ``−E D(fake)``) with the gradient
+  penalty ``mean_b (‖∇D(x̂_b)‖₂ − 1)²`` on random interpolates x̂ of real and fake (HiFill weight 10) →
+  ``gradient_penalty``;
+* HiFill's coarse-stage L1 over ``extras["coarse"]``, weighted like the main L1 → ``lambda_coarse`` (HiFill 1.2);
+* the L1 normalisations of PEN-Net (hole and known terms each divided by the batch's hole / known fraction) and
+  HiFill (only the known term) → ``l1_normalize = "both"`` / ``"known"``.
+
+``experiments/model/recipes/{pennet,hifill,lama}.yaml`` combine these into each host's published recipe.
 """
 
 from __future__ import annotations
@@ -31,7 +42,8 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-AdversarialKind = Literal["bce", "hinge"]
+AdversarialKind = Literal["bce", "hinge", "wgan"]
+L1Normalization = Literal["none", "both", "known"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +51,8 @@ class LossConfig:
     """Loss choices of Eq. 13–16 and the official code's alternatives (keys match ``inpaint.models.presets``).
 
     Args:
-        adversarial: ``"bce"`` (paper Eq. 15, non-saturating, on logits) or ``"hinge"`` (official code).
+        adversarial: ``"bce"`` (paper Eq. 15, non-saturating, on logits), ``"hinge"`` (official code) or ``"wgan"``
+            (Wasserstein critic, HiFill; pair it with ``gradient_penalty``).
         hole_weight: weight of hole pixels in the reconstruction L1 (paper 1, official 5).
         valid_weight: weight of known pixels in the reconstruction L1 (paper 1, official 1).
         aux_hole_weight: weight of hole pixels in the auxiliary edge L1 (paper 1, official 5).
@@ -53,6 +66,12 @@ class LossConfig:
         lambda_feature_matching: weight of LaMa's D feature matching (LaMa: 100; default off).
         r1_gamma: weight of LaMa's R1 penalty in D's loss (LaMa: 0.001; default off).
         lambda_perceptual: LaMa's ResNet-PL weight (LaMa: 30); only 0 is accepted (weights unavailable offline).
+        mask_as_fake_target: LaMa's D target: logits over known pixels of the fake are trained towards "real"
+            (needs spatial logits; not with ``wgan``).
+        gradient_penalty: weight of the WGAN-GP penalty in D's loss (HiFill: 10; default off).
+        lambda_coarse: weight of the L1 on ``extras["coarse"]`` (HiFill's coarse stage: 1.2; default off).
+        l1_normalize: divide the L1's hole / known terms by the batch's hole / known fraction: ``"none"``
+            (default), ``"both"`` (PEN-Net) or ``"known"`` (HiFill). Applies to the main and the coarse L1.
     """
 
     adversarial: AdversarialKind = "bce"
@@ -68,17 +87,26 @@ class LossConfig:
     lambda_feature_matching: float = 0.0
     r1_gamma: float = 0.0
     lambda_perceptual: float = 0.0
+    mask_as_fake_target: bool = False
+    gradient_penalty: float = 0.0
+    lambda_coarse: float = 0.0
+    l1_normalize: L1Normalization = "none"
 
     def __post_init__(self) -> None:
-        if self.adversarial not in ("bce", "hinge"):
-            raise ValueError(f"losses.adversarial must be 'bce' or 'hinge', got {self.adversarial!r}")
+        if self.adversarial not in ("bce", "hinge", "wgan"):
+            raise ValueError(f"losses.adversarial must be 'bce', 'hinge' or 'wgan', got {self.adversarial!r}")
+        if self.l1_normalize not in ("none", "both", "known"):
+            raise ValueError(f"losses.l1_normalize must be 'none', 'both' or 'known', got {self.l1_normalize!r}")
+        if self.mask_as_fake_target and self.adversarial == "wgan":
+            raise ValueError("losses.mask_as_fake_target needs a per-logit real/fake target ('bce' or 'hinge'); "
+                             "a Wasserstein critic has none")
         if self.discriminator_input not in ("composite", "output"):
             raise ValueError(
                 f"losses.discriminator_input must be 'composite' or 'output', got {self.discriminator_input!r}"
             )
         for name in ("hole_weight", "valid_weight", "aux_hole_weight", "aux_valid_weight", "lambda_rec",
                      "lambda_adv", "lambda_aux", "lambda_pyramid", "lambda_feature_matching", "r1_gamma",
-                     "lambda_perceptual"):
+                     "lambda_perceptual", "gradient_penalty", "lambda_coarse"):
             value = getattr(self, name)
             if not value >= 0.0:  # also rejects NaN
                 raise ValueError(f"losses.{name} must be a non-negative number, got {value!r}")
@@ -105,43 +133,90 @@ def masked_l1(
     mask: torch.Tensor,
     hole_weight: float = 1.0,
     valid_weight: float = 1.0,
+    normalize: L1Normalization = "none",
 ) -> torch.Tensor:
     """Hole/known weighted L1: ``hole_weight·mean(|p−t|·(1−M)) + valid_weight·mean(|p−t|·M)``.
 
     Both means run over *all* elements (not just the hole ones), as in the official code, so weights 1 : 1 give
     the plain mean absolute error of Eq. 13. ``mask`` is B×1×H×W with 1 = known and broadcasts over channels.
+    ``normalize`` divides the hole term by the batch's hole fraction mean(1−M) and/or the known term by mean(M)
+    (``"both"``: PEN-Net; ``"known"``: HiFill), turning them into means over hole / known pixels.
     """
     if prediction.shape != target.shape:
         raise ValueError(f"masked_l1: prediction {tuple(prediction.shape)} and target {tuple(target.shape)} differ")
     error = (prediction.float() - target.float()).abs()  # fp32 means also under bf16/fp16 autocast
-    if hole_weight == valid_weight:  # the plain mean, without the mask products
+    if hole_weight == valid_weight and normalize == "none":  # the plain mean, without the mask products
         return hole_weight * error.mean()
     known = mask.to(error.dtype).expand_as(error)
-    return hole_weight * (error * (1.0 - known)).mean() + valid_weight * (error * known).mean()
+    hole_term = (error * (1.0 - known)).mean()
+    known_term = (error * known).mean()
+    # a batch without holes (or without known pixels) has a zero term: divide by a floor, not by 0
+    if normalize == "both":
+        hole_term = hole_term / (1.0 - known).mean().clamp_min(1e-8)
+    if normalize in ("both", "known"):
+        known_term = known_term / known.mean().clamp_min(1e-8)
+    return hole_weight * hole_term + valid_weight * known_term
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: AdversarialKind) -> torch.Tensor:
+def logit_grid_known(mask: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """The known-mask (1 = known) resized to the logits' grid with nearest sampling, as LaMa resizes its mask."""
+    if logits.dim() != 4:
+        raise ValueError(f"losses.mask_as_fake_target needs spatial logits B×1×h×w from D, got shape "
+                         f"{tuple(logits.shape)} (a global critic has no per-pixel target)")
+    return F.interpolate(mask.to(logits.dtype), size=logits.shape[-2:], mode="nearest")
+
+
+def discriminator_loss(
+    real_logits: torch.Tensor,
+    fake_logits: torch.Tensor,
+    kind: AdversarialKind,
+    fake_known: torch.Tensor | None = None,
+) -> torch.Tensor:
     """The discriminator's loss on real and (detached) fake logits.
 
     ``bce``: ``−E log σ(D(real)) − E log(1 − σ(D(fake)))`` (paper, below Eq. 15).
     ``hinge``: ``½[E relu(1 − D(real)) + E relu(1 + D(fake))]`` (official code, spec §7.2).
+    ``wgan``: ``E D(fake) − E D(real)`` (a critic; add :func:`gradient_penalty`).
+    ``fake_known`` (logit grid, 1 = known, :func:`logit_grid_known`): LaMa's mask-as-fake target — a fake logit
+    over known pixels takes the *real* term instead of the fake one.
     """
-    if kind == "bce":
-        real = F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-        fake = F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits))
-        return real + fake
-    if kind == "hinge":
-        return 0.5 * (F.relu(1.0 - real_logits.float()).mean() + F.relu(1.0 + fake_logits.float()).mean())
-    raise ValueError(f"unknown adversarial loss {kind!r}; use 'bce' or 'hinge'")
+    real_logits, fake_logits = real_logits.float(), fake_logits.float()
+    if kind == "wgan":
+        if fake_known is not None:
+            raise ValueError("a Wasserstein critic has no per-logit target for mask_as_fake_target")
+        return fake_logits.mean() - real_logits.mean()
+    if kind == "bce":  # softplus(−x) = BCE(x, real), softplus(x) = BCE(x, fake)
+        real_term, fake_as_fake, fake_as_real = F.softplus(-real_logits), F.softplus(fake_logits), F.softplus(-fake_logits)
+        scale = 1.0
+    elif kind == "hinge":
+        real_term, fake_as_fake, fake_as_real = F.relu(1.0 - real_logits), F.relu(1.0 + fake_logits), F.relu(1.0 - fake_logits)
+        scale = 0.5
+    else:
+        raise ValueError(f"unknown adversarial loss {kind!r}; use 'bce', 'hinge' or 'wgan'")
+    fake_term = fake_as_fake
+    if fake_known is not None:
+        known = fake_known.to(fake_logits.dtype).expand_as(fake_logits)
+        fake_term = (1.0 - known) * fake_as_fake + known * fake_as_real
+    return scale * (real_term.mean() + fake_term.mean())
+
+
+def gradient_penalty(discriminator: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """WGAN-GP (Gulrajani et al. 2017) as HiFill uses it: ``mean_b (‖∇_x̂ D(x̂)_b‖₂ − 1)²`` at
+    x̂ = real + ε·(fake − real), ε ~ U(0, 1) per sample; the graph is kept so it back-propagates into D."""
+    epsilon = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    mixed = (real.detach() + epsilon * (fake.detach() - real.detach())).requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(mixed).float().sum(), mixed, create_graph=True)
+    return (grad.float().flatten(1).norm(dim=1) - 1.0).pow(2).mean()
 
 
 def generator_adversarial_loss(fake_logits: torch.Tensor, kind: AdversarialKind) -> torch.Tensor:
-    """The generator's adversarial term: ``−E log σ(D(fake))`` (Eq. 15, non-saturating) or ``−E D(fake)`` (hinge)."""
+    """The generator's adversarial term: ``−E log σ(D(fake))`` (Eq. 15, non-saturating) or ``−E D(fake)`` (hinge,
+    wgan)."""
     if kind == "bce":
         return F.binary_cross_entropy_with_logits(fake_logits, torch.ones_like(fake_logits))
-    if kind == "hinge":
+    if kind in ("hinge", "wgan"):
         return -fake_logits.float().mean()
-    raise ValueError(f"unknown adversarial loss {kind!r}; use 'bce' or 'hinge'")
+    raise ValueError(f"unknown adversarial loss {kind!r}; use 'bce', 'hinge' or 'wgan'")
 
 
 RESNET_PL_WEIGHTS = "ade20k/ade20k-resnet50dilated-ppm_deepsup/encoder_epoch_20.pth"  # LaMa's ResNet-PL encoder
@@ -217,12 +292,12 @@ def generator_losses(
     """All generator terms and their Eq. 16 total.
 
     Returns a dict with ``rec``, ``adv``, ``aux`` (zero when the generator has no edge head) and ``total``, plus
-    ``pyramid`` / ``fm`` when the host-loss options ``lambda_pyramid`` / ``lambda_feature_matching`` are on (they
-    need ``extras`` / the discriminator's ``fake_features`` and ``real_features``).
+    ``pyramid`` / ``fm`` / ``coarse`` when the host-loss options ``lambda_pyramid`` / ``lambda_feature_matching`` /
+    ``lambda_coarse`` are on (they need ``extras`` / the discriminator's ``fake_features`` and ``real_features``).
     ``output`` is the raw generator output (Eq. 13 compares I_out, not the composite); ``fake_logits`` are D's
     logits on its fake input (see ``LossConfig.discriminator_input``).
     """
-    rec = masked_l1(output, target, mask, config.hole_weight, config.valid_weight)
+    rec = masked_l1(output, target, mask, config.hole_weight, config.valid_weight, config.l1_normalize)
     adv = generator_adversarial_loss(fake_logits, config.adversarial)
     if edge_prediction is not None:
         if edge_target is None:
@@ -242,4 +317,11 @@ def generator_losses(
                              "(a discriminator with forward_features, e.g. NLayerDiscriminator)")
         terms["fm"] = feature_matching_loss(fake_features, real_features)
         total = total + config.lambda_feature_matching * terms["fm"]
+    if config.lambda_coarse > 0:
+        coarse = (extras or {}).get("coarse")
+        if coarse is None:
+            raise ValueError(f"losses.lambda_coarse > 0 but the generator returned no extras['coarse'] (extras: "
+                             f"{sorted(extras or {})}); use it with HiFill (keep_coarse: true) or set lambda_coarse: 0")
+        terms["coarse"] = masked_l1(coarse, target, mask, config.hole_weight, config.valid_weight, config.l1_normalize)
+        total = total + config.lambda_coarse * terms["coarse"]
     return {**terms, "total": total}

@@ -73,9 +73,9 @@ def test_hinge_losses_hand_computed():
 
 def test_unknown_adversarial_kind_is_rejected():
     with pytest.raises(ValueError, match="hinge"):
-        discriminator_loss(torch.zeros(1), torch.zeros(1), "wgan")  # type: ignore[arg-type]
+        discriminator_loss(torch.zeros(1), torch.zeros(1), "lsgan")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="adversarial"):
-        LossConfig(adversarial="wgan")  # type: ignore[arg-type]
+        LossConfig(adversarial="lsgan")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="lambda_adv"):
         LossConfig(lambda_adv=float("nan"))
 

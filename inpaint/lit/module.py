@@ -26,7 +26,14 @@ from torch import nn
 from inpaint.conventions import composite, hole_ratio, to_unit
 from inpaint.lit.ema import ModelEMA
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite, non_finite_message
-from inpaint.losses import LossConfig, discriminator_loss, generator_losses, r1_penalty
+from inpaint.losses import (
+    LossConfig,
+    discriminator_loss,
+    generator_losses,
+    gradient_penalty,
+    logit_grid_known,
+    r1_penalty,
+)
 from inpaint.models.discriminators import discriminator_features
 
 PRIOR_KEYS = ("edge", "gray", "smooth")
@@ -212,13 +219,20 @@ class InpaintingGAN(LightningModule):
         if self.losses.r1_gamma > 0:  # LaMa's R1 needs the gradient of D w.r.t. the real images
             real_input = real_input.detach().requires_grad_(True)
         real_logits = self.discriminator(real_input)
-        fake_logits = self.discriminator(self._memory_format(judged.detach()))
-        loss_d = discriminator_loss(real_logits, fake_logits, self.losses.adversarial)
+        fake_input = self._memory_format(judged.detach())
+        fake_logits = self.discriminator(fake_input)
+        # LaMa: logits over known pixels of the fake are trained towards "real"
+        fake_known = logit_grid_known(mask, fake_logits) if self.losses.mask_as_fake_target else None
+        loss_d = discriminator_loss(real_logits, fake_logits, self.losses.adversarial, fake_known)
         extra_logs: dict[str, torch.Tensor] = {}
         if self.losses.r1_gamma > 0:
             r1 = r1_penalty(real_logits, real_input)
             loss_d = loss_d + self.losses.r1_gamma * r1
             extra_logs["train/r1"] = r1.detach()
+        if self.losses.gradient_penalty > 0:  # HiFill's WGAN-GP
+            gp = gradient_penalty(self.discriminator, real_input, fake_input)
+            loss_d = loss_d + self.losses.gradient_penalty * gp
+            extra_logs["train/gp"] = gp.detach()
         self._guard({"d": loss_d})
         opt_d.zero_grad(set_to_none=True)
         self.manual_backward(loss_d)
@@ -264,7 +278,7 @@ class InpaintingGAN(LightningModule):
                 "train/d_fake_logit": fake_logits.detach().float().mean(),
                 "train/lr_g": float(opt_g.param_groups[0]["lr"]),
                 **extra_logs,
-                **{f"train/{k}": terms[k].detach() for k in ("pyramid", "fm") if k in terms},
+                **{f"train/{k}": terms[k].detach() for k in ("pyramid", "fm", "coarse") if k in terms},
             },
             on_step=True, on_epoch=False, batch_size=batch_size,
         )
@@ -297,8 +311,10 @@ class InpaintingGAN(LightningModule):
         psnr = (10.0 * torch.log10(1.0 / mse)).mean()
         l1 = (comp - target).abs().mean()
         size = target.shape[0]
-        self.log(f"{prefix}/psnr", psnr, prog_bar=prefix == "val", sync_dist=True, batch_size=size)
-        self.log(f"{prefix}/l1", l1, sync_dist=True, batch_size=size)
+        # fixed names (no "/dataloader_idx_N" suffix): callers log them for their main evaluation set only
+        self.log(f"{prefix}/psnr", psnr, prog_bar=prefix == "val", sync_dist=True, batch_size=size,
+                 add_dataloader_idx=False)
+        self.log(f"{prefix}/l1", l1, sync_dist=True, batch_size=size, add_dataloader_idx=False)
 
     def validation_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         result = self._evaluate(batch)
@@ -307,7 +323,8 @@ class InpaintingGAN(LightningModule):
 
     def test_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:
         result = self._evaluate(batch)
-        self._log_quick_metrics(result, "test")
+        if dataloader_idx == 0:  # loader 1 (the LaMa kind set) is scored by the EvaluationWriter alone
+            self._log_quick_metrics(result, "test")
         return result
 
     def predict_step(self, batch: dict[str, Any], batch_idx: int, dataloader_idx: int = 0) -> dict[str, Any]:

@@ -1,8 +1,9 @@
-"""Discriminators: the TSGL PatchGAN with spectral norm (official code, EdgeConnect style; spec §7.1) and LaMa's
-pix2pixHD NLayer PatchGAN with batch norm (host spec §3.5).
+"""Discriminators: the TSGL PatchGAN with spectral norm (official code, EdgeConnect style; spec §7.1), LaMa's
+pix2pixHD NLayer PatchGAN with batch norm (host spec §3.5) and HiFill's global WGAN critic (host spec §2.9).
 
-Both map a B×3×H×W image in [-1, 1] to raw logits; ``forward_features`` also returns the intermediate feature maps
-(after each activation) for LaMa's feature-matching loss (:func:`inpaint.losses.feature_matching_loss`).
+All map a B×3×H×W image in [-1, 1] to raw scores (B×1×h×w logits for the PatchGANs, B×1 for the critic);
+``forward_features`` also returns the intermediate feature maps (after each activation) for LaMa's feature-matching
+loss (:func:`inpaint.losses.feature_matching_loss`).
 """
 
 from __future__ import annotations
@@ -77,6 +78,44 @@ class NLayerDiscriminator(nn.Module):
             x = block(x)
             features.append(x)
         return self.classifier(x), features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_features(x)[0]
+
+
+class GlobalCritic(nn.Module):
+    """HiFill's critic: six 5×5 stride-2 convs with bias and "same" padding (LeakyReLU 0.2, no normalisation),
+    widths ``width``·(1, 2, 4, 4, 4, 4), then a dense layer on the flattened (side/64)² map to one score per image.
+
+    For WGAN-GP (``losses.adversarial: wgan``, ``gradient_penalty: 10``). The dense layer ties the critic to
+    ``input_size`` (5,961,601 parameters at 512², HiFill's checkpoint; 5,949,313 at 256²); another size is a clear
+    error. Sides must be multiples of 64.
+    """
+
+    def __init__(self, in_channels: int = 3, width: int = 64, input_size: int = 256) -> None:
+        super().__init__()
+        if input_size % 64 or input_size < 64:
+            raise ValueError(f"GlobalCritic: input_size must be a positive multiple of 64, got {input_size}")
+        self.input_size = input_size
+        widths = (width, 2 * width, 4 * width, 4 * width, 4 * width, 4 * width)
+        layers: list[nn.Module] = []
+        cin = in_channels
+        for cout in widths:
+            layers += [nn.Conv2d(cin, cout, 5, stride=2, padding=2), nn.LeakyReLU(0.2)]
+            cin = cout
+        self.features = nn.Sequential(*layers)
+        self.score = nn.Linear(cin * (input_size // 64) ** 2, 1)
+
+    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        if x.shape[-2:] != (self.input_size, self.input_size):
+            raise ValueError(f"GlobalCritic was built for {self.input_size}² inputs (its dense layer fixes the size), "
+                             f"got {tuple(x.shape[-2:])}; set discriminator.init_args.input_size to the crop size")
+        maps = []
+        for layer in self.features:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                maps.append(x)
+        return self.score(x.flatten(1)), maps
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_features(x)[0]

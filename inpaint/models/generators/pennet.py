@@ -10,6 +10,11 @@ from the paper's TensorFlow model only in the deepest widths (512 instead of 256
 * multi-scale decoder: bilinear ×2 + 3×3 conv + ReLU per level, concatenated with the filled skip map; a 1×1
   tanh head per level gives the pyramid outputs used for the pyramid L1 loss (deep supervision, Sec. 3.3).
 
+Initialisation: the authors draw every weight from N(0, 0.02) (``init="pennet"``). At these fan-ins that shrinks
+the signal by 3–10× per layer, so the untrained output is ~1e-4 (paper widths, 256²) or ~1e-5 (small, 64²) and
+short runs barely move it; the default ``init="fan_in"`` (Kaiming) keeps unit-scale activations
+(:func:`init_pennet_convs`).
+
 ``extras["pyramid_0"]`` … ``extras["pyramid_4"]`` are the side outputs at 1/2, 1/4, 1/8, 1/16, 1/32 of the input
 side (finest first), each in [-1, 1]; compare each to the ground truth resized to its size.
 """
@@ -31,6 +36,8 @@ from inpaint.models.generators.host_interface import (
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 from inpaint.nn.attention_transfer import AttentionTransfer, MaskedSoftmax, MaskResize
 
+PENNetInit = Literal["fan_in", "pennet"]
+
 #: base width c per profile: paper = the authors' cnum 32; small = a CPU-friendly quarter.
 PENNET_BASE_WIDTH: dict[str, int] = {"paper": 32, "small": 8}
 PENNET_LEVELS = 6
@@ -43,6 +50,33 @@ def pennet_widths(base: int) -> tuple[int, ...]:
 
 def _upsample(x: torch.Tensor) -> torch.Tensor:
     return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=True)
+
+
+def init_pennet_convs(module: nn.Module, scheme: PENNetInit = "fan_in") -> None:
+    """Initialise every conv of a PEN-Net (sub)network; biases start at 0.
+
+    ``"pennet"``: the authors' N(0, 0.02). ``"fan_in"``: Kaiming-normal for LeakyReLU(0.2) (within 2 % of the ReLU
+    gain, so one rule fits both), except the convs right before a tanh head, which get gain 1 so the untrained
+    output starts spread over (-1, 1) instead of saturated.
+    """
+    if scheme not in ("fan_in", "pennet"):
+        raise ValueError(f"init_pennet_convs: scheme must be 'fan_in' or 'pennet', got {scheme!r}")
+    heads = set()
+    for sequence in module.modules():
+        if isinstance(sequence, nn.Sequential):
+            children = list(sequence)
+            heads.update(id(a) for a, b in zip(children, children[1:]) if isinstance(b, nn.Tanh))
+    for conv in module.modules():
+        if not isinstance(conv, nn.Conv2d):
+            continue
+        if scheme == "pennet":
+            nn.init.normal_(conv.weight, 0.0, 0.02)
+        elif id(conv) in heads:
+            nn.init.kaiming_normal_(conv.weight, nonlinearity="linear")
+        else:
+            nn.init.kaiming_normal_(conv.weight, a=0.2, nonlinearity="leaky_relu")
+        if conv.bias is not None:
+            nn.init.zeros_(conv.bias)
 
 
 class PENNetEncoder(nn.Module):
@@ -134,6 +168,8 @@ class PENNetGenerator(InpaintGenerator):
             ``"bilinear"`` (authors' code: bilinear with align_corners, may miss small holes at coarse levels).
         masked_softmax: ``"zero_logit"`` (authors' code) or ``"exclude"`` (renormalised over valid keys).
         hole_fill: value written into hole pixels of the input (authors: +1, white).
+        init: ``"fan_in"`` (default, Kaiming: unit-scale activations) or ``"pennet"`` (authors' N(0, 0.02), whose
+            untrained output is ~1e-4; see :func:`init_pennet_convs`).
     """
 
     size_multiple = 2**PENNET_LEVELS
@@ -146,6 +182,7 @@ class PENNetGenerator(InpaintGenerator):
         mask_resize: MaskResize = "maxpool",
         masked_softmax: MaskedSoftmax = "zero_logit",
         hole_fill: float = 1.0,
+        init: PENNetInit = "fan_in",
     ) -> None:
         super().__init__()
         if size not in PENNET_BASE_WIDTH:
@@ -154,10 +191,7 @@ class PENNetGenerator(InpaintGenerator):
         self.hole_fill = hole_fill
         self.encoder = PENNetEncoder(widths)
         self.decoder = PENNetDecoder(widths, mask_resize=mask_resize, masked_softmax=masked_softmax)
-        for module in self.modules():  # authors' init: N(0, 0.02), zero bias
-            if isinstance(module, nn.Conv2d):
-                nn.init.normal_(module.weight, 0.0, 0.02)
-                nn.init.zeros_(module.bias)
+        init_pennet_convs(self, init)
 
     def forward(
         self,

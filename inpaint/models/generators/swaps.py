@@ -27,7 +27,13 @@ from inpaint.models.decoders import AuxStructureDecoder, UNetDecoder
 from inpaint.models.encoders.tsgl import EncoderFeatures, TSGLEncoder, encoder_from_preset
 from inpaint.models.generators.hifill import HIFILL_BASE_WIDTH, REFINE_DILATIONS, HiFillRefineDecoder
 from inpaint.models.generators.host_interface import check_host_inputs
-from inpaint.models.generators.pennet import PENNET_BASE_WIDTH, PENNetDecoder, pennet_widths
+from inpaint.models.generators.pennet import (
+    PENNET_BASE_WIDTH,
+    PENNetDecoder,
+    PENNetInit,
+    init_pennet_convs,
+    pennet_widths,
+)
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 from inpaint.models.profiles import SizeProfile
 from inpaint.models.variants import DEFAULT_VARIANT, Variant
@@ -123,6 +129,7 @@ class OursPENNetGenerator(TSGLEncoderSwap):
             pyramid widths (no projections at all).
         mask_resize, masked_softmax: PEN-Net ATN options
             (see :class:`~inpaint.models.generators.pennet.PENNetGenerator`).
+        init: init of the adapter and PEN-Net side (``"fan_in"`` default, ``"pennet"`` = authors' N(0, 0.02)).
 
     ``extras["pyramid_0"]``…``["pyramid_4"]``: side outputs at 1/2…1/32 for PEN-Net's pyramid L1 loss.
     """
@@ -143,6 +150,7 @@ class OursPENNetGenerator(TSGLEncoderSwap):
         host_widths: HostWidths = "host",
         mask_resize: MaskResize = "maxpool",
         masked_softmax: MaskedSoftmax = "zero_logit",
+        init: PENNetInit = "fan_in",
     ) -> None:
         super().__init__()
         self._init_encoder(variant, preset, size, window, tau=tau, global_norm=global_norm, depths=depths,
@@ -157,11 +165,8 @@ class OursPENNetGenerator(TSGLEncoderSwap):
         self.adapter = FeatureAdapter(
             self.encoder.channels, self.encoder.strides, self.decoder.spec, activation="leaky_relu", host="PENNet"
         )
-        for module in (*self.adapter.modules(), *self.decoder.modules()):  # PEN-Net's init on the host side
-            if isinstance(module, nn.Conv2d):
-                nn.init.normal_(module.weight, 0.0, 0.02)
-                if module.bias is not None:
-                    nn.init.zeros_(module.bias)
+        init_pennet_convs(self.adapter, init)  # the host side; the TSGL encoder keeps its own init
+        init_pennet_convs(self.decoder, init)
 
     def decode(self, features: EncoderFeatures, known: torch.Tensor) -> GeneratorOutput:
         h, w = known.shape[-2:]
