@@ -67,6 +67,7 @@ def test_table3_complexity_beside_paper_and_na_reasons() -> None:
     assert row.cells["lpips_thick"].ours.mean is None
     text = "\n".join(table.notes)
     assert "eval_masks=irregular" in text and "LPIPS n/a: no alex weights (test)" in text
+    assert "-o data.init_args.lama_eval_kinds=[thin,medium,thick]" in text  # how a run without kind rows gets them
     assert not any(r.cells["params_paper_widths"].best_ours for r in table.rows)  # Params: no "best"
 
 

@@ -1,7 +1,9 @@
-"""A miniature swap study end to end: two generators chosen by config file × one seed × one step → Tables II/III/VII.
+"""A miniature swap study end to end: three generators chosen by config file × one seed × one step → Tables II/III/VII.
 
-The study is the shipped ``sweeps/swap.yaml`` cpu profile cut down (two generators, one step, one image per bucket).
-Inception is switched off for speed: FID columns must then read "n/a" with the reason.
+The study is the shipped ``sweeps/swap.yaml`` cpu profile cut down (three generators, one step, its two images per
+bucket and per LaMa kind). The trials compute FID with the offline Inception, so Table III's FID columns hold numbers
+from the LaMa kind set of the same test pass; the report's own Inception pass (Table VII) is switched off for speed,
+so those FID columns must read "n/a" with the reason.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from inpaint.commands.sweep import main as sweep_main
 from inpaint.metrics import inception
 
 REPO = Path(__file__).resolve().parents[1]
-GENERATORS = ["pennet", "ours_pennet"]
-CLASSES = {"pennet": "PENNetGenerator", "ours_pennet": "OursPENNetGenerator"}
+GENERATORS = ["pennet", "ours_pennet", "lama"]  # lama: a Table III row
+CLASSES = {"pennet": "PENNetGenerator", "ours_pennet": "OursPENNetGenerator", "lama": "LaMaGenerator"}
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +30,7 @@ def mini_swap(tmp_path: Path) -> Path:
     spec["axes"]["generator"] = GENERATORS
     cpu = spec["profiles"]["cpu"]
     cpu["configs"] = [str(REPO / c) for c in cpu["configs"]]
-    cpu["overrides"].update({"trainer.max_steps": 1, "trainer.val_check_interval": 1, "data.init_args.batch_size": 2,
-                             "data.init_args.eval_per_bucket": 1, "run.evaluation.fid": False})
+    cpu["overrides"].update({"trainer.max_steps": 1, "trainer.val_check_interval": 1, "data.init_args.batch_size": 2})
     cpu["results_dir"] = str(tmp_path / "results")
     path = tmp_path / "sweeps" / "miniswap.yaml"
     path.parent.mkdir()
@@ -63,3 +64,17 @@ def test_miniature_swap_study_end_to_end(tmp_path, capsys, monkeypatch):  # noqa
     assert "FID n/a: switched off in this test" in table7
     assert (tmp_path / "results" / "miniswap" / "runs").is_dir()
     assert any((tmp_path / "results" / "miniswap" / "runs").rglob("structure_metrics.json"))
+    # Table III: FID per LaMa kind from the kind set scored in the same test pass (2 images per kind)
+    table3 = (out_dir / "table3.md").read_text()
+    lama_row = next(line for line in table3.splitlines() if line.startswith("| LaMa |")).split(" | ")
+    header = next(line for line in table3.splitlines() if line.startswith("| ")).split(" | ")
+    fid_cells = [lama_row[i] for i, name in enumerate(header) if name.startswith("FID")]
+    assert len(fid_cells) == 3 and all(float(cell.strip("*")) >= 0 for cell in fid_cells), table3
+    assert "FID/LPIPS n/a for mask kinds" not in table3
+    lpips_cells = [lama_row[i] for i, name in enumerate(header) if name.startswith("LPIPS")]
+    if any(cell == "n/a" for cell in lpips_cells):  # no AlexNet weights on this machine: the note says which file
+        assert "LPIPS n/a" in table3 and "alexnet-owt-7be5be79.pth" in table3
+    lama_trial = next(t for t in trials if t.params["generator"] == "lama")
+    rows = lama_trial.user_attrs["metrics"]["buckets"]
+    assert [(r["bucket"], r["n"]) for r in rows if r["scheme"] == "lama"] == [("thin", 2), ("medium", 2), ("thick", 2)]
+    assert next(r["n"] for r in rows if r["scheme"] == "all") == 8  # the irregular set: 2 per 10-20 … 40-50 %

@@ -8,7 +8,8 @@ Every batch (train / val / test / predict) is a dict: ``image`` B×3×H×W [-1, 
 
 val / test / predict give the fixed evaluation set: ``eval_per_bucket`` samples for each bucket, with masks from
 :func:`inpaint.data.masks.fixed_eval_masks` — identical on every call and run for the same (seed, resolution,
-buckets, eval_per_bucket), hence the same masks for every model.
+buckets, eval_per_bucket), hence the same masks for every model. With ``lama_eval_kinds`` the test split adds a
+second loader, the LaMa kind set (Table III's thin / medium / thick rows in the same test pass).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from inpaint.data.datasets import (
     SyntheticImages,
     discover_splits,
 )
-from inpaint.data.buckets import PAPER_BUCKETS, bucket_label, validate_buckets
+from inpaint.data.buckets import LAMA_KINDS, PAPER_BUCKETS, bucket_label, validate_buckets
 from inpaint.data.masks import MASK_KINDS, MaskSampler, fixed_eval_masks, mask_kind_of, normalize_resolution
 from inpaint.data.preprocess import canny_tensor, check_edge_backend
 from inpaint.data.smoothing import L0_BOUNDARIES, check_smoothing_method, smoothing_parameters
@@ -81,6 +82,10 @@ class InpaintDataModule(pl.LightningDataModule):
         cache_dir: smoothing cache (default ``<data_root>/.inpaint_cache``); used when present.
         skip_corrupt: skip (and count) undecodable images instead of failing.
         alpha: RGBA images: ``white`` = composite on white, ``drop`` = ignore alpha.
+        pin_memory: pin loader memory (faster host-to-GPU copies).
+        lama_eval_kinds: LaMa mask kinds (thin | medium | thick) for an extra *test* set: ``eval_per_bucket`` fixed
+            masks of each kind's own distribution on the same eval crops, labelled with their kind. When set,
+            ``test_dataloader`` returns ``[main, kinds]`` (val and predict stay the main set alone).
     """
 
     def __init__(
@@ -110,6 +115,7 @@ class InpaintDataModule(pl.LightningDataModule):
         skip_corrupt: bool = False,
         alpha: Literal["white", "drop"] = "white",
         pin_memory: bool = False,
+        lama_eval_kinds: list[str] = [],
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -127,6 +133,7 @@ class InpaintDataModule(pl.LightningDataModule):
             raise ValueError(f"need batch_size >= 1, eval_per_bucket >= 1, num_workers >= 0; got {batch_size}, "
                              f"{eval_per_bucket}, {num_workers}")
         self.eval_buckets = validate_buckets(eval_buckets)
+        check_lama_eval_kinds(lama_eval_kinds)
         for name, spec in (("train_masks", train_masks), ("eval_masks", eval_masks)):
             if spec not in MASK_KINDS and not Path(spec).is_dir():
                 hint = "no such folder" if any(s in spec for s in "/\\") else f"choose one of {', '.join(MASK_KINDS)}"
@@ -175,6 +182,21 @@ class InpaintDataModule(pl.LightningDataModule):
         return InpaintDataset(self._images(split), self.priors, self.height, self.width, hp.seed,
                               eval_masks=masks, eval_tags=tags, eval_mask_kind=mask_kind_of(hp.eval_masks))
 
+    def _kind_set(self, main: InpaintDataset) -> InpaintDataset:
+        """The LaMa kind set: per kind, ``eval_per_bucket`` masks of the kind's own distribution, kind-major, on the
+        main set's image source (sample i gets the same fixed crop as main sample i)."""
+        hp = self.hparams
+        masks: list = []
+        kinds: list[str] = []
+        for kind in hp.lama_eval_kinds:
+            masks += fixed_eval_masks(kind, None, hp.eval_per_bucket, (self.height, self.width), hp.seed,
+                                      hp.bucket_closed, hp.eval_border_margin)
+            kinds += [kind] * hp.eval_per_bucket
+        # "k<kind>" tags never collide with the main set's "b<bucket>" ones (same crops, so the same id stems)
+        tags = [f"k{kind}__m{i % hp.eval_per_bucket:03d}" for i, kind in enumerate(kinds)]
+        return InpaintDataset(main.images, self.priors, self.height, self.width, hp.seed,
+                              eval_masks=masks, eval_tags=tags, eval_mask_kind=kinds)
+
     def setup(self, stage: str | None = None) -> None:
         hp = self.hparams
         if hp.source == "folder" and not hasattr(self, "_splits"):
@@ -187,6 +209,8 @@ class InpaintDataModule(pl.LightningDataModule):
         for split in wanted.get(stage, ["val", "test"]):
             if split not in self.eval_sets:
                 self.eval_sets[split] = self._eval_set(split)
+        if "test" in self.eval_sets and hp.lama_eval_kinds and "test_kinds" not in self.eval_sets:
+            self.eval_sets["test_kinds"] = self._kind_set(self.eval_sets["test"])
         if self.skipped_files:
             warnings.warn(f"skipped {len(self.skipped_files)} corrupt image file(s) in total", stacklevel=2)
 
@@ -212,8 +236,11 @@ class InpaintDataModule(pl.LightningDataModule):
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("val")
 
-    def test_dataloader(self) -> DataLoader:
-        return self._eval_loader("test")
+    def test_dataloader(self) -> DataLoader | list[DataLoader]:
+        main = self._eval_loader("test")
+        if not self.hparams.lama_eval_kinds:
+            return main  # a single loader, not a list: the test step then gets no dataloader_idx
+        return [main, self._eval_loader("test_kinds")]
 
     def predict_dataloader(self) -> DataLoader:
         return self._eval_loader("test")
@@ -230,6 +257,17 @@ class InpaintDataModule(pl.LightningDataModule):
         return self.add_device_priors(batch) if isinstance(batch, dict) else batch
 
 
+def check_lama_eval_kinds(kinds: Any) -> None:
+    """``lama_eval_kinds`` must be a list of distinct LaMa kinds (an error names the bad value and the choices)."""
+    if isinstance(kinds, str):
+        raise ValueError(f"lama_eval_kinds must be a list such as [thin, medium, thick], got the string {kinds!r}")
+    for index, kind in enumerate(kinds):
+        if kind not in LAMA_KINDS:
+            raise ValueError(f"lama_eval_kinds: {kind!r} is not a LaMa mask kind; choose from {', '.join(LAMA_KINDS)}")
+        if kind in list(kinds)[:index]:
+            raise ValueError(f"lama_eval_kinds names {kind!r} twice; give each of {', '.join(LAMA_KINDS)} at most once")
+
+
 def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:
     """A small, JSON-friendly description of the evaluation protocol (saved with results)."""
     from inpaint.data.masks import EVAL_MASKS_VERSION
@@ -239,8 +277,8 @@ def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:
         "eval_masks": hp.eval_masks, "eval_masks_version": EVAL_MASKS_VERSION, "seed": hp.seed,
         "resolution": [module.height, module.width], "buckets": [list(b) for b in module.eval_buckets],
         "bucket_closed": hp.bucket_closed, "per_bucket": hp.eval_per_bucket,
-        "border_margin": hp.eval_border_margin, "source": hp.source,
+        "border_margin": hp.eval_border_margin, "source": hp.source, "lama_eval_kinds": list(hp.lama_eval_kinds),
     }
 
 
-__all__ = ["EpochSampler", "InpaintDataModule", "describe_eval_set"]
+__all__ = ["EpochSampler", "InpaintDataModule", "check_lama_eval_kinds", "describe_eval_set"]

@@ -276,7 +276,8 @@ class InpaintDataset(Dataset):
 
     Training (``masks`` given): ``length`` samples per epoch; a key is an index or an ``(epoch, index)`` pair
     (see :class:`inpaint.data.datamodule.EpochSampler`). Evaluation (``eval_masks`` given): one sample per fixed
-    mask, sample ``i`` pairs the i-th fixed crop with the i-th mask.
+    mask, sample ``i`` pairs the i-th fixed crop with the i-th mask; ``eval_mask_kind`` labels every sample alike or,
+    as a sequence, sample by sample.
     """
 
     def __init__(
@@ -290,14 +291,18 @@ class InpaintDataset(Dataset):
         length: int | None = None,
         eval_masks: Sequence[np.ndarray] | None = None,
         eval_tags: Sequence[str] | None = None,
-        eval_mask_kind: str = "irregular",
+        eval_mask_kind: str | Sequence[str] = "irregular",
     ) -> None:
         if (masks is None) == (eval_masks is None):
             raise ValueError("give either masks (training) or eval_masks (evaluation)")
         self.images, self.priors, self.height, self.width, self.seed = images, priors, height, width, seed
         self.masks, self.eval_masks = masks, list(eval_masks) if eval_masks is not None else None
         self.eval_tags = list(eval_tags) if eval_tags is not None else None
-        self.eval_mask_kind = eval_mask_kind
+        # one label for the whole set, or one per mask (a set mixing LaMa kinds)
+        self.eval_mask_kind = eval_mask_kind if isinstance(eval_mask_kind, str) else list(eval_mask_kind)
+        if not isinstance(self.eval_mask_kind, str) and len(self.eval_mask_kind) != len(self.eval_masks or []):
+            raise ValueError(f"eval_mask_kind has {len(self.eval_mask_kind)} labels for "
+                             f"{len(self.eval_masks or [])} eval masks")
         if self.eval_masks is not None:
             self.length = len(self.eval_masks)
         elif isinstance(images, FolderImages):
@@ -316,7 +321,8 @@ class InpaintDataset(Dataset):
             crop = self._eval_crop(index)
             tag = self.eval_tags[index] if self.eval_tags else f"{index:04d}"
             crop.id = f"{crop.id}__{tag}"
-            return build_sample(crop, self.eval_masks[index], self.priors, self.eval_mask_kind)
+            kind = self.eval_mask_kind if isinstance(self.eval_mask_kind, str) else self.eval_mask_kind[index]
+            return build_sample(crop, self.eval_masks[index], self.priors, kind)
         rng = np.random.default_rng([self.seed, epoch, index])
         if isinstance(self.images, FolderImages):
             # An epoch length other than the file count (``train_length``) draws files at random, so that a short

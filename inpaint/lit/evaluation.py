@@ -13,6 +13,12 @@ Add it to ``trainer.callbacks`` (``inpaint test`` does); it reads the dict every
   metrics.csv), prints the table, logs the overall numbers as ``eval/<metric>``, and leaves the
   :class:`~inpaint.metrics.results.MetricsReport` on ``pl_module.test_results`` and ``self.report``.
 
+With two test loaders (the data module's ``lama_eval_kinds``), loader 0 is the main set, scored as above, and
+loader 1 the LaMa kind set: a second metric (``lama`` scheme only, same options, networks and feature cache) scores
+it, its PNGs go to ``<out_dir>/lama_kinds/{composites,masked,targets}/`` (the main folders hold the main set alone:
+Table VII and the qualitative grids read them), and the written report is the main one plus the kind set's
+``lama`` rows (:func:`~inpaint.metrics.results.with_scheme_rows`); its "all" row stays the main set's.
+
 Ground-truth Inception features are cached per batch content (:mod:`inpaint.metrics.feature_cache`), so the
 trials of a sweep compute them once. Options come from the ``run.evaluation:`` section of a config
 (:class:`EvaluationOptions`, e.g. ``--run.evaluation.raw_fid=false``) or from a ``trainer.callbacks`` entry.
@@ -33,11 +39,14 @@ from inpaint.conventions import to_uint8
 from inpaint.metrics.collection import DEFAULT_SCHEMES, InpaintingMetrics
 from inpaint.metrics.feature_cache import FeatureCache, default_fid_cache_dir
 from inpaint.metrics.folders import write_png
-from inpaint.metrics.results import MetricsReport, print_report, write_csv, write_json
+from inpaint.metrics.results import MetricsReport, print_report, with_scheme_rows, write_csv, write_json
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
 MaskedFill = Literal["grey", "white"]
 MASKED_FILL_VALUES: dict[str, int] = {"grey": 128, "white": 255}  # uint8 value of hole pixels in masked/<id>.png
+KIND_SET_LOADER = 1  # test dataloader index of the LaMa kind set (InpaintDataModule.lama_eval_kinds)
+KIND_SET_DIR = "lama_kinds"
+KIND_SCHEME = "lama"
 
 
 @dataclass
@@ -114,8 +123,9 @@ class EvaluationWriter(Callback):
         self._options = dict(schemes=list(schemes), closed=closed, ssim_window=ssim_window, lpips_net=lpips_net,
                              fid=fid, raw=raw, raw_fid=raw_fid)  # fmt: skip
         self.metrics = metrics
+        self.kind_metrics: InpaintingMetrics | None = None  # scores the LaMa kind set when the test has one
         self.report: MetricsReport | None = None
-        self._seen = 0
+        self._seen = {0: 0, KIND_SET_LOADER: 0}  # images saved per loader (fallback file names)
 
     @classmethod
     def from_options(cls, options: EvaluationOptions, out_dir: str | None = None) -> EvaluationWriter:
@@ -145,8 +155,12 @@ class EvaluationWriter(Callback):
             self.metrics = InpaintingMetrics(**self._options, feature_cache=self.resolve_feature_cache())  # type: ignore[arg-type]
         self.metrics.reset()
         self.metrics.to(pl_module.device)
+        loaders = trainer.test_dataloaders
+        has_kind_set = isinstance(loaders, (list, tuple)) and len(loaders) > KIND_SET_LOADER
+        # made here, not on the first kind batch, so that every DDP rank holds (and syncs) the same metrics
+        self.kind_metrics = self.metrics.with_schemes([KIND_SCHEME]).to(pl_module.device) if has_kind_set else None
         self.report = None
-        self._seen = 0
+        self._seen = {0: 0, KIND_SET_LOADER: 0}
 
     def on_test_batch_end(
         self,
@@ -163,17 +177,24 @@ class EvaluationWriter(Callback):
                 f"(and 'composite', 'id'); got {type(outputs).__name__} "
                 f"{sorted(outputs) if isinstance(outputs, dict) else ''}"
             )
+        if dataloader_idx not in self._seen:
+            raise ValueError(f"EvaluationWriter scores test dataloader 0 (the main set) and {KIND_SET_LOADER} (the "
+                             f"LaMa kind set), got dataloader_idx={dataloader_idx}")
         assert self.metrics is not None
+        metrics = self.metrics
+        if dataloader_idx == KIND_SET_LOADER:
+            assert self.kind_metrics is not None
+            metrics = self.kind_metrics
         kinds = outputs.get("mask_kind")
         if kinds is None and isinstance(batch, dict):
             kinds = batch.get("mask_kind")
-        self.metrics.update(
+        metrics.update(
             outputs["target"], outputs["output"], outputs["mask"], composite=outputs.get("composite"),
             mask_kind=list(kinds) if kinds is not None else None,
         )  # fmt: skip
         if self.save_images:
-            self._save_images(trainer, outputs)
-        self._seen += outputs["target"].shape[0]
+            self._save_images(trainer, outputs, dataloader_idx)
+        self._seen[dataloader_idx] += outputs["target"].shape[0]
 
     def masked_input(self, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """uint8 B×3×H×W: the known pixels of ``target``, the hole filled with the ``masked_fill`` colour."""
@@ -181,7 +202,7 @@ class EvaluationWriter(Callback):
         filled = torch.full_like(to_uint8(target), MASKED_FILL_VALUES[self.masked_fill])
         return torch.where(known, to_uint8(target), filled)
 
-    def _save_images(self, trainer: Trainer, outputs: dict[str, Any]) -> None:
+    def _save_images(self, trainer: Trainer, outputs: dict[str, Any], dataloader_idx: int = 0) -> None:
         composite = outputs.get("composite")
         if composite is None:
             from inpaint.conventions import composite as make_composite
@@ -194,14 +215,19 @@ class EvaluationWriter(Callback):
         }
         ids = list(outputs.get("id") or [])
         root = self.resolve_out_dir(trainer)
+        if dataloader_idx == KIND_SET_LOADER:
+            root = root / KIND_SET_DIR
+        seen = self._seen[dataloader_idx]
         for name, batch in folders.items():
             for i, image in enumerate(batch.permute(0, 2, 3, 1).cpu().numpy()):
-                sample_id = ids[i] if i < len(ids) else f"rank{trainer.global_rank}_sample_{self._seen + i:06d}"
-                write_png(root / name / image_file_name(sample_id, self._seen + i), image)
+                sample_id = ids[i] if i < len(ids) else f"rank{trainer.global_rank}_sample_{seen + i:06d}"
+                write_png(root / name / image_file_name(sample_id, seen + i), image)
 
     def on_test_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         assert self.metrics is not None
         report = self.metrics.compute()  # every rank computes on the gathered states
+        if self.kind_metrics is not None:
+            report = with_scheme_rows(report, self.kind_metrics.compute(), KIND_SCHEME)
         self.report = report
         pl_module.test_results = report  # type: ignore[attr-defined]
         overall = report.overall

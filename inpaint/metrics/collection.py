@@ -98,6 +98,7 @@ class InpaintingMetrics(Metric):
 
         if lpips_backend is None and lpips_net is not None:
             lpips_backend = resolve_lpips(lpips_net)  # type: ignore[arg-type]
+        self.lpips_backend = lpips_backend
         self.lpips_name = lpips_backend.net if lpips_backend else "off"
         self.lpips_model: nn.Module | None = lpips_backend.model if lpips_backend else None
         if lpips_backend is not None and not lpips_backend.available:
@@ -111,6 +112,15 @@ class InpaintingMetrics(Metric):
         if self.inception is not None:
             for stream in ("real", *self.fid_variants):
                 self.add_state(f"features_{stream}", default=[], dist_reduce_fx="cat")
+
+    def with_schemes(self, schemes: Sequence[str]) -> InpaintingMetrics:
+        """A fresh, empty metric with the same options, networks and feature cache, reporting ``schemes`` (the
+        writer scores its LaMa kind set with one; sharing the networks avoids loading the weights twice)."""
+        return InpaintingMetrics(
+            schemes, self.closed, self.ssim_window, lpips_net=None, fid=False, raw="raw" in self.variants,
+            raw_fid="raw" in self.fid_variants, fid_backend=self.fid_backend, lpips_backend=self.lpips_backend,
+            feature_cache=self.feature_cache,
+        )  # fmt: skip
 
     def _per_image_metrics(self) -> tuple[str, ...]:
         return PIXEL_METRICS + (("lpips",) if self.lpips_model is not None else ())

@@ -76,6 +76,20 @@ class MetricsReport:
         return out
 
 
+def with_scheme_rows(report: MetricsReport, other: MetricsReport, scheme: str) -> MetricsReport:
+    """``report`` with its ``scheme`` rows replaced by ``other``'s (appended; ``other``'s "all" row and other schemes
+    are dropped). For results scored on a separate image set, e.g. LaMa's kind rows: the overall row stays
+    ``report``'s own. The protocol gains ``scheme`` in its bucket list and ``other``'s notes (without repeats)."""
+    rows = [row for row in report.buckets if row.scheme != scheme]
+    rows += [row for row in other.buckets if row.scheme == scheme]
+    protocol = dict(report.protocol)
+    buckets = list(protocol.get("buckets", []))
+    protocol["buckets"] = buckets + ([scheme] if scheme not in buckets else [])
+    notes = list(protocol.get("notes", []))
+    protocol["notes"] = notes + [n for n in other.protocol.get("notes", []) if n not in notes]
+    return MetricsReport(rows, protocol)
+
+
 def _json_safe(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None if math.isnan(value) else ("inf" if value > 0 else "-inf")

@@ -2,10 +2,12 @@
 LaMa and Ours(LaMa), the paper's values beside ours (paper 001, Table III).
 
 * FID / LPIPS come from the ``lama`` bucket scheme of each trial's test metrics (images grouped by mask kind
-  ``thin`` / ``medium`` / ``thick`` = the paper's narrow / medium / wide).
+  ``thin`` / ``medium`` / ``thick`` = the paper's narrow / medium / wide), scored on the data module's LaMa kind set
+  (``data.init_args.lama_eval_kinds``) in the same test pass.
 * Params and MACs are counted for the trial's generator class at **paper widths** and 512² on the ``meta`` device
   (:func:`inpaint.commands.info.count_generator`), without the auxiliary edge decoder, as the paper counts G. The
-  paper's "FLOPs" are multiply-adds, so they sit beside our MACs. FFTs (LaMa's spectral transform) are not counted.
+  paper's "FLOPs" sit beside our MACs; they mix conventions (a note says which row uses which). FFTs (LaMa's
+  spectral transform) are not counted.
 """
 
 from __future__ import annotations
@@ -74,17 +76,21 @@ def build_table3(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None
     kinds_seen = {k for r in used for k in TABLE3_KINDS if (r.bucket_n(k, scheme) or 0) > 0}
     if used and len(kinds_seen) < len(TABLE3_KINDS):
         masks = sorted({str(_dig(r.config, "data.init_args.eval_masks")) for r in used})
+        # runs from before lama_eval_kinds existed (or with fewer kinds) have no rows for some kinds
         notes.append(
             f"FID/LPIPS n/a for mask kinds {[k for k in TABLE3_KINDS if k not in kinds_seen]}: this study evaluated on "
-            f"eval_masks={'/'.join(masks)}; Table III needs one test pass per LaMa kind "
-            "(-o data.init_args.eval_masks=thin|medium|thick, at 512² for the paper's setting)")
+            f"eval_masks={'/'.join(masks)} without those LaMa kinds; set "
+            "-o data.init_args.lama_eval_kinds=[thin,medium,thick] to score them in the same test pass "
+            "(with -o data.init_args.resolution=512 for the paper's setting)")
     for metric in ("lpips", "fid"):
         reasons = na_reasons(used, metric)
         if reasons and any(c.ours.missing for row in rows for key, c in row.cells.items() if key.startswith(metric)):
             notes.append("; ".join(reasons))
     notes.append("Params/MACs: our count of the same generator class at paper widths, 512², batch 1, without the "
-                 "auxiliary edge decoder; paper 'FLOPs' = multiply-adds; FFTs are not counted (LaMa's spectral "
-                 "transform), so LaMa's MACs fall below the paper's figure.")
+                 "auxiliary edge decoder. The paper's 'FLOPs' mix conventions: Ours(LaMa)'s 463.0 G are plain "
+                 "multiply-adds (ours 463.4 G); LaMa's 171.3 G is a thop-style count (transposed convs at their "
+                 "output positions, BN/ReLU elements added); HiFill's 72.1 G is 2 × MACs, i.e. real FLOPs (2 × 35.9 G "
+                 "= 71.8 G). FFTs (LaMa's spectral transform) are not counted (docs/hosts.md, Size and cost).")
     caption = caption_text("Table III reproduction (512² hosts: HiFill, LaMa, Ours(LaMa)).", facts or {}, used,
                            generator_param)
     return make_table("table3", caption, columns, rows, paper_sources=("paper",), notes=notes)
