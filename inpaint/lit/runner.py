@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -80,6 +81,8 @@ def run_experiment(
     for path in config_files:
         args += ["--config", path]
     args = expand_defaults(args) + overrides_to_args(overrides) + [f"--run.dir={run_dir}"]
+    # the args are explicit; Lightning would warn once per trial that the sweep's own sys.argv is not used
+    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
     cli = InpaintCLI(
         args=args,
         run=False,
