@@ -117,6 +117,7 @@ RECIPES = {  # generator config → recipe, the CLI options a 64² CPU step need
 }
 
 
+@pytest.mark.filterwarnings("ignore:LightningCLI's args parameter is intended")  # pytest's own argv is not ours
 @pytest.mark.parametrize("generator", sorted(RECIPES))
 def test_host_recipe_trains_a_step_in_the_small_profile(generator: str, tmp_path: Path) -> None:
     from inpaint.lit.cli import InpaintCLI
