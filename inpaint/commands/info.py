@@ -147,7 +147,7 @@ def inference_complexity(info: dict[str, Any]) -> tuple[int, int]:
 
 def paper_comparison(info: dict[str, Any]) -> str:
     """One line: our inference params / MACs next to the paper's published figure for this generator class."""
-    from inpaint.report.paper_swap_values import ENCODER_ONLY_SOURCES, PAPER_COMPLEXITY
+    from inpaint.report.paper_swap_values import ENCODER_ONLY_SOURCES, PAPER_COMPLEXITY, PAPER_FLOPS_CONVENTION
 
     params, macs = inference_complexity(info)
     figure = PAPER_COMPLEXITY.get(info["generator"])
@@ -159,7 +159,8 @@ def paper_comparison(info: dict[str, Any]) -> str:
         return f"  paper: n/a (the TSGL paper reports no Params/FLOPs for {info['generator']}); {ours}"
     p_params, p_flops, p_res, source = figure
     text = (f"  paper ({source}, {p_res}×{p_res}): {p_params / 1e6:.1f} M params, "
-            f"{p_flops / 1e9:.1f} G \"FLOPs\" (= MACs); {ours}")
+            f"{p_flops / 1e9:.1f} G \"FLOPs\" ({PAPER_FLOPS_CONVENTION.get(info['generator'], 'as published')}); "
+            f"{ours}")
     if tuple(info["resolution"]) == (p_res, p_res):
         text += f"; ratio ours/paper: params {params / p_params:.3f}, MACs {macs / p_flops:.3f}"
     else:

@@ -93,6 +93,13 @@ PAPER_COMPLEXITY: Final[dict[str, tuple[float, float, int, str]]] = {
     "OursLaMaGenerator": (34.0e6, 463.0e9, 512, "Table III"),
     "TSGLGenerator": (37.8e6, 95.1e9, 256, "Table V"),
 }
+#: what each published "FLOPs" figure counts (the paper mixes conventions; docs/hosts.md, "Size and cost").
+PAPER_FLOPS_CONVENTION: Final[dict[str, str]] = {
+    "HiFillGenerator": "= 2 × MACs, real FLOPs",
+    "LaMaGenerator": "thop-style MACs: transposed convs at output positions, BN/ReLU elements added",
+    "OursLaMaGenerator": "= MACs",
+    "TSGLGenerator": "matches no subset of the released code; see docs/deviations.md",
+}
 #: sources whose parameter figure counts the encoder only (Table V; see docs/deviations.md, measured size and cost).
 ENCODER_ONLY_SOURCES: Final[frozenset[str]] = frozenset({"Table V"})
 
