@@ -166,6 +166,13 @@ def logit_grid_known(mask: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     return F.interpolate(mask.to(logits.dtype), size=logits.shape[-2:], mode="nearest")
 
 
+#: per-logit D terms (towards "real", towards "fake", overall scale): softplus(∓x) = BCE with target 1 / 0.
+_LOGIT_TERMS = {
+    "bce": (lambda x: F.softplus(-x), F.softplus, 1.0),
+    "hinge": (lambda x: F.relu(1.0 - x), lambda x: F.relu(1.0 + x), 0.5),
+}
+
+
 def discriminator_loss(
     real_logits: torch.Tensor,
     fake_logits: torch.Tensor,
@@ -185,19 +192,14 @@ def discriminator_loss(
         if fake_known is not None:
             raise ValueError("a Wasserstein critic has no per-logit target for mask_as_fake_target")
         return fake_logits.mean() - real_logits.mean()
-    if kind == "bce":  # softplus(−x) = BCE(x, real), softplus(x) = BCE(x, fake)
-        real_term, fake_as_fake, fake_as_real = F.softplus(-real_logits), F.softplus(fake_logits), F.softplus(-fake_logits)
-        scale = 1.0
-    elif kind == "hinge":
-        real_term, fake_as_fake, fake_as_real = F.relu(1.0 - real_logits), F.relu(1.0 + fake_logits), F.relu(1.0 - fake_logits)
-        scale = 0.5
-    else:
+    if kind not in _LOGIT_TERMS:
         raise ValueError(f"unknown adversarial loss {kind!r}; use 'bce', 'hinge' or 'wgan'")
-    fake_term = fake_as_fake
+    as_real, as_fake, scale = _LOGIT_TERMS[kind]
+    fake_term = as_fake(fake_logits)
     if fake_known is not None:
         known = fake_known.to(fake_logits.dtype).expand_as(fake_logits)
-        fake_term = (1.0 - known) * fake_as_fake + known * fake_as_real
-    return scale * (real_term.mean() + fake_term.mean())
+        fake_term = (1.0 - known) * fake_term + known * as_real(fake_logits)
+    return scale * (as_real(real_logits).mean() + fake_term.mean())
 
 
 def gradient_penalty(discriminator: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:

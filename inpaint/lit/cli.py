@@ -322,18 +322,23 @@ USER_ERRORS: tuple[type[BaseException], ...] = (CLIInputError, FileNotFoundError
                                                  NonFiniteLossError, ValueError)
 
 
+def ignore_explicit_args_warning() -> None:
+    """The suite always hands LightningCLI its argv explicitly (after expanding ``defaults:``); Lightning would warn
+    each time that the process's own sys.argv (e.g. a sweep's or pytest's) is not used."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
+
+
 def run_cli(argv: list[str]) -> int:
     """Run the CLI on ``argv`` (e.g. ``["fit", "--config", "x.yaml"]``); returns the exit status.
 
     Bad input (unknown key, wrong class_path, missing file or checkpoint, empty data folder, non-finite loss)
     prints one line ``inpaint: error: …`` and returns 2; set INPAINT_DEBUG=1 for the full traceback.
     """
-    import warnings
-
     from jsonargparse import ArgumentError
 
-    # run_cli always passes argv explicitly (after expanding `defaults:`); Lightning warns when sys.argv also has args.
-    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
+    ignore_explicit_args_warning()
     try:
         InpaintCLI(args=expand_defaults(list(argv)), parser_kwargs={"exit_on_error": False})
     except SystemExit as exit_:  # --help, --print_config

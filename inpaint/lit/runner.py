@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -73,7 +72,7 @@ def run_experiment(
     added to the trainer.
     """
     from inpaint.lit.checkpointing import find_resumable_checkpoint
-    from inpaint.lit.cli import InpaintCLI, expand_defaults
+    from inpaint.lit.cli import InpaintCLI, expand_defaults, ignore_explicit_args_warning
 
     if stage not in ("fit+test", "fit", "test"):
         raise ValueError(f"stage must be 'fit+test', 'fit' or 'test', got {stage!r}")
@@ -81,8 +80,7 @@ def run_experiment(
     for path in config_files:
         args += ["--config", path]
     args = expand_defaults(args) + overrides_to_args(overrides) + [f"--run.dir={run_dir}"]
-    # the args are explicit; Lightning would warn once per trial that the sweep's own sys.argv is not used
-    warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
+    ignore_explicit_args_warning()
     cli = InpaintCLI(
         args=args,
         run=False,

@@ -18,7 +18,7 @@ from typing import Any
 from inpaint.report.aggregate import SeedStat
 from inpaint.report.comparison import Cell, Column, ComparisonTable, Row, make_table
 from inpaint.report.paper_swap_values import (
-    GENERATOR_LABELS, PAPER_COMPLEXITY, TABLE3, TABLE3_KIND_LABELS, TABLE3_KINDS, TABLE3_METRICS, TABLE3_RESOLUTION,
+    GENERATOR_LABELS, PAPER_COMPLEXITY, PAPER_FLOPS_CONVENTION, TABLE3, TABLE3_KIND_LABELS, TABLE3_KINDS, TABLE3_METRICS, TABLE3_RESOLUTION,
     TABLE3_ROWS,
 )
 from inpaint.report.records import TrialRecord
@@ -56,11 +56,14 @@ def build_table3(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None
     columns += [Column(m, k, f"{METRIC_LABEL[m]} {TABLE3_KIND_LABELS[k]}", higher, DIGITS[m])
                 for k in TABLE3_KINDS for m, higher in TABLE3_METRICS.items()]
     rows = []
+    conventions = []  # "<row>: <what the paper's FLOPs figure counts>"
     for name in TABLE3_ROWS:
         runs = by_generator.get(name, [])
         counts = paper_width_complexity(runs[0]) if runs else None
         classes = {str(_dig(r.config, "model.generator.class_path") or "").rpartition(".")[2] for r in runs}
         figure = next((PAPER_COMPLEXITY[c] for c in classes if c in PAPER_COMPLEXITY), None)
+        conventions += [f"{GENERATOR_LABELS[name]}: {PAPER_FLOPS_CONVENTION[c]}" for c in sorted(classes)
+                        if c in PAPER_FLOPS_CONVENTION]
         cells = {
             columns[0].key: Cell(SeedStat.of([counts[0] / 1e6] if counts else []),
                                  (figure[0] / 1e6 if figure else None,)),
@@ -87,10 +90,8 @@ def build_table3(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None
         if reasons and any(c.ours.missing for row in rows for key, c in row.cells.items() if key.startswith(metric)):
             notes.append("; ".join(reasons))
     notes.append("Params/MACs: our count of the same generator class at paper widths, 512², batch 1, without the "
-                 "auxiliary edge decoder. The paper's 'FLOPs' mix conventions: Ours(LaMa)'s 463.0 G are plain "
-                 "multiply-adds (ours 463.4 G); LaMa's 171.3 G is a thop-style count (transposed convs at their "
-                 "output positions, BN/ReLU elements added); HiFill's 72.1 G is 2 × MACs, i.e. real FLOPs (2 × 35.9 G "
-                 "= 71.8 G). FFTs (LaMa's spectral transform) are not counted (docs/hosts.md, Size and cost).")
+                 "auxiliary edge decoder; FFTs (LaMa's spectral transform) are not counted. The paper's 'FLOPs' mix "
+                 f"conventions: {'; '.join(conventions) or 'n/a'} (docs/hosts.md, Size and cost).")
     caption = caption_text("Table III reproduction (512² hosts: HiFill, LaMa, Ours(LaMa)).", facts or {}, used,
                            generator_param)
     return make_table("table3", caption, columns, rows, paper_sources=("paper",), notes=notes)
