@@ -8,9 +8,6 @@ from inpaint.models.presets import MODEL_KEYS, PRESETS, get_preset
 from inpaint.models.profiles import PROFILES, get_profile
 from inpaint.models.variants import (
     DEFAULT_VARIANT,
-    EXTRA_VARIANTS,
-    TABLE4_GROUPS,
-    TABLE4_ROWS,
     VARIANTS,
     get_variant,
     slugify,
@@ -27,14 +24,6 @@ PAPER_NAMES = [
 def test_all_thirteen_names() -> None:
     assert sorted(VARIANTS) == sorted(PAPER_NAMES)
     assert DEFAULT_VARIANT == "2Global(Local)->Global(Local)"
-
-
-def test_table4_rows_order_and_groups() -> None:
-    assert len(TABLE4_ROWS) == 12
-    assert [g for g, _ in TABLE4_ROWS] == ["I"] + ["II"] * 2 + ["III"] * 2 + ["IV"] * 2 + ["V"] * 5
-    assert TABLE4_ROWS[-1][1] == DEFAULT_VARIANT
-    assert set(TABLE4_GROUPS) == {"I", "II", "III", "IV", "V"}
-    assert {n for _, n in TABLE4_ROWS} | set(EXTRA_VARIANTS) == set(VARIANTS)
 
 
 def test_slugs_are_unique_and_round_trip() -> None:

@@ -9,7 +9,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution
 
 from inpaint.commands.report import main as report_main
-from inpaint.report.paper_values import TABLE4_ROWS
+from inpaint.report.paper.table4 import TABLE4_ROWS
 
 VARIANTS = [v for _, v in TABLE4_ROWS]
 

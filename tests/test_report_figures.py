@@ -8,7 +8,8 @@ from PIL import Image
 
 from inpaint.report.qualitative import pick_run_dirs, qualitative_grid
 from inpaint.report.records import TrialRecord
-from inpaint.report.tau import build_tau_table, tau_csv, tau_markdown, write_tau_report
+from inpaint.report.tau import TAU_FILES, build_tau_table, write_tau_report
+from inpaint.report.writers import to_markdown
 
 BUCKETS = ("10-20%", "20-30%")
 
@@ -23,15 +24,16 @@ def test_tau_table_means_best_and_na(tmp_path):
     records = [tau_record(0, 0, 0, (20.0, 18.0)), tau_record(1, 0, 1, (22.0, 18.0)),
                tau_record(2, 100, 0, (25.0, 17.0)), tau_record(3, 100, 1, (25.0, 19.0))]
     table = build_tau_table(records, scheme="paper", metrics=("psnr", "fid"))
-    assert table.taus == [0.0, 100.0] and table.buckets == list(BUCKETS)
-    assert table.stats[(0.0, "psnr", "10-20%")].mean == pytest.approx(21.0)
-    assert table.stats[(0.0, "psnr", "10-20%")].std == pytest.approx(np.sqrt(2.0))
-    assert table.best_tau("psnr", "10-20%") == 100.0
-    assert table.best_tau("psnr", "20-30%") == 0.0  # equal means (18 vs 18): the first τ wins
-    assert table.best_tau("fid", "10-20%") is None
-    md = tau_markdown(table)
+    assert [r.label for r in table.rows] == ["0", "100"]
+    assert [c.condition for c in table.columns if c.metric == "psnr"] == list(BUCKETS)
+    assert table.row("0").cells["psnr_10-20pct"].ours.mean == pytest.approx(21.0)
+    assert table.row("0").cells["psnr_10-20pct"].ours.std == pytest.approx(np.sqrt(2.0))
+    assert table.best_row("psnr_10-20pct").label == "100"
+    assert table.best_row("psnr_20-30pct").label == "0"  # equal means (18 vs 18): the first τ wins
+    assert table.best_row("fid_10-20pct") is None
+    md = to_markdown(table)
     assert "| 100 | **25.00 ± 0.00**" in md and "n/a" in md
-    assert "100,psnr,10-20%,25.0,0.0,2,1" in tau_csv(table)
+    assert "100,psnr,10-20%,25.0,0.0,2,1" in TAU_FILES["csv"](table)
     paths = write_tau_report(table, tmp_path)
     png = [p for p in paths if p.suffix == ".png"][0]
     with Image.open(png) as img:

@@ -12,13 +12,16 @@ import torch
 from PIL import Image
 
 from inpaint.report.aggregate import SeedStat
-from inpaint.report.comparison import Cell, Column, Row, make_table, to_csv, to_latex, to_markdown
-from inpaint.report.paper_swap_values import TABLE2, TABLE3, TABLE7
+from inpaint.report.paper.table2 import TABLE2
+from inpaint.report.paper.table3 import TABLE3
+from inpaint.report.paper.table7 import TABLE7
 from inpaint.report.records import TrialRecord
 from inpaint.report.structure_metrics import bucket_of, encode, run_dir_structure_metrics
+from inpaint.report.table import Cell, Column, Row, make_table
 from inpaint.report.table2 import build_table2
 from inpaint.report.table3 import build_table3
 from inpaint.report.table7 import build_table7
+from inpaint.report.writers import to_csv, to_latex, to_markdown
 
 
 def record(number: int, generator: str, seed: int, values: dict[tuple[str, str, str], float]) -> TrialRecord:

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from inpaint.report.aggregate import SeedStat, best_index
-from inpaint.report.paper_values import TABLE4, TABLE4_OURS, TABLE4_ROWS
+from inpaint.report.paper.table4 import TABLE4, TABLE4_OURS, TABLE4_ROWS
 from inpaint.report.records import TrialRecord
-from inpaint.report.table4 import COLUMNS, build_table4, to_csv, to_latex, to_markdown, write_table4
+from inpaint.report.table4 import COLUMNS, build_table4
+from inpaint.report.writers import to_csv, to_latex, to_markdown, write_table
 
 
 def metrics(psnr: tuple[float, float], ssim: tuple[float, float], fid: tuple[float | None, float | None], n=(3, 5)):
@@ -59,9 +60,9 @@ def test_best_index_direction_and_missing():
 
 
 def test_paper_values_cover_the_twelve_rows_of_the_model_registry():
-    from inpaint.models.variants import TABLE4_ROWS as MODEL_ROWS
+    from inpaint.models.variants import VARIANTS
 
-    assert list(TABLE4_ROWS) == [tuple(r) for r in MODEL_ROWS]
+    assert all(v in VARIANTS for _, v in TABLE4_ROWS)
     assert len(TABLE4) == 12 and TABLE4_OURS == TABLE4_ROWS[-1][1]
     # spot checks against 001 Table IV
     assert TABLE4["Baseline"][("fid", "30-50%")] == 51.90
@@ -71,17 +72,17 @@ def test_paper_values_cover_the_twelve_rows_of_the_model_registry():
 
 def test_table4_rows_stats_and_best_marks(records):
     table = build_table4(records, facts={"data": "embedded", "resolution": "64²", "steps": "100 steps"})
-    assert [r.variant for r in table.rows] == [v for _, v in TABLE4_ROWS]
+    assert [r.label for r in table.rows] == [v for _, v in TABLE4_ROWS]
     base = table.rows[0]
     ours = table.rows[-1]
     assert base.seeds == [0, 1] and ours.seeds == [0, 1]
-    cell = base.cells[("psnr", "10-30%")]
+    cell = base.cells["psnr_10-30pct"]
     assert cell.ours.mean == pytest.approx(30.5) and cell.ours.std == pytest.approx(np.sqrt(0.5))
-    assert cell.paper == 29.93
-    assert ours.cells[("psnr", "10-30%")].best_ours and not cell.best_ours
+    assert cell.paper == (29.93,)
+    assert ours.cells["psnr_10-30pct"].best_ours and not cell.best_ours
     # FID: ours has none → baseline is the best available; paper's best FID is Ours' 13.12
-    assert base.cells[("fid", "10-30%")].best_ours
-    assert ours.cells[("fid", "10-30%")].ours.mean is None and ours.cells[("fid", "10-30%")].best_paper
+    assert base.cells["fid_10-30pct"].best_ours
+    assert ours.cells["fid_10-30pct"].ours.mean is None and ours.cells["fid_10-30pct"].best_paper == (True,)
     assert any("not run yet" in n for n in table.notes) and any("FID n/a" in n for n in table.notes)
     assert "N per bucket: 10-30%: 3, 30-50%: 5" in table.caption and "tf-inception" in table.caption
     assert "64²" in table.caption and "embedded" in table.caption and "gaussian 11" in table.caption
@@ -118,7 +119,7 @@ def test_latex_content(records, tmp_path):
     assert r"\textbf{32.25 $\pm$ 0.35}" in tex and r"\textbf{31.47}" in tex
     assert r"2Global(Local)$\rightarrow$Global(Local)" in tex and "10--30\\%" in tex
     assert tex.strip().startswith(r"\begin{table*}") and tex.strip().endswith(r"\end{table*}")
-    paths = write_table4(build_table4(records), tmp_path)
+    paths = write_table(build_table4(records), tmp_path)
     assert sorted(p.name for p in paths) == ["table4.csv", "table4.md", "table4.tex"]
 
 

@@ -23,7 +23,8 @@ def test_shipped_sweeps_parse_with_cpu_and_paper_profiles(name):
 
 
 def test_ablation_grid_is_table4_rows_times_seeds():
-    from inpaint.models.variants import TABLE4_ROWS, VARIANTS
+    from inpaint.models.variants import VARIANTS
+    from inpaint.report.paper.table4 import TABLE4_ROWS
 
     spec = load_spec("ablation", SWEEPS)
     axes = spec.grid_axes([0, 1])

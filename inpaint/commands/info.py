@@ -147,7 +147,7 @@ def inference_complexity(info: dict[str, Any]) -> tuple[int, int]:
 
 def paper_comparison(info: dict[str, Any]) -> str:
     """One line: our inference params / MACs next to the paper's published figure for this generator class."""
-    from inpaint.report.paper_swap_values import ENCODER_ONLY_SOURCES, PAPER_COMPLEXITY, PAPER_FLOPS_CONVENTION
+    from inpaint.report.paper.complexity import ENCODER_ONLY_SOURCES, PAPER_COMPLEXITY, PAPER_FLOPS_CONVENTION
 
     params, macs = inference_complexity(info)
     figure = PAPER_COMPLEXITY.get(info["generator"])

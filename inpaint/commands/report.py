@@ -14,7 +14,12 @@ def default_storages(results: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="inpaint report", description=__doc__)
+    from inpaint.report.registry import report_kinds
+
+    parser = argparse.ArgumentParser(
+        prog="inpaint report", description=__doc__,
+        epilog="report kinds (a study's stored `report`, set by its sweep definition): " + ", ".join(report_kinds())
+               + " (inpaint.report.registry.REPORT_BUILDERS)")
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--study", help="study name, e.g. ablation-cpu")
     which.add_argument("--all", action="store_true", help="every study in the storage(s)")

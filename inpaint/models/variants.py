@@ -5,7 +5,8 @@ A variant is the list of reconstruction branches applied at every encoder layer 
 ``A(B)->C(D)``: source A drives normalisation C and source B drives normalisation D, where the sources are
 Global = the structure encoder's feature, Local = the local residual structure, Texture = the texture map
 itself, and a leading "2" means that branch is applied twice (two chained stages). Ambiguous rows and the
-reading chosen are documented in docs/model.md.
+reading chosen are documented in docs/model.md. Table IV's row order, groups and published values are paper facts
+and live in :mod:`inpaint.report.paper.table4`.
 """
 
 from __future__ import annotations
@@ -69,28 +70,6 @@ _DEFS: list[tuple[str, tuple[Branch, ...], str]] = [
 VARIANTS: dict[str, Variant] = {name: Variant(name, branches, text) for name, branches, text in _DEFS}
 DEFAULT_VARIANT = "2Global(Local)->Global(Local)"
 
-#: Table IV in the paper's order and grouping (001 labels): (group, variant name).
-TABLE4_GROUPS: dict[str, str] = {
-    "I": "Texture feature map only",
-    "II": "Global structure feature map reconstructs the texture feature map",
-    "III": "Local residual structure feature map reconstructs the texture feature map",
-    "IV": "Texture feature map reconstructs the texture feature map",
-    "V": "Global and local residual structure simultaneously reconstructs the texture feature map",
-}
-TABLE4_ROWS: list[tuple[str, str]] = [
-    ("I", "Baseline"),
-    ("II", "Global->Global"),
-    ("II", "Global->Local"),
-    ("III", "Local->Global"),
-    ("III", "Local->Local"),
-    ("IV", "Texture->Global"),
-    ("IV", "Texture->Local"),
-    ("V", "2Global(Local)->Local(Global)"),
-    ("V", "2Global(Local)->Local(Local)"),
-    ("V", "Global(2Local)->Global(Local)"),
-    ("V", "2Global(Texture)->Global(Local)"),
-    ("V", "2Global(Local)->Global(Local)"),
-]
 #: Variants defined here but not a Table IV row under 001's labels (000 labels row 10 "Global+Local →
 #: Global+Local", i.e. this reading; train it to compare both readings of that row).
 EXTRA_VARIANTS: tuple[str, ...] = ("Global(Local)->Global(Local)",)

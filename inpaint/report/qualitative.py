@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
+
+if TYPE_CHECKING:
+    from inpaint.report.study_report import StudyReport
 
 DEFAULT_SUBDIRS = {"composite": "composites", "masked": "masked", "target": "targets"}
 
@@ -88,3 +92,12 @@ def pick_run_dirs(records: Sequence, row_param: str, seed_param: str = "seed") -
         if key not in chosen or seed < chosen[key][0]:  # type: ignore[operator]
             chosen[key] = (seed, Path(r.run_dir))
     return {k: v[1] for k, v in chosen.items()}
+
+
+def add_grid(report: StudyReport, dirs: Mapping[str, Path], path: Path) -> None:
+    """Write the grid of ``dirs`` (row label → run dir) into ``report``'s files, or note why there is none."""
+    grid = qualitative_grid(dirs, path)
+    if grid is None:
+        report.notes.append("no qualitative grid: the trials' run dirs hold no saved test composites")
+    else:
+        report.paths.append(grid)

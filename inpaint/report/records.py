@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,3 +80,39 @@ def completed_records(study: optuna.Study) -> list[TrialRecord]:
             )
         )
     return records
+
+
+def group_by(records: Sequence[TrialRecord], param: str) -> dict[str, list[TrialRecord]]:
+    """Records per value of ``param`` (a study's row axis), in trial order; a record without it is an error."""
+    out: dict[str, list[TrialRecord]] = defaultdict(list)
+    for record in records:
+        if param not in record.params:
+            raise ValueError(f"trial {record.number} has no parameter {param!r}: {record.params}")
+        out[str(record.params[param])].append(record)
+    return out
+
+
+def seeds_of(runs: Sequence[TrialRecord]) -> list[Any]:
+    """The seeds of some trials, sorted (the trial number stands in for a missing seed)."""
+    return sorted(r.params.get("seed", r.number) for r in runs)
+
+
+def na_reasons(records: Sequence[TrialRecord], metric: str) -> list[str]:
+    """The evaluation's own notes explaining why ``metric`` is missing (e.g. no Inception / LPIPS weights)."""
+    return sorted({note for r in records for note in r.protocol.get("notes", []) if metric in note.lower()})
+
+
+def config_value(config: Mapping[str, Any], dotted: str) -> Any:
+    """``config["a"]["b"]`` for ``"a.b"`` in a trial's resolved config; None when a part is missing."""
+    node: Any = config
+    for part in dotted.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def na_note(records: Sequence[TrialRecord], metric: str) -> str:
+    """``FID n/a in some trials: <the evaluation's reasons>`` for a metric some trials lack."""
+    reasons = na_reasons(records, metric)
+    return f"{metric.upper()} n/a in some trials" + (f": {'; '.join(reasons)}" if reasons else "")

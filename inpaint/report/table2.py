@@ -7,46 +7,26 @@ composite image), averaged over seeds.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from inpaint.report.aggregate import SeedStat
-from inpaint.report.comparison import Cell, Column, ComparisonTable, Row, make_table
-from inpaint.report.paper_swap_values import (
-    GENERATOR_LABELS, TABLE2, TABLE2_BUCKETS, TABLE2_DATASETS, TABLE2_METRICS, TABLE2_ROWS,
-)
-from inpaint.report.records import TrialRecord
+from inpaint.report.paper.labels import GENERATOR_LABELS
+from inpaint.report.paper.table2 import TABLE2, TABLE2_BUCKETS, TABLE2_DATASETS, TABLE2_METRICS, TABLE2_ROWS
+from inpaint.report.records import TrialRecord, group_by, na_note, seeds_of
+from inpaint.report.table import Column, Row, Table, group_label, make_table, seed_cell
 
 METRIC_LABEL = {"psnr": "PSNR↑", "ssim": "SSIM↑", "fid": "FID↓", "lpips": "LPIPS↓"}
 DIGITS = {"psnr": 2, "ssim": 3, "fid": 2, "lpips": 3}
 
 
-def group_by(records: Sequence[TrialRecord], param: str) -> dict[str, list[TrialRecord]]:
-    """Records per value of ``param`` (the study's row axis)."""
-    out: dict[str, list[TrialRecord]] = defaultdict(list)
-    for record in records:
-        if param not in record.params:
-            raise ValueError(f"trial {record.number} has no parameter {param!r}: {record.params}")
-        out[str(record.params[param])].append(record)
-    return out
-
-
-def seeds_of(runs: Sequence[TrialRecord]) -> list[Any]:
-    return sorted(r.params.get("seed", r.number) for r in runs)
-
-
-def na_reasons(records: Sequence[TrialRecord], metric: str) -> list[str]:
-    """The evaluation's own notes explaining why ``metric`` is missing (e.g. no Inception / LPIPS weights)."""
-    return sorted({note for r in records for note in r.protocol.get("notes", []) if metric in note.lower()})
-
-
 def missing_rows_note(rows: Sequence[Row], wanted: Sequence[str]) -> list[str]:
+    """A note naming the rows without any completed trial."""
     missing = [label for label, row in zip(wanted, rows) if not row.seeds]
     return [f"n/a: not run (no completed trial): {', '.join(missing)}"] if missing else []
 
 
 def caption_text(title: str, facts: Mapping[str, Any], records: Sequence[TrialRecord], param: str) -> str:
+    """The caption of the swap-study tables: the run's facts, FID backend(s) and seeds per row."""
     seeds = sorted({len(v) for v in group_by(records, param).values()}) if records else []
     backends = sorted({str(r.protocol.get("fid_backend", "n/a")) for r in records}) or ["n/a"]
     return (
@@ -57,23 +37,23 @@ def caption_text(title: str, facts: Mapping[str, Any], records: Sequence[TrialRe
 
 
 def build_table2(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None = None,
-                 generator_param: str = "generator", scheme: str = "paper") -> ComparisonTable:
+                 generator_param: str = "generator", scheme: str = "paper") -> Table:
     """Aggregate the swap-study trials into Table II (rows :data:`TABLE2_ROWS`, paper CelebA and Places2 beside)."""
     by_generator = group_by(records, generator_param)
-    columns = [Column(m, b, f"{METRIC_LABEL[m]} {b.replace('-', '–').replace('%', ' %')}", higher, DIGITS[m])
+    columns = [Column(m, b, f"{METRIC_LABEL[m]} {group_label(b)}", higher, DIGITS[m])
                for m, higher in TABLE2_METRICS.items() for b in TABLE2_BUCKETS]
     rows = []
     for name in TABLE2_ROWS:
         runs = by_generator.get(name, [])
         cells = {
-            col.key: Cell(SeedStat.of(r.value(col.metric, col.condition, scheme) for r in runs),
-                          tuple(TABLE2[d][name][(col.metric, col.condition)] for d in TABLE2_DATASETS))
+            col.key: seed_cell((r.value(col.metric, col.condition, scheme) for r in runs),
+                               [TABLE2[d][name][(col.metric, col.condition)] for d in TABLE2_DATASETS])
             for col in columns
         }
         rows.append(Row(GENERATOR_LABELS[name], seeds_of(runs), cells))
     notes = missing_rows_note(rows, [GENERATOR_LABELS[n] for n in TABLE2_ROWS])
     if any(c.ours.missing for row in rows for key, c in row.cells.items() if key.startswith("fid")):
-        notes.append("FID n/a in some trials" + "".join(f": {n}" for n in na_reasons(records, "fid")))
+        notes.append(na_note(records, "fid"))
     notes.append("paper values: CelebA and Places2 blocks of Table II (256×256, NVIDIA irregular masks); the paper "
                  "trains each network to convergence, this study for the step budget above.")
     caption = caption_text("Table II reproduction (encoder swap: hosts vs Ours(host)).", facts or {}, records,

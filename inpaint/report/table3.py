@@ -15,39 +15,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from inpaint.report.aggregate import SeedStat
-from inpaint.report.comparison import Cell, Column, ComparisonTable, Row, make_table
-from inpaint.report.paper_swap_values import (
-    GENERATOR_LABELS, PAPER_COMPLEXITY, PAPER_FLOPS_CONVENTION, TABLE3, TABLE3_KIND_LABELS, TABLE3_KINDS, TABLE3_METRICS, TABLE3_RESOLUTION,
-    TABLE3_ROWS,
+from inpaint.report.paper.complexity import PAPER_COMPLEXITY, PAPER_FLOPS_CONVENTION
+from inpaint.report.paper.labels import GENERATOR_LABELS
+from inpaint.report.paper.table3 import (
+    TABLE3, TABLE3_KIND_LABELS, TABLE3_KINDS, TABLE3_METRICS, TABLE3_RESOLUTION, TABLE3_ROWS,
 )
-from inpaint.report.records import TrialRecord
-from inpaint.report.table2 import DIGITS, METRIC_LABEL, caption_text, group_by, missing_rows_note, na_reasons, seeds_of
-
-
-def _dig(config: Mapping[str, Any], dotted: str) -> Any:
-    node: Any = config
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
+from inpaint.report.records import TrialRecord, config_value, group_by, na_reasons, seeds_of
+from inpaint.report.table import Column, Table, Row, make_table, seed_cell
+from inpaint.report.table2 import DIGITS, METRIC_LABEL, caption_text, missing_rows_note
 
 
 def paper_width_complexity(record: TrialRecord, resolution: int = TABLE3_RESOLUTION) -> tuple[int, int] | None:
     """(params, MACs) of the record's generator at paper widths and ``resolution``², or None without a config."""
     from inpaint.commands.info import count_generator, inference_complexity
 
-    class_path = _dig(record.config, "model.generator.class_path")
+    class_path = config_value(record.config, "model.generator.class_path")
     if not class_path:
         return None
-    init_args = dict(_dig(record.config, "model.generator.init_args") or {})
+    init_args = dict(config_value(record.config, "model.generator.init_args") or {})
     init_args["size"] = "paper"
     return inference_complexity(count_generator(class_path, init_args, resolution, resolution))
 
 
 def build_table3(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None = None,
-                 generator_param: str = "generator", scheme: str = "lama") -> ComparisonTable:
+                 generator_param: str = "generator", scheme: str = "lama") -> Table:
     """Aggregate the swap-study trials into Table III (rows :data:`TABLE3_ROWS`)."""
     by_generator = group_by(records, generator_param)
     res = TABLE3_RESOLUTION
@@ -60,25 +51,23 @@ def build_table3(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None
     for name in TABLE3_ROWS:
         runs = by_generator.get(name, [])
         counts = paper_width_complexity(runs[0]) if runs else None
-        classes = {str(_dig(r.config, "model.generator.class_path") or "").rpartition(".")[2] for r in runs}
+        classes = {str(config_value(r.config, "model.generator.class_path") or "").rpartition(".")[2] for r in runs}
         figure = next((PAPER_COMPLEXITY[c] for c in classes if c in PAPER_COMPLEXITY), None)
         conventions += [f"{GENERATOR_LABELS[name]}: {PAPER_FLOPS_CONVENTION[c]}" for c in sorted(classes)
                         if c in PAPER_FLOPS_CONVENTION]
         cells = {
-            columns[0].key: Cell(SeedStat.of([counts[0] / 1e6] if counts else []),
-                                 (figure[0] / 1e6 if figure else None,)),
-            columns[1].key: Cell(SeedStat.of([counts[1] / 1e9] if counts else []),
-                                 (figure[1] / 1e9 if figure else None,)),
+            columns[0].key: seed_cell([counts[0] / 1e6] if counts else [], [figure[0] / 1e6 if figure else None]),
+            columns[1].key: seed_cell([counts[1] / 1e9] if counts else [], [figure[1] / 1e9 if figure else None]),
         }
         for col in columns[2:]:
-            cells[col.key] = Cell(SeedStat.of(r.value(col.metric, col.condition, scheme) for r in runs),
-                                  (TABLE3[name][(col.metric, col.condition)],))
+            cells[col.key] = seed_cell((r.value(col.metric, col.condition, scheme) for r in runs),
+                                       [TABLE3[name][(col.metric, col.condition)]])
         rows.append(Row(GENERATOR_LABELS[name], seeds_of(runs), cells))
     notes = missing_rows_note(rows, [GENERATOR_LABELS[n] for n in TABLE3_ROWS])
     used = [r for name in TABLE3_ROWS for r in by_generator.get(name, [])]
     kinds_seen = {k for r in used for k in TABLE3_KINDS if (r.bucket_n(k, scheme) or 0) > 0}
     if used and len(kinds_seen) < len(TABLE3_KINDS):
-        masks = sorted({str(_dig(r.config, "data.init_args.eval_masks")) for r in used})
+        masks = sorted({str(config_value(r.config, "data.init_args.eval_masks")) for r in used})
         # runs from before lama_eval_kinds existed (or with fewer kinds) have no rows for some kinds
         notes.append(
             f"FID/LPIPS n/a for mask kinds {[k for k in TABLE3_KINDS if k not in kinds_seen]}: this study evaluated on "

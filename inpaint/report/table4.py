@@ -1,53 +1,32 @@
-"""Table IV (architecture ablation) from a sweep's records: Markdown, CSV and LaTeX, paper values beside ours.
+"""Table IV (architecture ablation) from a sweep's records, the paper's values (:mod:`inpaint.report.paper.table4`)
+beside ours.
 
 Rows follow the paper's order and groups I–V. Each cell shows our mean ± std over seeds next to the published
-number (001). The best of ours per column is marked (bold), and so is the best published value per column,
-computed from the numbers (the paper's own boldface is not always on the best cell).
+number. The best of ours per column is marked (bold) across the whole table, and so is the best published value
+per column, computed from the numbers (the paper's own boldface is not always on the best cell).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from inpaint.report.aggregate import SeedStat, best_index
-from inpaint.report.paper_values import TABLE4, TABLE4_BUCKETS, TABLE4_GROUP_TITLES, TABLE4_METRICS, TABLE4_ROWS
-from inpaint.report.records import TrialRecord
-from inpaint.report.writers import latex_escape, write_files
+from inpaint.report.paper.table4 import TABLE4, TABLE4_BUCKETS, TABLE4_GROUP_TITLES, TABLE4_METRICS, TABLE4_ROWS
+from inpaint.report.qualitative import add_grid, pick_run_dirs
+from inpaint.report.records import TrialRecord, group_by, na_note, seeds_of
+from inpaint.report.study_report import StudyInput, StudyReport
+from inpaint.report.table import Column, Row, Table, group_label, make_table, seed_cell
+from inpaint.report.writers import to_markdown, write_table
 
-Column = tuple[str, str]  # (metric, bucket)
-COLUMNS: tuple[Column, ...] = tuple((m, b) for m in TABLE4_METRICS for b in TABLE4_BUCKETS)
 DIGITS = {"psnr": 2, "ssim": 3, "fid": 2}
 METRIC_LABEL = {"psnr": "PSNR↑", "ssim": "SSIM↑", "fid": "FID↓"}
-METRIC_LATEX = {"psnr": r"PSNR$\uparrow$", "ssim": r"SSIM$\uparrow$", "fid": r"FID$\downarrow$"}
 
-
-@dataclass
-class Table4Cell:
-    ours: SeedStat
-    paper: float | None
-    best_ours: bool = False
-    best_paper: bool = False
-
-
-@dataclass
-class Table4Row:
-    group: str
-    variant: str
-    seeds: list[Any]
-    cells: dict[Column, Table4Cell]
-
-
-@dataclass
-class Table4:
-    rows: list[Table4Row]
-    caption: str
-    notes: list[str] = field(default_factory=list)
+#: The paper's column order: each metric over its two hole-ratio buckets.
+COLUMNS: tuple[Column, ...] = tuple(
+    Column(m, b, f"{METRIC_LABEL[m]} {group_label(b)}", higher, DIGITS[m], latex_label=b.replace("-", "–"),
+           span=METRIC_LABEL[m])
+    for m, higher in TABLE4_METRICS.items() for b in TABLE4_BUCKETS
+)
 
 
 def _protocol_summary(records: Sequence[TrialRecord], scheme: str | None) -> dict[str, str]:
@@ -57,11 +36,13 @@ def _protocol_summary(records: Sequence[TrialRecord], scheme: str | None) -> dic
         values.discard("")
         return " / ".join(sorted(values)) if values else "n/a"
 
-    n_by_bucket = {b: {str(r.bucket_n(b, scheme)) for r in records if r.bucket_n(b, scheme) is not None} for b in TABLE4_BUCKETS}
+    n_by_bucket = {b: {str(r.bucket_n(b, scheme)) for r in records if r.bucket_n(b, scheme) is not None}
+                   for b in TABLE4_BUCKETS}
     return {
         "n": ", ".join(f"{b}: {one(v)}" for b, v in n_by_bucket.items()),
         "fid_backend": one({str(r.protocol.get("fid_backend", "")) for r in records}),
-        "ssim_window": one({str(r.protocol.get("ssim_window_description", r.protocol.get("ssim_window", ""))) for r in records}),
+        "ssim_window": one({str(r.protocol.get("ssim_window_description", r.protocol.get("ssim_window", "")))
+                            for r in records}),
     }
 
 
@@ -82,7 +63,7 @@ def build_table4(
     facts: Mapping[str, Any] | None = None,
     scheme: str | None = "table4",
     variant_param: str = "variant",
-) -> Table4:
+) -> Table:
     """Aggregate trial records into Table IV.
 
     Args:
@@ -91,143 +72,33 @@ def build_table4(
         facts: caption facts about the run (``data``, ``resolution``, ``steps``).
         scheme: the bucket scheme name in the metrics (None: match buckets by label only).
     """
-    by_variant: dict[str, list[TrialRecord]] = defaultdict(list)
-    for record in records:
-        if variant_param not in record.params:
-            raise ValueError(f"trial {record.number} has no parameter {variant_param!r}: {record.params}")
-        by_variant[str(record.params[variant_param])].append(record)
-    known = {v for _, v in TABLE4_ROWS}
+    by_variant = group_by(records, variant_param)
     notes = []
-    unknown = sorted(set(by_variant) - known)
+    unknown = sorted(set(by_variant) - {v for _, v in TABLE4_ROWS})
     if unknown:
         notes.append(f"trials of variants outside Table IV are not shown: {unknown}")
     rows = []
     for group, variant in TABLE4_ROWS:
         runs = by_variant.get(variant, [])
-        cells = {
-            col: Table4Cell(ours=SeedStat.of(r.value(col[0], col[1], scheme) for r in runs), paper=TABLE4[variant][col])
-            for col in COLUMNS
-        }
-        rows.append(Table4Row(group, variant, sorted(r.params.get("seed", r.number) for r in runs), cells))
-    for col in COLUMNS:
-        higher = TABLE4_METRICS[col[0]]
-        best = best_index([row.cells[col].ours.mean for row in rows], higher)
-        if best is not None:
-            rows[best].cells[col].best_ours = True
-        best_paper = best_index([row.cells[col].paper for row in rows], higher)
-        if best_paper is not None:
-            rows[best_paper].cells[col].best_paper = True
-    missing = [row.variant for row in rows if not row.seeds]
+        cells = {col.key: seed_cell((r.value(col.metric, col.condition, scheme) for r in runs),
+                                    (TABLE4[variant][(col.metric, col.condition)],))
+                 for col in COLUMNS}
+        rows.append(Row(variant, seeds_of(runs), cells, group=group))
+    missing = [row.label for row in rows if not row.seeds]
     if missing:
         notes.append(f"not run yet (n/a): {', '.join(missing)}")
-    fid_missing = sum(row.cells[("fid", b)].ours.missing for row in rows for b in TABLE4_BUCKETS)
-    if fid_missing:
-        reasons = sorted({note for r in records for note in r.protocol.get("notes", []) if "fid" in note.lower()})
-        notes.append("FID n/a in some trials" + (f": {'; '.join(reasons)}" if reasons else ""))
-    protocol = _protocol_summary(records, scheme)
-    caption = caption_text(facts or {}, protocol, {len(row.seeds) for row in rows if row.seeds})
-    return Table4(rows, caption, notes)
+    if any(row.cells[col.key].ours.missing for row in rows for col in COLUMNS if col.metric == "fid"):
+        notes.append(na_note(records, "fid"))
+    caption = caption_text(facts or {}, _protocol_summary(records, scheme), {len(row.seeds) for row in rows if row.seeds})
+    return make_table("table4", caption, COLUMNS, rows, notes=notes, best_within="table", label_header="Variant",
+                      label_key="variant", group_header="Group", group_titles=dict(TABLE4_GROUP_TITLES),
+                      source_keys=("",))
 
 
-def _fmt(cell: Table4Cell, metric: str, bold: str) -> tuple[str, str]:
-    digits = DIGITS[metric]
-    ours = cell.ours.format(digits)
-    paper = "n/a" if cell.paper is None else f"{cell.paper:.{digits}f}"
-    if cell.best_ours and cell.ours.mean is not None:
-        ours = bold.format(ours)
-    if cell.best_paper:
-        paper = bold.format(paper)
-    return ours, paper
-
-
-def to_markdown(table: Table4) -> str:
-    """GitHub Markdown: one row per variant, ours and paper in adjacent columns."""
-    header = ["Group", "Variant", "Seeds"]
-    for metric, bucket in COLUMNS:
-        label = f"{METRIC_LABEL[metric]} {bucket.replace('-', '–').replace('%', ' %')}"
-        header += [f"{label} ours", "paper"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 3 + ["---:"] * (2 * len(COLUMNS))) + "|"]
-    for row in table.rows:
-        values = [row.group, row.variant.replace("->", "→"), str(len(row.seeds))]
-        for col in COLUMNS:
-            values += list(_fmt(row.cells[col], col[0], "**{}**"))
-        lines.append("| " + " | ".join(values) + " |")
-    groups = "; ".join(f"{g}. {t}" for g, t in TABLE4_GROUP_TITLES.items())
-    out = [f"**{table.caption}**", "", *lines, "", f"Groups: {groups}."]
-    out += [f"Note: {note}" for note in table.notes]
-    return "\n".join(out) + "\n"
-
-
-def to_csv(table: Table4) -> str:
-    """One row per variant; per column: our mean, std, number of seeds, the paper's value, the difference."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    header = ["group", "variant", "seeds"]
-    for metric, bucket in COLUMNS:
-        key = f"{metric}_{bucket.replace('%', 'pct')}"
-        header += [f"{key}_mean", f"{key}_std", f"{key}_n", f"{key}_paper", f"{key}_diff", f"{key}_best"]
-    writer.writerow(header)
-    for row in table.rows:
-        record: list[Any] = [row.group, row.variant, " ".join(map(str, row.seeds))]
-        for col in COLUMNS:
-            cell = row.cells[col]
-            mean, std = cell.ours.mean, cell.ours.std
-            diff = None if mean is None or cell.paper is None else mean - cell.paper
-            record += [
-                "n/a" if mean is None else repr(mean),
-                "n/a" if std is None else repr(std),
-                cell.ours.n,
-                "n/a" if cell.paper is None else repr(cell.paper),
-                "n/a" if diff is None else repr(diff),
-                int(cell.best_ours),
-            ]
-        writer.writerow(record)
-    return buffer.getvalue()
-
-
-def to_latex(table: Table4) -> str:
-    """A booktabs table like the paper's, with a paper column after each of ours; group headers span the row."""
-    n_cols = 2 + 2 * len(COLUMNS)
-    lines = [
-        r"\begin{table*}[t]",
-        r"\centering",
-        r"\caption{" + latex_escape(table.caption) + "}",
-        r"\label{tab:table4-reproduction}",
-        r"\resizebox{\textwidth}{!}{%",
-        r"\begin{tabular}{ll" + "rr" * len(COLUMNS) + "}",
-        r"\toprule",
-    ]
-    metric_head = ["", ""]
-    for metric in TABLE4_METRICS:
-        metric_head.append(r"\multicolumn{" + str(2 * len(TABLE4_BUCKETS)) + "}{c}{" + METRIC_LATEX[metric] + "}")
-    lines.append(" & ".join(metric_head) + r" \\")
-    bucket_head = ["Variant", "Seeds"]
-    for _metric, bucket in COLUMNS:
-        bucket_head.append(r"\multicolumn{2}{c}{" + latex_escape(bucket.replace("-", "--")) + "}")
-    lines.append(" & ".join(bucket_head) + r" \\")
-    lines.append(" & ".join(["", ""] + ["ours", "paper"] * len(COLUMNS)) + r" \\")
-    lines.append(r"\midrule")
-    current = None
-    for row in table.rows:
-        if row.group != current:
-            current = row.group
-            if row is not table.rows[0]:
-                lines.append(r"\midrule")
-            title = latex_escape(f"{row.group}. {TABLE4_GROUP_TITLES[row.group]}")
-            lines.append(r"\multicolumn{" + str(n_cols) + r"}{l}{\emph{" + title + r"}} \\")
-        name = latex_escape(row.variant).replace("->", r"$\rightarrow$")
-        values = [name, str(len(row.seeds))]
-        for col in COLUMNS:
-            ours, paper = _fmt(row.cells[col], col[0], r"\textbf{{{}}}")
-            values += [ours.replace("±", r"$\pm$"), paper]
-        lines.append(" & ".join(values) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}}"]
-    for note in table.notes:
-        lines.append(r"\par\footnotesize " + latex_escape(note))
-    lines.append(r"\end{table*}")
-    return "\n".join(lines) + "\n"
-
-
-def write_table4(table: Table4, out_dir: str | Path, stem: str = "table4") -> list[Path]:
-    """Write ``<stem>.md``, ``<stem>.csv`` and ``<stem>.tex`` into ``out_dir``."""
-    return write_files(out_dir, stem, {"md": to_markdown(table), "csv": to_csv(table), "tex": to_latex(table)})
+def table4_report(study: StudyInput) -> StudyReport:
+    """The ablation study's report: ``table4.{md,csv,tex}`` and a qualitative grid in the paper's row order."""
+    table = build_table4(study.records, facts=study.facts)
+    report = StudyReport(study.name, "table4", write_table(table, study.out_dir), to_markdown(table), list(table.notes))
+    dirs = pick_run_dirs(study.records, "variant")
+    add_grid(report, {v: dirs[v] for _, v in TABLE4_ROWS if v in dirs}, study.out_dir / "table4_grid.png")
+    return report

@@ -4,7 +4,7 @@ residual structure image of the output vs the ground truth, for Ours(Basic), Our
 :mod:`inpaint.report.structure_metrics`, computed from each trial's saved test PNGs).
 
 The paper gives two unlabelled rows per method; the suite reads them as the 10–30 % and 30–50 % hole-ratio ranges
-(:data:`~inpaint.report.paper_swap_values.TABLE7_RANGES`) and says so in the table.
+(:data:`~inpaint.report.paper.table7.TABLE7_RANGES`) and says so in the table.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from inpaint.report.aggregate import SeedStat
-from inpaint.report.comparison import Cell, Column, ComparisonTable, Row, make_table
-from inpaint.report.paper_swap_values import GENERATOR_LABELS, TABLE7, TABLE7_KINDS, TABLE7_METRICS, TABLE7_RANGES, TABLE7_ROWS
-from inpaint.report.records import TrialRecord
+from inpaint.report.paper.labels import GENERATOR_LABELS
+from inpaint.report.paper.table7 import TABLE7, TABLE7_KINDS, TABLE7_METRICS, TABLE7_RANGES, TABLE7_ROWS
+from inpaint.report.records import TrialRecord, group_by, seeds_of
 from inpaint.report.structure_metrics import StructureScores, cached_structure_metrics
-from inpaint.report.table2 import DIGITS, METRIC_LABEL, caption_text, group_by, missing_rows_note, seeds_of
+from inpaint.report.table import Column, Row, Table, group_label, make_table, seed_cell
+from inpaint.report.table2 import DIGITS, METRIC_LABEL, caption_text, missing_rows_note
 
 KIND_LABEL = {"global": "global structure", "local": "local residual structure"}
 Scores = dict[str, dict[str, StructureScores]]  # range → kind → scores
@@ -45,7 +45,7 @@ def trial_structure_metrics(records: Sequence[TrialRecord], notes: list[str]) ->
 
 
 def build_table7(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None = None,
-                 generator_param: str = "generator", scores: Mapping[int, Scores] | None = None) -> ComparisonTable:
+                 generator_param: str = "generator", scores: Mapping[int, Scores] | None = None) -> Table:
     """Table VII from the trials of :data:`TABLE7_ROWS`; ``scores`` (trial number → metrics) skips reading PNGs."""
     by_generator = group_by(records, generator_param)
     used = [r for name in TABLE7_ROWS for r in by_generator.get(name, [])]
@@ -63,9 +63,9 @@ def build_table7(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None
                 return None if group is None else getattr(group, col.metric)
 
             paper = TABLE7[name][ratio]
-            cells = {col.key: Cell(SeedStat.of(value(r, col) for r in runs), (paper[(col.condition, col.metric)],))
+            cells = {col.key: seed_cell((value(r, col) for r in runs), [paper[(col.condition, col.metric)]])
                      for col in columns}
-            group = f"{ratio.replace('-', '–').replace('%', ' %')} (paper row {position})"
+            group = f"{group_label(ratio)} (paper row {position})"
             rows.append(Row(GENERATOR_LABELS[name], seeds_of(runs), cells, group=group))
     notes += missing_rows_note(rows[: len(TABLE7_ROWS)], [GENERATOR_LABELS[n] for n in TABLE7_ROWS])
     found = {s.notes[0] for per in scores.values() for kinds in per.values() for s in kinds.values() if s.notes}

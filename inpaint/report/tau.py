@@ -1,40 +1,26 @@
 """The τ sensitivity study (Appendix G, Fig. 23): metric vs hole ratio per τ, as a PNG line plot and a table.
 
-The paper shows only a plot (PSV, τ ∈ {0, 50, 100, 150, 200}, τ = 100 best); there are no numbers to compare
-with, so the table lists ours and marks the best τ per column.
+The paper shows only a plot (PSV, τ values and the best one in :mod:`inpaint.report.paper.tau`); there are no
+numbers to compare with, so the table lists ours and marks the best τ per column.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from inpaint.report.aggregate import SeedStat, best_index
-from inpaint.report.paper_values import TAU_PAPER_BEST
-from inpaint.report.records import TrialRecord
+from inpaint.report.paper.tau import TAU_PAPER_BEST
+from inpaint.report.records import TrialRecord, group_by, seeds_of
+from inpaint.report.study_report import StudyInput, StudyReport
+from inpaint.report.table import Column, Row, Table, make_table, seed_cell
+from inpaint.report.writers import to_long_csv, to_markdown, write_table
 
 HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "fid": False, "l1": False, "lpips": False}
 DIGITS = {"psnr": 2, "ssim": 3, "fid": 2, "l1": 4, "lpips": 3}
-
-
-@dataclass
-class TauTable:
-    taus: list[float]
-    buckets: list[str]
-    metrics: list[str]
-    stats: dict[tuple[float, str, str], SeedStat]  # (tau, metric, bucket) → stat
-    caption: str
-    notes: list[str] = field(default_factory=list)
-
-    def best_tau(self, metric: str, bucket: str) -> float | None:
-        means = [self.stats[(t, metric, bucket)].mean for t in self.taus]
-        index = best_index(means, HIGHER_IS_BETTER.get(metric, True))
-        return None if index is None else self.taus[index]
+#: tau.md and tau.csv (long layout: one line per τ × metric × bucket); the plot is written beside them.
+TAU_FILES = {"md": to_markdown, "csv": partial(to_long_csv, condition_header="bucket")}
 
 
 def bucket_labels(records: Sequence[TrialRecord], scheme: str) -> list[str]:
@@ -47,25 +33,30 @@ def bucket_labels(records: Sequence[TrialRecord], scheme: str) -> list[str]:
     return labels
 
 
+def tau_label(tau: float) -> str:
+    """A τ as a row label: ``100.0`` → ``100``."""
+    return f"{float(tau):g}"
+
+
 def build_tau_table(
     records: Sequence[TrialRecord],
     scheme: str = "paper",
     metrics: Sequence[str] = ("psnr", "ssim", "fid"),
     facts: Mapping[str, Any] | None = None,
     tau_param: str = "tau",
-) -> TauTable:
-    """Aggregate the τ-study trials over seeds, per τ × metric × hole-ratio bucket of ``scheme``."""
-    by_tau: dict[float, list[TrialRecord]] = defaultdict(list)
-    for record in records:
-        if tau_param not in record.params:
-            raise ValueError(f"trial {record.number} has no parameter {tau_param!r}: {record.params}")
-        by_tau[float(record.params[tau_param])].append(record)
-    taus = sorted(by_tau)
+) -> Table:
+    """Aggregate the τ-study trials over seeds: one row per τ (ascending), one column per metric × hole-ratio
+    bucket of ``scheme``; the best τ per column is marked. No paper column: Fig. 23 gives no numbers."""
+    by_tau: dict[float, list[TrialRecord]] = {}
+    for tau, runs in group_by(records, tau_param).items():  # 100 and 100.0 are one τ
+        by_tau.setdefault(float(tau), []).extend(runs)
     buckets = bucket_labels(records, scheme)
     notes = [] if buckets else [f"no bucket of scheme {scheme!r} in the trials' metrics"]
-    stats = {
-        (t, m, b): SeedStat.of(r.value(m, b, scheme) for r in by_tau[t]) for t in taus for m in metrics for b in buckets
-    }
+    columns = [Column(m, b, f"{m.upper()} {b}", HIGHER_IS_BETTER.get(m, True), DIGITS.get(m, 3))
+               for m in metrics for b in buckets]
+    rows = [Row(tau_label(t), seeds_of(by_tau[t]),
+                {col.key: seed_cell(r.value(col.metric, col.condition, scheme) for r in by_tau[t]) for col in columns})
+            for t in sorted(by_tau)]
     facts = facts or {}
     seeds = sorted({len(v) for v in by_tau.values()})
     caption = (
@@ -74,40 +65,11 @@ def build_tau_table(
         f"{facts.get('variant', 'n/a')}. Mean ± std over {'/'.join(map(str, seeds)) or 0} seed(s). "
         f"The paper reports τ = {TAU_PAPER_BEST} best on PSV (plot only, no numbers). Bold: best τ per column."
     )
-    return TauTable(taus, buckets, list(metrics), stats, caption, notes)
+    return make_table("tau", caption, columns, rows, paper_sources=(), notes=notes, best_within="table",
+                      label_header="τ", label_key="tau", show_seeds=False)
 
 
-def _tau_label(tau: float) -> str:
-    return f"{tau:g}"
-
-
-def tau_markdown(table: TauTable) -> str:
-    cols = [(m, b) for m in table.metrics for b in table.buckets]
-    header = ["τ"] + [f"{m.upper()} {b}" for m, b in cols]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] + ["---:"] * len(cols)) + "|"]
-    for tau in table.taus:
-        cells = [_tau_label(tau)]
-        for m, b in cols:
-            text = table.stats[(tau, m, b)].format(DIGITS.get(m, 3))
-            cells.append(f"**{text}**" if table.best_tau(m, b) == tau else text)
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join([f"**{table.caption}**", "", *lines, *[f"\nNote: {n}" for n in table.notes]]) + "\n"
-
-
-def tau_csv(table: TauTable) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["tau", "metric", "bucket", "mean", "std", "n", "best"])
-    for tau in table.taus:
-        for m in table.metrics:
-            for b in table.buckets:
-                s = table.stats[(tau, m, b)]
-                writer.writerow([_tau_label(tau), m, b, "n/a" if s.mean is None else repr(s.mean),
-                                 "n/a" if s.std is None else repr(s.std), s.n, int(table.best_tau(m, b) == tau)])
-    return buffer.getvalue()
-
-
-def tau_plot(table: TauTable, path: str | Path) -> Path:
+def tau_plot(table: Table, path: str | Path) -> Path:
     """One panel per metric: metric vs hole-ratio bucket, one line per τ with ±std error bars (like Fig. 23)."""
     import matplotlib
 
@@ -116,19 +78,22 @@ def tau_plot(table: TauTable, path: str | Path) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig, axes = plt.subplots(1, len(table.metrics), figsize=(4.2 * len(table.metrics), 3.4), squeeze=False)
-    x = list(range(len(table.buckets)))
-    for ax, metric in zip(axes[0], table.metrics):
-        for tau in table.taus:
-            stats = [table.stats[(tau, metric, b)] for b in table.buckets]
+    metrics = list(dict.fromkeys(col.metric for col in table.columns)) or ["psnr"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        columns = [col for col in table.columns if col.metric == metric]
+        x = list(range(len(columns)))
+        for row in table.rows:
+            stats = [row.cells[col.key].ours for col in columns]
             ys = [float("nan") if s.mean is None else s.mean for s in stats]
             errs = [0.0 if s.std is None else s.std for s in stats]
-            ax.errorbar(x, ys, yerr=errs, marker="o", capsize=3, label=f"τ = {_tau_label(tau)}")
-        ax.set_xticks(x, table.buckets)
+            ax.errorbar(x, ys, yerr=errs, marker="o", capsize=3, label=f"τ = {row.label}")
+        ax.set_xticks(x, [col.condition for col in columns])
         ax.set_xlabel("hole ratio")
         ax.set_ylabel(metric.upper() + (" ↑" if HIGHER_IS_BETTER.get(metric, True) else " ↓"))
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
+    if table.rows:
+        axes[0][0].legend(fontsize=8)
     fig.suptitle("τ sensitivity of the masked attention", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -136,10 +101,12 @@ def tau_plot(table: TauTable, path: str | Path) -> Path:
     return path
 
 
-def write_tau_report(table: TauTable, out_dir: str | Path, stem: str = "tau") -> list[Path]:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    md, cs = out_dir / f"{stem}.md", out_dir / f"{stem}.csv"
-    md.write_text(tau_markdown(table))
-    cs.write_text(tau_csv(table))
-    return [md, cs, tau_plot(table, out_dir / f"{stem}.png")]
+def write_tau_report(table: Table, out_dir: str | Path, stem: str = "tau") -> list[Path]:
+    """``tau.md``, ``tau.csv`` and the plot ``tau.png``."""
+    return [*write_table(table, out_dir, TAU_FILES, stem), tau_plot(table, Path(out_dir) / f"{stem}.png")]
+
+
+def tau_report(study: StudyInput) -> StudyReport:
+    """The τ study's report: ``tau.md``, ``tau.csv`` and ``tau.png`` (bucket scheme: the study's ``tau_scheme``)."""
+    table = build_tau_table(study.records, scheme=study.attrs.get("tau_scheme", "paper"), facts=study.facts)
+    return StudyReport(study.name, "tau", write_tau_report(table, study.out_dir), to_markdown(table), list(table.notes))

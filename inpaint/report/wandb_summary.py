@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from inpaint.report.build import StudyReport
+from inpaint.report.study_report import StudyReport
 
 
 def log_study_summary(report: StudyReport, root: str | Path, project: str = "inpaint", mode: str = "offline") -> Path:

@@ -1,8 +1,6 @@
-"""The TSGL paper's published numbers, as data (typed from the arXiv copy 001, its most reliable rendering).
-
-Table IV: architecture ablation, 12 variants in five groups (I–V), PSNR↑ / SSIM↑ / FID↓ at hole ratios 10–30 %
-and 30–50 %. The paper does not state the dataset of this table. Names follow 001's labels (000 mislabels two
-rows of group V). Fig. 23 (the τ study on PSV) is a plot without numbers, so no values exist for it.
+"""Table IV: architecture ablation, 12 variants in five groups (I–V), PSNR↑ / SSIM↑ / FID↓ at hole ratios 10–30 %
+and 30–50 %. The paper does not state the dataset of this table. Names and group titles follow 001 (000 mislabels
+two rows of group V); the names are those of :data:`inpaint.models.variants.VARIANTS`.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ TABLE4_GROUP_TITLES: Final[dict[str, str]] = {
     "II": "Global structure feature map reconstructs the texture feature map",
     "III": "Local residual structure feature map reconstructs the texture feature map",
     "IV": "Texture feature map reconstructs the texture feature map",
-    "V": "Global and local residual structure simultaneously reconstruct the texture feature map",
+    "V": "Global and local residual structure simultaneously reconstructs the texture feature map",
 }
 
 # (group, variant, PSNR 10-30, PSNR 30-50, SSIM 10-30, SSIM 30-50, FID 10-30, FID 30-50), in the paper's order.
@@ -56,7 +54,3 @@ TABLE4: Final[dict[str, dict[tuple[str, str], float]]] = {
     }
     for row in _TABLE4
 }
-
-#: τ values of the sensitivity study (Appendix G, Fig. 23, PSV); τ = 100 is reported best, without numbers.
-TAU_VALUES: Final[tuple[int, ...]] = (0, 50, 100, 150, 200)
-TAU_PAPER_BEST: Final[int] = 100

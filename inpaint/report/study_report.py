@@ -1,0 +1,37 @@
+"""What a report builder gets (a study's completed trials and its stored settings) and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from inpaint.report.records import TrialRecord
+
+
+@dataclass
+class StudyInput:
+    """One study, read back from its storage: the completed trials, caption facts, output folder and attributes."""
+
+    study: optuna.Study
+    records: list[TrialRecord]
+    facts: dict[str, Any]
+    out_dir: Path
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.study.study_name
+
+
+@dataclass
+class StudyReport:
+    """The files a report wrote (tables, figures), its Markdown text and notes for the console."""
+
+    study: str
+    kind: str
+    paths: list[Path] = field(default_factory=list)
+    markdown: str = ""
+    notes: list[str] = field(default_factory=list)
