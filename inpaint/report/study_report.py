@@ -9,6 +9,7 @@ from typing import Any
 import optuna
 
 from inpaint.report.records import TrialRecord
+from inpaint.report.table import Table
 
 
 @dataclass
@@ -28,10 +29,12 @@ class StudyInput:
 
 @dataclass
 class StudyReport:
-    """The files a report wrote (tables, figures), its Markdown text and notes for the console."""
+    """The files a report wrote (tables, figures), its Markdown text, notes for the console and the tables
+    themselves (for W&B)."""
 
     study: str
     kind: str
     paths: list[Path] = field(default_factory=list)
     markdown: str = ""
     notes: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)

@@ -18,6 +18,7 @@ def swap_report(study: StudyInput) -> StudyReport:
         table = build(study.records, facts=study.facts)
         report.paths += write_table(table, study.out_dir)
         report.markdown += to_markdown(table) + "\n"
+        report.tables.append(table)
     dirs = pick_run_dirs(study.records, "generator")
     add_grid(report, {GENERATOR_LABELS.get(k, k): v for k, v in dirs.items()}, study.out_dir / "swap_grid.png")
     return report

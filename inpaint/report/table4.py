@@ -98,7 +98,8 @@ def build_table4(
 def table4_report(study: StudyInput) -> StudyReport:
     """The ablation study's report: ``table4.{md,csv,tex}`` and a qualitative grid in the paper's row order."""
     table = build_table4(study.records, facts=study.facts)
-    report = StudyReport(study.name, "table4", write_table(table, study.out_dir), to_markdown(table), list(table.notes))
+    report = StudyReport(study.name, "table4", write_table(table, study.out_dir), to_markdown(table), list(table.notes),
+                         [table])
     dirs = pick_run_dirs(study.records, "variant")
     add_grid(report, {v: dirs[v] for _, v in TABLE4_ROWS if v in dirs}, study.out_dir / "table4_grid.png")
     return report

@@ -109,4 +109,5 @@ def write_tau_report(table: Table, out_dir: str | Path, stem: str = "tau") -> li
 def tau_report(study: StudyInput) -> StudyReport:
     """The τ study's report: ``tau.md``, ``tau.csv`` and ``tau.png`` (bucket scheme: the study's ``tau_scheme``)."""
     table = build_tau_table(study.records, scheme=study.attrs.get("tau_scheme", "paper"), facts=study.facts)
-    return StudyReport(study.name, "tau", write_tau_report(table, study.out_dir), to_markdown(table), list(table.notes))
+    return StudyReport(study.name, "tau", write_tau_report(table, study.out_dir), to_markdown(table), list(table.notes),
+                       [table])
