@@ -42,7 +42,8 @@ def _constants(path: Path) -> tuple[list[tuple[float, ...]], set[str]]:
                   and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
     numbers, strings = [], set()
     for node in ast.walk(tree):
-        floats = [e.value for e in getattr(node, "elts", []) if isinstance(e, ast.Constant) and isinstance(e.value, float)]
+        floats = [e.value for e in getattr(node, "elts", [])
+                  if isinstance(e, ast.Constant) and isinstance(e.value, float)]
         if isinstance(node, ast.Tuple) and len(floats) >= 3:
             numbers.append(tuple(floats))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
@@ -71,4 +72,5 @@ def test_no_paper_fact_is_defined_twice() -> None:
 def test_report_modules_read_the_paper_package_only() -> None:
     for path in (PACKAGE / "report").glob("*.py"):
         assert "paper_values" not in path.read_text() and "paper_swap_values" not in path.read_text(), path.name
-    assert {p.stem for p in PAPER.glob("*.py")} >= {"table2", "table3", "table4", "table7", "complexity", "tau", "labels"}
+    modules = {p.stem for p in PAPER.glob("*.py")}
+    assert modules >= {"table2", "table3", "table4", "table7", "complexity", "tau", "labels"}

@@ -89,7 +89,8 @@ def build_table4(
         notes.append(f"not run yet (n/a): {', '.join(missing)}")
     if any(row.cells[col.key].ours.missing for row in rows for col in COLUMNS if col.metric == "fid"):
         notes.append(na_note(records, "fid"))
-    caption = caption_text(facts or {}, _protocol_summary(records, scheme), {len(row.seeds) for row in rows if row.seeds})
+    seeds = {len(row.seeds) for row in rows if row.seeds}
+    caption = caption_text(facts or {}, _protocol_summary(records, scheme), seeds)
     return make_table("table4", caption, COLUMNS, rows, notes=notes, best_within="table", label_header="Variant",
                       label_key="variant", group_header="Group", group_titles=dict(TABLE4_GROUP_TITLES),
                       source_keys=("",))

@@ -1,5 +1,5 @@
-"""Table II: PSNR↑ / SSIM↑ / FID↓ at hole ratios 10–20 / 20–30 / 30–40 / 40–50 % on CelebA and Places2 (256²,
-NVIDIA irregular masks), for the rows the suite can train: PENNet, HiFill (native hosts), Ours(PENNet),
+"""Table II: PSNR↑ / SSIM↑ / FID↓ at hole ratios 10–20 / 20–30 / 30–40 / 40–50 % on CelebA and Places2
+(256², NVIDIA irregular masks), for the rows the suite can train: PENNet, HiFill (native hosts), Ours(PENNet),
 Ours(HiFill) and Ours (TSGL). Row keys are generator names (:data:`.labels.GENERATOR_LABELS`).
 """
 
