@@ -36,6 +36,7 @@ from inpaint.data.buckets import LAMA_KINDS, PAPER_BUCKETS, bucket_label, valida
 from inpaint.data.masks import MASK_KINDS, MaskSampler, fixed_eval_masks, mask_kind_of, normalize_resolution
 from inpaint.data.preprocess import canny_tensor, check_edge_backend
 from inpaint.data.smoothing import L0_BOUNDARIES, check_smoothing_method, smoothing_parameters
+from inpaint.errors import MissingPathError, UserInputError
 
 SOURCES: tuple[str, ...] = ("embedded", "synthetic", "folder")
 SIZE_MULTIPLE = 32  # every generator of the suite downsamples 5× by 2
@@ -120,29 +121,29 @@ class InpaintDataModule(pl.LightningDataModule):
         super().__init__()
         self.save_hyperparameters()
         if source not in SOURCES:
-            raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+            raise UserInputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
         layouts.check_layout(layout)
         self.height, self.width = normalize_resolution(resolution, SIZE_MULTIPLE)
         check_edge_backend(edge_backend)
         check_smoothing_method(smoothing)
         if l0_boundary not in L0_BOUNDARIES:
-            raise ValueError(f"unknown l0_boundary {l0_boundary!r}; choose one of {', '.join(L0_BOUNDARIES)}")
+            raise UserInputError(f"unknown l0_boundary {l0_boundary!r}; choose one of {', '.join(L0_BOUNDARIES)}")
         if mask_hole_value not in ("white", "black"):
-            raise ValueError(f"mask_hole_value must be 'white' or 'black', got {mask_hole_value!r}")
+            raise UserInputError(f"mask_hole_value must be 'white' or 'black', got {mask_hole_value!r}")
         if batch_size < 1 or eval_per_bucket < 1 or num_workers < 0:
-            raise ValueError(f"need batch_size >= 1, eval_per_bucket >= 1, num_workers >= 0; got {batch_size}, "
+            raise UserInputError(f"need batch_size >= 1, eval_per_bucket >= 1, num_workers >= 0; got {batch_size}, "
                              f"{eval_per_bucket}, {num_workers}")
         self.eval_buckets = validate_buckets(eval_buckets)
         check_lama_eval_kinds(lama_eval_kinds)
         for name, spec in (("train_masks", train_masks), ("eval_masks", eval_masks)):
             if spec not in MASK_KINDS and not Path(spec).is_dir():
                 hint = "no such folder" if any(s in spec for s in "/\\") else f"choose one of {', '.join(MASK_KINDS)}"
-                raise ValueError(f"{name}={spec!r} is neither a mask generator nor a folder of masks ({hint})")
+                raise UserInputError(f"{name}={spec!r} is neither a mask generator nor a folder of masks ({hint})")
         if source == "folder":
             if not data_root:
-                raise ValueError("source='folder' needs data_root (the folder of images)")
+                raise UserInputError("source='folder' needs data_root (the folder of images)")
             if not Path(data_root).is_dir():
-                raise FileNotFoundError(f"data_root {data_root!r} does not exist or is not a folder")
+                raise MissingPathError(f"data_root {data_root!r} does not exist or is not a folder")
         self.priors = PriorConfig(edge_backend, smoothing, legacy_edge_wrap, l0_boundary)
         self.train_set: InpaintDataset | None = None
         self.eval_sets: dict[str, InpaintDataset] = {}
@@ -260,12 +261,12 @@ class InpaintDataModule(pl.LightningDataModule):
 def check_lama_eval_kinds(kinds: Any) -> None:
     """``lama_eval_kinds`` must be a list of distinct LaMa kinds (an error names the bad value and the choices)."""
     if isinstance(kinds, str):
-        raise ValueError(f"lama_eval_kinds must be a list such as [thin, medium, thick], got the string {kinds!r}")
+        raise UserInputError(f"lama_eval_kinds must be a list such as [thin, medium, thick], got the string {kinds!r}")
     for index, kind in enumerate(kinds):
         if kind not in LAMA_KINDS:
-            raise ValueError(f"lama_eval_kinds: {kind!r} is not a LaMa mask kind; choose from {', '.join(LAMA_KINDS)}")
+            raise UserInputError(f"lama_eval_kinds: {kind!r} is not a LaMa mask kind; choose from {', '.join(LAMA_KINDS)}")
         if kind in list(kinds)[:index]:
-            raise ValueError(f"lama_eval_kinds names {kind!r} twice; give each of {', '.join(LAMA_KINDS)} at most once")
+            raise UserInputError(f"lama_eval_kinds names {kind!r} twice; give each of {', '.join(LAMA_KINDS)} at most once")
 
 
 def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:
