@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 import numpy as np
 import torch
 
 from inpaint.errors import UserInputError
 
+HoleValue = Literal["white", "black"]  # which colour of a mask file marks the hole
 MASK_FILE_THRESHOLD = 127  # mask *file* pixels (0–255 scale): brighter is white
 KNOWN_THRESHOLD = 0.5  # mask *tensor* values: above is known
 
@@ -68,13 +71,13 @@ def hole_ratio(mask: torch.Tensor) -> torch.Tensor:
     return 1.0 - known_mask(mask, torch.float32).flatten(1).mean(dim=1)
 
 
-def mask_from_array(pixels: np.ndarray, hole_value: str = "white") -> np.ndarray:
+def mask_from_array(pixels: np.ndarray, hole_value: HoleValue = "white") -> np.ndarray:
     """Binarise a mask file's pixels (H×W, or H×W×C of any integer/float range) into the {0,1} known-mask.
 
     ``hole_value="white"`` (default) means bright pixels (> 127 on a 0–255 scale) mark the hole, as in the
     NVIDIA irregular-mask set and LaMa; ``"black"`` flips that. Returns float32 H×W with 1 = known.
     """
-    if hole_value not in ("white", "black"):
+    if hole_value not in get_args(HoleValue):
         raise UserInputError(f"hole_value must be 'white' or 'black', got {hole_value!r}")
     arr = np.asarray(pixels)
     if arr.ndim == 3:

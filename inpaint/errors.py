@@ -21,15 +21,16 @@ class NotAFolderError(UserInputError, NotADirectoryError):
 
 
 def user_input_cause(error: BaseException) -> UserInputError | None:
-    """The :class:`UserInputError` that ``error`` is or was raised from (``__cause__`` / ``__context__`` chain),
-    e.g. one that a config parser wrapped in its own error type; None when the chain holds none."""
+    """The :class:`UserInputError` that ``error`` is or was explicitly raised from (``raise … from`` chain), e.g.
+    one that a config parser wrapped in its own error; None when the chain holds none. The implicit context
+    (an error raised *while handling* another) is not followed: that is a new failure, not a wrapped one."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         if isinstance(current, UserInputError):
             return current
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        current = current.__cause__
     return None
 
 

@@ -23,7 +23,6 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -48,7 +47,6 @@ from inpaint.data.smoothing import L0Boundary, smooth_image
 from inpaint.data.synthetic import synthetic_image
 from inpaint.errors import MissingPathError, UserInputError
 
-Split = Literal["train", "val", "test"]
 
 # scikit-image's bundled colour photos (offline). stereo_motorcycle's right view is left out: it nearly duplicates
 # the left one and would leak into the held-out set.

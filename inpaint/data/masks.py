@@ -27,12 +27,12 @@ import math
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import get_args
 
 import cv2
 import numpy as np
 
-from inpaint.conventions import mask_from_array
+from inpaint.conventions import HoleValue, mask_from_array
 from inpaint.data.buckets import (
     NVIDIA_BUCKETS,
     Bucket,
@@ -45,7 +45,6 @@ from inpaint.data.buckets import (
 from inpaint.data.image_io import list_image_files, read_mask_pixels
 from inpaint.errors import UserInputError
 
-MaskKind = Literal["irregular", "thin", "medium", "thick", "box", "center"]
 MASK_KINDS: tuple[str, ...] = ("irregular", "thin", "medium", "thick", "box", "center")
 #: ``mask_kind`` of samples whose masks come from a folder of mask files (no generator kind is known)
 FOLDER_MASK_KIND = "folder"
@@ -288,8 +287,8 @@ class MaskFolder:
     """A folder of mask images (e.g. the NVIDIA irregular set): any size, resized with nearest neighbour,
     binarised at 127 (:func:`inpaint.conventions.mask_from_array`), white = hole unless ``hole_value="black"``."""
 
-    def __init__(self, root: str | Path, hole_value: Literal["white", "black"] = "white") -> None:
-        if hole_value not in ("white", "black"):
+    def __init__(self, root: str | Path, hole_value: HoleValue = "white") -> None:
+        if hole_value not in get_args(HoleValue):
             raise UserInputError(f"mask_hole_value must be 'white' or 'black', got {hole_value!r}")
         self.root = Path(root)
         self.hole_value = hole_value
@@ -317,7 +316,7 @@ def mask_kind_of(spec: str) -> str:
 class MaskSampler:
     """Training masks from a generator name or a folder path (``train_masks`` of the DataModule)."""
 
-    def __init__(self, spec: str, hole_value: Literal["white", "black"] = "white",
+    def __init__(self, spec: str, hole_value: HoleValue = "white",
                  ratio_range: Sequence[float] | None = None) -> None:
         self.spec = str(spec)
         self.ratio_range = tuple(ratio_range) if ratio_range is not None else None
@@ -356,7 +355,7 @@ def fixed_eval_masks(
     seed: int = 0,
     closed: ClosedSide = "right",
     border_margin: bool = False,
-    hole_value: Literal["white", "black"] = "white",
+    hole_value: HoleValue = "white",
 ) -> list[np.ndarray]:
     """The same ``per_bucket`` masks per bucket for a given (kind, seed, resolution), bucket-major.
 

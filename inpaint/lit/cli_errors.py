@@ -1,9 +1,9 @@
 """Which exceptions the command line reports as one line, and how that line reads.
 
-User errors are :class:`~inpaint.errors.UserInputError` (raised by the library for bad input), the config
-parser's own errors (unknown key, wrong type or class_path — jsonargparse's ``ArgumentError``; when one wraps a
-UserInputError, e.g. from a dataclass option's check, the original message is used), a checkpoint that does not
-fit the configured model, and a non-finite loss (a diverged run, with the hint where to look). Everything else is
+User errors are :class:`~inpaint.errors.UserInputError` (raised by the library for bad input — also when the
+config parser wraps one raised by a constructor it calls: the original message is used), the config parser's own
+errors (unknown key, wrong type or class_path — jsonargparse's ``ArgumentError``), a checkpoint that does not fit
+the configured model, and a non-finite loss (a diverged run, with the hint where to look). Everything else is
 a bug and keeps its traceback: :func:`user_error_message` returns None for it.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from inpaint.errors import UserInputError, user_input_cause
+from inpaint.errors import user_input_cause
 from inpaint.lit.nan_guard import NonFiniteLossError
 
 STATE_DICT_MISMATCH = "Error(s) in loading state_dict"
@@ -56,8 +56,9 @@ def user_error_message(error: BaseException) -> str | None:
             key = re.search(r'Parser key "([^"]+)"', str(error))
             return f"config key '{key.group(1)}': {_one_line(str(cause))}" if key else _one_line(str(cause))
         return condense_parser_message(str(error))
-    if isinstance(error, UserInputError):
-        return _one_line(str(error)) + DEBUG_HINT
+    cause = user_input_cause(error)  # itself, or wrapped by the parser while instantiating a class
+    if cause is not None:
+        return _one_line(str(cause)) + DEBUG_HINT
     if isinstance(error, NonFiniteLossError):
         return f"{type(error).__name__}: {_one_line(str(error))}{DEBUG_HINT}"
     if isinstance(error, RuntimeError) and STATE_DICT_MISMATCH in str(error):

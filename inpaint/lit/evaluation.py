@@ -36,7 +36,7 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import CSVLogger
 
-from inpaint.conventions import known_mask, to_uint8
+from inpaint.conventions import is_known, to_uint8
 from inpaint.data.buckets import ClosedSide
 from inpaint.errors import UserInputError
 from inpaint.metrics.collection import InpaintingMetrics
@@ -203,7 +203,7 @@ class EvaluationWriter(Callback):
 
     def masked_input(self, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """uint8 B×3×H×W: the known pixels of ``target``, the hole filled with the ``masked_fill`` colour."""
-        known = known_mask(mask).bool()
+        known = is_known(mask)
         filled = torch.full_like(to_uint8(target), MASKED_FILL_VALUES[self.options.masked_fill])
         return torch.where(known, to_uint8(target), filled)
 
