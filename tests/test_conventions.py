@@ -46,3 +46,16 @@ def test_hole_ratio():
     mask = torch.ones(2, 1, 4, 4)
     mask[0, :, :2] = 0
     assert hole_ratio(mask).tolist() == [0.5, 0.0]
+
+
+def test_known_mask_has_one_threshold_for_every_user():
+    from inpaint.conventions import KNOWN_THRESHOLD, is_known, known_mask
+
+    mask = torch.tensor([0.0, 0.25, 0.5, 0.5001, 1.0]).view(1, 1, 1, 5)
+    assert KNOWN_THRESHOLD == 0.5
+    assert known_mask(mask).flatten().tolist() == [0.0, 0.0, 0.0, 1.0, 1.0]  # 0.5 itself is a hole
+    assert known_mask(mask, torch.float64).dtype == torch.float64
+    assert known_mask(mask.bool()).dtype == torch.float32
+    gt, out = torch.ones(1, 3, 1, 5), -torch.ones(1, 3, 1, 5)
+    assert torch.equal(composite(gt, out, mask)[0, 0, 0] > 0, is_known(mask).flatten())  # composite agrees
+    assert hole_ratio(mask).tolist() == pytest.approx([0.6])

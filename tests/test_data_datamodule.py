@@ -164,3 +164,14 @@ def test_mask_kind_follows_the_generators_and_lama_folder_names(tmp_path):
     Image.fromarray(pixels).save(folder / "m0.png")
     lama = InpaintDataModule(**{**SMALL, "eval_per_bucket": 1}, eval_masks=str(folder), eval_buckets=[], smoothing="none")
     assert next(iter(lama.val_dataloader()))["mask_kind"] == ["medium"]
+
+
+def test_options_are_keywords_with_immutable_defaults():
+    import inspect
+
+    parameters = list(inspect.signature(InpaintDataModule).parameters.values())
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters)
+    for p in parameters:
+        assert not isinstance(p.default, (list, dict, set)), p.name
+    with pytest.raises(TypeError):
+        InpaintDataModule("embedded")  # type: ignore[misc]

@@ -240,3 +240,40 @@ def test_sweep_override_limit_val_batches_stays_an_int(tiny_config, tmp_path):
                           capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
     found = [line.split()[1:] for line in done.stdout.splitlines() if line.startswith("LIMIT")]
     assert found == [["1", "1"], ["3", "3"], ["0.5", "0.5"], ["1.0", "1.0"]], done.stderr[-2000:]
+
+
+def test_bad_option_checked_by_a_constructor_is_one_line(tiny_config, tmp_path, capsys):
+    """The parser wraps the data module's UserInputError in its own Union error; the original message is shown."""
+    rc = run_cli(["fit", "--config", tiny_config, f"--run.root={tmp_path}",
+                  "--data=inpaint.data.datamodule.InpaintDataModule", "--data.eval_buckets=[[0.5, 0.2]]"])
+    assert rc == 2
+    line = _error_line(capsys)
+    assert "bad bucket (0.5, 0.2)" in line and "Union" not in line
+
+
+@pytest.mark.parametrize("error", [ValueError("internal slip"), KeyError("internal slip")])
+def test_an_internal_error_keeps_its_traceback(tiny_config, tmp_path, monkeypatch, error):
+    def broken(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr("inpaint.lit.cli.resolve_run_dir", broken)
+    with pytest.raises(type(error), match="internal slip"):
+        run_cli(["fit", "--config", tiny_config, f"--run.root={tmp_path}"])
+
+
+def test_an_internal_error_wrapped_by_the_parser_keeps_its_traceback(tiny_config, tmp_path, monkeypatch):
+    """A bug inside a constructor the parser calls is re-raised by it as a ValueError: still not a user error."""
+    def broken(*args, **kwargs):
+        raise KeyError("internal slip")
+
+    monkeypatch.setattr("inpaint.data.datamodule.validate_buckets", broken)
+    with pytest.raises(ValueError) as caught:
+        run_cli(["fit", "--config", tiny_config, f"--run.root={tmp_path}",
+                 "--data=inpaint.data.datamodule.InpaintDataModule"])
+    assert "internal slip" in str(caught.value)
+
+
+def test_an_evaluation_option_is_checked_once_for_every_entry_point(tiny_config, tmp_path, capsys):
+    rc = run_cli(["test", "--config", tiny_config, f"--run.root={tmp_path}", "--run.evaluation.schemes=[nosuch]"])
+    assert rc == 2
+    assert "unknown bucket scheme(s) ['nosuch']" in _error_line(capsys)

@@ -12,18 +12,24 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any, get_args
 
 import numpy as np
 import torch
 
 from inpaint.conventions import from_uint8
-from inpaint.data.buckets import LAMA_KINDS, SCHEMES, mask_kind_from_name
+from inpaint.data.buckets import LAMA_KINDS, SCHEMES, ClosedSide, mask_kind_from_name
+from inpaint.errors import UserInputError
 from inpaint.metrics.collection import InpaintingMetrics
 from inpaint.metrics.folders import ImagePair, PairingError, pair_folders, read_known_mask, read_rgb
+from inpaint.metrics.image_quality import SSIMWindow
+from inpaint.metrics.lpips import LPIPSNet
+from inpaint.metrics.options import MetricOptions
 from inpaint.metrics.results import MetricsReport, print_report, write_csv, write_json
 
 
 def build_parser() -> argparse.ArgumentParser:
+    defaults = MetricOptions()
     parser = argparse.ArgumentParser(prog="inpaint evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--pred", required=True, help="folder of predictions (composited or raw)")
     parser.add_argument("--gt", required=True, help="folder of ground-truth images")
@@ -33,16 +39,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--mask-kind", default="auto", choices=("auto", "none", *LAMA_KINDS),
                         help="LaMa kind of every mask; 'auto' reads thin/medium/thick from the mask path")
     parser.add_argument("--out", default=None, help="folder for metrics.json and metrics.csv")
-    parser.add_argument("--schemes", default=",".join(SCHEMES), help=f"bucket schemes, from {','.join(SCHEMES)}")
-    parser.add_argument("--closed", choices=("right", "left"), default="right", help="closed side of ratio buckets")
-    parser.add_argument("--ssim-window", choices=("gaussian11", "uniform7"), default="gaussian11")
-    parser.add_argument("--lpips-net", choices=("alex", "vgg", "none"), default="alex")
+    parser.add_argument("--schemes", default=",".join(defaults.schemes),
+                        help=f"bucket schemes, from {','.join(SCHEMES)}")
+    parser.add_argument("--closed", choices=get_args(ClosedSide), default=defaults.closed,
+                        help="closed side of ratio buckets")
+    parser.add_argument("--ssim-window", choices=get_args(SSIMWindow), default=defaults.ssim_window)
+    parser.add_argument("--lpips-net", choices=(*get_args(LPIPSNet), "none"), default=defaults.lpips_net or "none")
     parser.add_argument("--no-fid", action="store_true", help="skip FID")
     parser.add_argument("--no-raw", action="store_true", help="skip the raw-prediction column")
     parser.add_argument("--no-raw-fid", action="store_true", help="raw column without FID (a third less Inception)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--device", default="cpu")
     return parser  # fmt: skip
+
+
+def options_from_args(args: argparse.Namespace) -> MetricOptions:
+    """The scoring options of a parsed command line."""
+    return MetricOptions(
+        schemes=tuple(s.strip() for s in args.schemes.split(",") if s.strip()), closed=args.closed,
+        ssim_window=args.ssim_window, lpips_net=None if args.lpips_net == "none" else args.lpips_net,
+        fid=not args.no_fid, raw=not args.no_raw, raw_fid=not args.no_raw_fid,
+    )  # fmt: skip
 
 
 def _load_pair(pair: ImagePair, hole_value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
@@ -75,27 +92,25 @@ def evaluate_folders(
     masks: str | None = None,
     mask_hole_value: str = "white",
     mask_kind: str = "auto",
-    schemes: list[str] | None = None,
-    closed: str = "right",
-    ssim_window: str = "gaussian11",
-    lpips_net: str | None = "alex",
-    fid: bool = True,
-    raw: bool = True,
-    raw_fid: bool = True,
+    options: MetricOptions | None = None,
     batch_size: int = 16,
     device: str = "cpu",
     metrics: InpaintingMetrics | None = None,
+    **option_changes: Any,
 ) -> MetricsReport:
-    """Score a prediction folder against a ground-truth folder (the library form of the command)."""
+    """Score a prediction folder against a ground-truth folder (the library form of the command).
+
+    ``options`` (default :class:`MetricOptions`), with single fields also given as keywords
+    (``evaluate_folders(pred, gt, fid=False)``). Without masks there are no buckets and no raw column.
+    """
     from rich.progress import track
 
     pairs = pair_folders(pred, gt, masks)
     if metrics is None:
-        metrics = InpaintingMetrics(
-            schemes=(schemes if schemes is not None else list(SCHEMES)) if masks else [],
-            closed=closed, ssim_window=ssim_window, lpips_net=lpips_net, fid=fid, raw=raw and masks is not None,
-            raw_fid=raw_fid,
-        )  # type: ignore[arg-type]  # fmt: skip
+        chosen = (options or MetricOptions()).updated(option_changes)
+        if not masks:
+            chosen = chosen.updated({"schemes": (), "raw": False})
+        metrics = InpaintingMetrics(chosen)
     metrics.to(device)
     pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, str | None]] = []
 
@@ -129,14 +144,10 @@ def evaluate_folders(
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
     try:
-        report = evaluate_folders(
-            args.pred, args.gt, args.masks, args.mask_hole_value, args.mask_kind, schemes, args.closed,
-            args.ssim_window, None if args.lpips_net == "none" else args.lpips_net, not args.no_fid, not args.no_raw,
-            not args.no_raw_fid, args.batch_size, args.device,
-        )  # fmt: skip
-    except (PairingError, FileNotFoundError, ValueError) as err:
+        report = evaluate_folders(args.pred, args.gt, args.masks, args.mask_hole_value, args.mask_kind,
+                                  options_from_args(args), args.batch_size, args.device)  # fmt: skip
+    except (PairingError, UserInputError) as err:
         print(f"inpaint evaluate: error: {err}", file=sys.stderr)
         return 2
     print_report(report)

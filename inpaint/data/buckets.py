@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from inpaint.errors import UserInputError
+
 Bucket = tuple[float, float]
 ClosedSide = Literal["right", "left"]
 
@@ -36,7 +38,7 @@ EDGE_TOLERANCE = 1e-7
 
 def check_closed(closed: str) -> None:
     if closed not in ("right", "left"):
-        raise ValueError(f"closed must be 'right' or 'left', got {closed!r}")
+        raise UserInputError(f"closed must be 'right' or 'left', got {closed!r}")
 
 
 def validate_buckets(buckets: Sequence[Sequence[float]] | None) -> list[Bucket]:
@@ -46,13 +48,13 @@ def validate_buckets(buckets: Sequence[Sequence[float]] | None) -> list[Bucket]:
     checked: list[Bucket] = []
     for bucket in buckets:
         if not isinstance(bucket, Sequence) or isinstance(bucket, str) or len(bucket) != 2:
-            raise ValueError(f"bad bucket {bucket!r}: each bucket must be a pair (low, high) of hole ratios, "
+            raise UserInputError(f"bad bucket {bucket!r}: each bucket must be a pair (low, high) of hole ratios, "
                              "e.g. [[0.1, 0.2], [0.2, 0.3]]")
         low, high = float(bucket[0]), float(bucket[1])
         if not (0.0 <= low < high <= 1.0):
-            raise ValueError(f"bad bucket {tuple(bucket)!r}: need 0 <= low < high <= 1 (hole ratios, not percent)")
+            raise UserInputError(f"bad bucket {tuple(bucket)!r}: need 0 <= low < high <= 1 (hole ratios, not percent)")
         if checked and low < checked[-1][1]:
-            raise ValueError(f"buckets must be sorted and must not overlap: {checked[-1]} then {(low, high)}")
+            raise UserInputError(f"buckets must be sorted and must not overlap: {checked[-1]} then {(low, high)}")
         checked.append((low, high))
     return checked
 
@@ -119,7 +121,7 @@ def resolve_schemes(names: Sequence[str]) -> list[BucketScheme]:
     """Scheme objects for ``names`` (``"all"`` entries are ignored; the overall row always exists)."""
     unknown = [n for n in names if n not in SCHEMES and n != "all"]
     if unknown:
-        raise ValueError(f"unknown bucket scheme(s) {unknown}; choose from {sorted(SCHEMES)}")
+        raise UserInputError(f"unknown bucket scheme(s) {unknown}; choose from {sorted(SCHEMES)}")
     return [SCHEMES[n] for n in names if n != "all"]
 
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
+from inpaint.conventions import HoleValue
 from inpaint.data import layouts
+from inpaint.data.image_io import AlphaPolicy
+from inpaint.data.layouts import LayoutName
 from inpaint.data.cache import SmoothingCache, default_cache_dir
 from inpaint.data.datasets import (
     EmbeddedImages,
@@ -32,12 +35,20 @@ from inpaint.data.datasets import (
     SyntheticImages,
     discover_splits,
 )
-from inpaint.data.buckets import LAMA_KINDS, PAPER_BUCKETS, bucket_label, validate_buckets
+from inpaint.data.buckets import LAMA_KINDS, PAPER_BUCKETS, ClosedSide, bucket_label, validate_buckets
 from inpaint.data.masks import MASK_KINDS, MaskSampler, fixed_eval_masks, mask_kind_of, normalize_resolution
-from inpaint.data.preprocess import canny_tensor, check_edge_backend
-from inpaint.data.smoothing import L0_BOUNDARIES, check_smoothing_method, smoothing_parameters
+from inpaint.data.preprocess import EdgeBackend, canny_tensor, check_edge_backend
+from inpaint.data.smoothing import (
+    L0_BOUNDARIES,
+    L0Boundary,
+    SmoothingName,
+    check_smoothing_method,
+    smoothing_parameters,
+)
+from inpaint.errors import MissingPathError, UserInputError
 
-SOURCES: tuple[str, ...] = ("embedded", "synthetic", "folder")
+Source = Literal["embedded", "synthetic", "folder"]
+SOURCES: tuple[str, ...] = get_args(Source)
 SIZE_MULTIPLE = 32  # every generator of the suite downsamples 5× by 2
 
 
@@ -57,7 +68,7 @@ class EpochSampler(DistributedSampler):
 
 
 class InpaintDataModule(pl.LightningDataModule):
-    """Images, masks and priors for inpainting; all options are typed so LightningCLI YAML can set them.
+    """Images, masks and priors for inpainting; all options are typed keywords so LightningCLI YAML can set them.
 
     Args:
         source: ``embedded`` (scikit-image photos, offline default), ``synthetic`` (procedural) or ``folder``.
@@ -90,59 +101,60 @@ class InpaintDataModule(pl.LightningDataModule):
 
     def __init__(
         self,
-        source: Literal["embedded", "synthetic", "folder"] = "embedded",
+        *,
+        source: Source = "embedded",
         data_root: str | None = None,
-        layout: Literal["plain", "celeba", "places2", "psv"] = "plain",
+        layout: LayoutName = "plain",
         resolution: int | list[int] = 64,
         batch_size: int = 8,
+        eval_batch_size: int | None = None,
         num_workers: int = 0,
+        pin_memory: bool = False,
         train_masks: str = "irregular",
-        mask_hole_value: Literal["white", "black"] = "white",
-        eval_buckets: list[tuple[float, float]] = list(PAPER_BUCKETS),
+        train_mask_ratio: tuple[float, float] | None = None,
+        eval_masks: str = "irregular",
+        mask_hole_value: HoleValue = "white",
+        eval_buckets: tuple[tuple[float, float], ...] = PAPER_BUCKETS,
+        bucket_closed: ClosedSide = "right",
         eval_per_bucket: int = 16,
-        edge_backend: Literal["skimage", "opencv", "kornia"] = "skimage",
-        smoothing: Literal["l0", "rtv", "none"] = "l0",
+        eval_border_margin: bool = False,
+        lama_eval_kinds: tuple[str, ...] = (),
+        edge_backend: EdgeBackend = "skimage",
+        smoothing: SmoothingName = "l0",
+        l0_boundary: L0Boundary = "symmetric",
         legacy_edge_wrap: bool = False,
         train_length: int | None = None,
         seed: int = 0,
-        eval_masks: str = "irregular",
-        train_mask_ratio: tuple[float, float] | None = None,
-        bucket_closed: Literal["right", "left"] = "right",
-        eval_border_margin: bool = False,
-        l0_boundary: Literal["opencv", "circular", "symmetric"] = "symmetric",
-        eval_batch_size: int | None = None,
         cache_dir: str | None = None,
         skip_corrupt: bool = False,
-        alpha: Literal["white", "drop"] = "white",
-        pin_memory: bool = False,
-        lama_eval_kinds: list[str] = [],
+        alpha: AlphaPolicy = "white",
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         if source not in SOURCES:
-            raise ValueError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
+            raise UserInputError(f"unknown source {source!r}; choose one of {', '.join(SOURCES)}")
         layouts.check_layout(layout)
         self.height, self.width = normalize_resolution(resolution, SIZE_MULTIPLE)
         check_edge_backend(edge_backend)
         check_smoothing_method(smoothing)
         if l0_boundary not in L0_BOUNDARIES:
-            raise ValueError(f"unknown l0_boundary {l0_boundary!r}; choose one of {', '.join(L0_BOUNDARIES)}")
-        if mask_hole_value not in ("white", "black"):
-            raise ValueError(f"mask_hole_value must be 'white' or 'black', got {mask_hole_value!r}")
+            raise UserInputError(f"unknown l0_boundary {l0_boundary!r}; choose one of {', '.join(L0_BOUNDARIES)}")
+        if mask_hole_value not in get_args(HoleValue):
+            raise UserInputError(f"mask_hole_value must be 'white' or 'black', got {mask_hole_value!r}")
         if batch_size < 1 or eval_per_bucket < 1 or num_workers < 0:
-            raise ValueError(f"need batch_size >= 1, eval_per_bucket >= 1, num_workers >= 0; got {batch_size}, "
+            raise UserInputError(f"need batch_size >= 1, eval_per_bucket >= 1, num_workers >= 0; got {batch_size}, "
                              f"{eval_per_bucket}, {num_workers}")
         self.eval_buckets = validate_buckets(eval_buckets)
         check_lama_eval_kinds(lama_eval_kinds)
         for name, spec in (("train_masks", train_masks), ("eval_masks", eval_masks)):
             if spec not in MASK_KINDS and not Path(spec).is_dir():
                 hint = "no such folder" if any(s in spec for s in "/\\") else f"choose one of {', '.join(MASK_KINDS)}"
-                raise ValueError(f"{name}={spec!r} is neither a mask generator nor a folder of masks ({hint})")
+                raise UserInputError(f"{name}={spec!r} is neither a mask generator nor a folder of masks ({hint})")
         if source == "folder":
             if not data_root:
-                raise ValueError("source='folder' needs data_root (the folder of images)")
+                raise UserInputError("source='folder' needs data_root (the folder of images)")
             if not Path(data_root).is_dir():
-                raise FileNotFoundError(f"data_root {data_root!r} does not exist or is not a folder")
+                raise MissingPathError(f"data_root {data_root!r} does not exist or is not a folder")
         self.priors = PriorConfig(edge_backend, smoothing, legacy_edge_wrap, l0_boundary)
         self.train_set: InpaintDataset | None = None
         self.eval_sets: dict[str, InpaintDataset] = {}
@@ -260,12 +272,12 @@ class InpaintDataModule(pl.LightningDataModule):
 def check_lama_eval_kinds(kinds: Any) -> None:
     """``lama_eval_kinds`` must be a list of distinct LaMa kinds (an error names the bad value and the choices)."""
     if isinstance(kinds, str):
-        raise ValueError(f"lama_eval_kinds must be a list such as [thin, medium, thick], got the string {kinds!r}")
+        raise UserInputError(f"lama_eval_kinds must be a list such as [thin, medium, thick], got the string {kinds!r}")
     for index, kind in enumerate(kinds):
         if kind not in LAMA_KINDS:
-            raise ValueError(f"lama_eval_kinds: {kind!r} is not a LaMa mask kind; choose from {', '.join(LAMA_KINDS)}")
+            raise UserInputError(f"lama_eval_kinds: {kind!r} is not a LaMa mask kind; choose from {', '.join(LAMA_KINDS)}")
         if kind in list(kinds)[:index]:
-            raise ValueError(f"lama_eval_kinds names {kind!r} twice; give each of {', '.join(LAMA_KINDS)} at most once")
+            raise UserInputError(f"lama_eval_kinds names {kind!r} twice; give each of {', '.join(LAMA_KINDS)} at most once")
 
 
 def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:

@@ -23,7 +23,6 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import torch
@@ -46,8 +45,8 @@ from inpaint.data.masks import MaskSampler
 from inpaint.data.preprocess import EdgeBackend, structure_priors
 from inpaint.data.smoothing import L0Boundary, smooth_image
 from inpaint.data.synthetic import synthetic_image
+from inpaint.errors import MissingPathError, UserInputError
 
-Split = Literal["train", "val", "test"]
 
 # scikit-image's bundled colour photos (offline). stereo_motorcycle's right view is left out: it nearly duplicates
 # the left one and would leak into the held-out set.
@@ -110,7 +109,7 @@ class FolderImages:
                 warnings.warn(f"skipped {len(self.skipped)} corrupt image file(s) under {str(self.root)!r}, "
                               f"e.g. {str(self.skipped[0][0])!r}", stacklevel=2)
             if not self.files:
-                raise FileNotFoundError(f"every image under {str(self.root)!r} is corrupt ({len(self.skipped)} files)")
+                raise MissingPathError(f"every image under {str(self.root)!r} is corrupt ({len(self.skipped)} files)")
 
     def __len__(self) -> int:
         return len(self.files)
@@ -204,10 +203,10 @@ def _read_file_list(list_file: Path, root: Path) -> list[Path]:
     files = [(root / entry) if not Path(entry).is_absolute() else Path(entry) for entry in entries]
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
-        raise FileNotFoundError(f"file list {str(list_file)!r} names {len(missing)} missing file(s), "
+        raise MissingPathError(f"file list {str(list_file)!r} names {len(missing)} missing file(s), "
                                 f"e.g. {missing[0]!r} (paths are relative to {str(root)!r})")
     if not files:
-        raise ValueError(f"file list {str(list_file)!r} is empty")
+        raise UserInputError(f"file list {str(list_file)!r} is empty")
     return files
 
 
@@ -239,7 +238,7 @@ def discover_splits(root: str | Path) -> dict[str, list[Path]]:
         splits.setdefault("val", held)
         splits.setdefault("test", held)
     if "val" not in splits and "test" not in splits:
-        raise FileNotFoundError(f"{str(root)!r} has a train part but no val/ or test/ folder (or val.txt / test.txt)")
+        raise MissingPathError(f"{str(root)!r} has a train part but no val/ or test/ folder (or val.txt / test.txt)")
     splits.setdefault("val", splits.get("test", []))
     splits.setdefault("test", splits["val"])
     return splits

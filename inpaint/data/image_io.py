@@ -17,11 +17,13 @@ from typing import Literal
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from inpaint.errors import MissingPathError, NotAFolderError, UserInputError
+
 IMAGE_EXTENSIONS: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 AlphaPolicy = Literal["white", "drop"]
 
 
-class CorruptImageError(ValueError):
+class CorruptImageError(UserInputError):
     """A file that has an image extension but cannot be decoded completely."""
 
 
@@ -33,16 +35,16 @@ def list_image_files(root: Path, what: str = "images") -> list[Path]:
     """All image files under ``root`` (recursive, sorted); clear errors for a missing or empty folder."""
     root = Path(root)
     if not root.exists():
-        raise FileNotFoundError(f"{what} folder {str(root)!r} does not exist; check the path (data_root / mask folder)")
+        raise MissingPathError(f"{what} folder {str(root)!r} does not exist; check the path (data_root / mask folder)")
     if not root.is_dir():
-        raise NotADirectoryError(f"{what} path {str(root)!r} is a file, expected a folder of images")
+        raise NotAFolderError(f"{what} path {str(root)!r} is a file, expected a folder of images")
     # Hidden folders (e.g. the smoothing cache ``.inpaint_cache``) and hidden files are never data.
     files = sorted(
         p for p in root.rglob("*")
         if p.is_file() and is_image_file(p) and not any(part.startswith(".") for part in p.relative_to(root).parts)
     )
     if not files:
-        raise FileNotFoundError(
+        raise MissingPathError(
             f"no {what} found under {str(root)!r} (searched recursively for {', '.join(IMAGE_EXTENSIONS)}, "
             "case-insensitive); put image files there or point the path at the right folder"
         )
@@ -91,7 +93,7 @@ def _scale_to_uint8(array: np.ndarray) -> np.ndarray:
 def pil_to_rgb_array(image: Image.Image, alpha: AlphaPolicy = "white") -> np.ndarray:
     """Any PIL image → H×W×3 uint8 RGB, following the conversions in the module docstring."""
     if alpha not in ("white", "drop"):
-        raise ValueError(f"alpha must be 'white' or 'drop', got {alpha!r}")
+        raise UserInputError(f"alpha must be 'white' or 'drop', got {alpha!r}")
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     elif image.mode in ("1", "L", "LA", "RGB", "RGBA", "CMYK", "YCbCr", "PA", "La", "RGBa"):

@@ -22,13 +22,15 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from inpaint.errors import UserInputError
+
 LayoutName = Literal["plain", "celeba", "places2", "psv"]
 LAYOUTS: tuple[str, ...] = ("plain", "celeba", "places2", "psv")
 
 
 def check_layout(layout: str) -> None:
     if layout not in LAYOUTS:
-        raise ValueError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
+        raise UserInputError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
 
 
 def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -72,7 +74,7 @@ def window(shape: tuple[int, ...], height: int, width: int, rng: np.random.Gener
     """Step 2: top-left corner of the crop; random with ``rng``, centred without."""
     spare_h, spare_w = shape[0] - height, shape[1] - width
     if spare_h < 0 or spare_w < 0:
-        raise ValueError(f"canonical image {shape[:2]} is smaller than the crop {height}×{width}")
+        raise UserInputError(f"canonical image {shape[:2]} is smaller than the crop {height}×{width}")
     if rng is None:
         return spare_h // 2, spare_w // 2
     return int(rng.integers(spare_h + 1)), int(rng.integers(spare_w + 1))

@@ -27,12 +27,12 @@ import math
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import get_args
 
 import cv2
 import numpy as np
 
-from inpaint.conventions import mask_from_array
+from inpaint.conventions import HoleValue, mask_from_array
 from inpaint.data.buckets import (
     NVIDIA_BUCKETS,
     Bucket,
@@ -43,8 +43,8 @@ from inpaint.data.buckets import (
     validate_buckets,
 )
 from inpaint.data.image_io import list_image_files, read_mask_pixels
+from inpaint.errors import UserInputError
 
-MaskKind = Literal["irregular", "thin", "medium", "thick", "box", "center"]
 MASK_KINDS: tuple[str, ...] = ("irregular", "thin", "medium", "thick", "box", "center")
 #: ``mask_kind`` of samples whose masks come from a folder of mask files (no generator kind is known)
 FOLDER_MASK_KIND = "folder"
@@ -189,7 +189,7 @@ def _center_hole(height: int, width: int, ratio_range: Bucket, closed: ClosedSid
     """A centred square whose area ratio lies in ``ratio_range`` (a random admissible side length)."""
     sides = [s for s in range(1, min(height, width) + 1) if in_bucket(s * s / (height * width), ratio_range, closed)]
     if not sides:
-        raise ValueError(f"no centred square at {height}×{width} has a hole ratio in {ratio_range}; "
+        raise UserInputError(f"no centred square at {height}×{width} has a hole ratio in {ratio_range}; "
                          "use a larger resolution or a wider interval")
     side = sides[int(rng.integers(len(sides)))]
     hole = np.zeros((height, width), np.uint8)
@@ -236,7 +236,7 @@ def _border_region(height: int, width: int) -> np.ndarray:
 
 def check_mask_kind(kind: str) -> None:
     if kind not in MASK_KINDS:
-        raise ValueError(f"unknown mask kind {kind!r}; choose one of {', '.join(MASK_KINDS)} or give a folder of "
+        raise UserInputError(f"unknown mask kind {kind!r}; choose one of {', '.join(MASK_KINDS)} or give a folder of "
                          "mask images")
 
 
@@ -257,7 +257,7 @@ def generate_mask(
     """
     check_mask_kind(kind)
     if height < 8 or width < 8:
-        raise ValueError(f"mask size {height}×{width} is too small (need at least 8×8)")
+        raise UserInputError(f"mask size {height}×{width} is too small (need at least 8×8)")
     region = _border_region(height, width) if border_margin else None
     if ratio_range is not None:
         bucket = validate_buckets([ratio_range])[0]
@@ -287,9 +287,9 @@ class MaskFolder:
     """A folder of mask images (e.g. the NVIDIA irregular set): any size, resized with nearest neighbour,
     binarised at 127 (:func:`inpaint.conventions.mask_from_array`), white = hole unless ``hole_value="black"``."""
 
-    def __init__(self, root: str | Path, hole_value: Literal["white", "black"] = "white") -> None:
-        if hole_value not in ("white", "black"):
-            raise ValueError(f"mask_hole_value must be 'white' or 'black', got {hole_value!r}")
+    def __init__(self, root: str | Path, hole_value: HoleValue = "white") -> None:
+        if hole_value not in get_args(HoleValue):
+            raise UserInputError(f"mask_hole_value must be 'white' or 'black', got {hole_value!r}")
         self.root = Path(root)
         self.hole_value = hole_value
         self.files = list_image_files(self.root, "mask files")
@@ -316,7 +316,7 @@ def mask_kind_of(spec: str) -> str:
 class MaskSampler:
     """Training masks from a generator name or a folder path (``train_masks`` of the DataModule)."""
 
-    def __init__(self, spec: str, hole_value: Literal["white", "black"] = "white",
+    def __init__(self, spec: str, hole_value: HoleValue = "white",
                  ratio_range: Sequence[float] | None = None) -> None:
         self.spec = str(spec)
         self.ratio_range = tuple(ratio_range) if ratio_range is not None else None
@@ -355,7 +355,7 @@ def fixed_eval_masks(
     seed: int = 0,
     closed: ClosedSide = "right",
     border_margin: bool = False,
-    hole_value: Literal["white", "black"] = "white",
+    hole_value: HoleValue = "white",
 ) -> list[np.ndarray]:
     """The same ``per_bucket`` masks per bucket for a given (kind, seed, resolution), bucket-major.
 
@@ -368,7 +368,7 @@ def fixed_eval_masks(
     height, width = normalize_resolution(resolution)
     checked = validate_buckets(buckets)
     if per_bucket < 1:
-        raise ValueError(f"per_bucket must be >= 1, got {per_bucket}")
+        raise UserInputError(f"per_bucket must be >= 1, got {per_bucket}")
     groups: list[Bucket | None] = list(checked) if checked else [None]
     if kind not in MASK_KINDS and (Path(kind).is_dir() or any(sep in kind for sep in ("/", "\\"))):
         return _fixed_folder_masks(MaskFolder(kind, hole_value), groups, per_bucket, height, width, seed, closed)
@@ -390,7 +390,7 @@ def _fixed_folder_masks(folder: MaskFolder, groups: list[Bucket | None], per_buc
         members = [i for i, r in enumerate(ratios) if bucket is None or in_bucket(r, bucket, closed)]
         if len(members) < per_bucket:
             label = "the folder" if bucket is None else f"bucket {bucket_label(bucket)}"
-            raise ValueError(f"{label} has only {len(members)} masks in {str(folder.root)!r} at {height}×{width}, "
+            raise UserInputError(f"{label} has only {len(members)} masks in {str(folder.root)!r} at {height}×{width}, "
                              f"but {per_bucket} per bucket were asked; lower eval_per_bucket or add masks")
         order = np.random.default_rng([EVAL_MASKS_VERSION, seed]).permutation(len(members))
         masks.extend(loaded[members[j]] for j in order[:per_bucket])
@@ -404,9 +404,9 @@ def normalize_resolution(resolution: int | Sequence[int], multiple: int = 1) -> 
     elif isinstance(resolution, Sequence) and not isinstance(resolution, str) and len(resolution) == 2:
         height, width = int(resolution[0]), int(resolution[1])
     else:
-        raise ValueError(f"resolution must be an int or [height, width], got {resolution!r}")
+        raise UserInputError(f"resolution must be an int or [height, width], got {resolution!r}")
     if height <= 0 or width <= 0 or height % multiple or width % multiple:
         need = f"positive multiples of {multiple}" if multiple > 1 else "positive"
-        raise ValueError(f"resolution {resolution!r} is invalid: height and width must be {need} "
+        raise UserInputError(f"resolution {resolution!r} is invalid: height and width must be {need} "
                          f"(the generators downsample by {multiple}); e.g. 64, 256 or [256, 384]")
     return height, width

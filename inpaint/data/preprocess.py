@@ -22,6 +22,8 @@ from typing import Literal
 import numpy as np
 import torch
 
+from inpaint.errors import UserInputError
+
 EdgeBackend = Literal["skimage", "opencv", "kornia"]
 EDGE_BACKENDS: tuple[str, ...] = ("skimage", "opencv", "kornia")
 CANNY_SIGMA = 2.0
@@ -31,7 +33,7 @@ GRAY_WEIGHTS = (0.2125, 0.7154, 0.0721)  # skimage.color.rgb2gray (ITU-R BT.709 
 
 def check_edge_backend(backend: str) -> None:
     if backend not in EDGE_BACKENDS:
-        raise ValueError(f"unknown edge backend {backend!r}; choose one of {', '.join(EDGE_BACKENDS)}")
+        raise UserInputError(f"unknown edge backend {backend!r}; choose one of {', '.join(EDGE_BACKENDS)}")
 
 
 def rgb_to_gray(image01: np.ndarray) -> np.ndarray:

@@ -18,6 +18,8 @@ from typing import Literal
 import numpy as np
 import torch
 
+from inpaint.errors import UserInputError
+
 SmoothingName = Literal["l0", "rtv", "none"]
 SMOOTHING_METHODS: tuple[str, ...] = ("l0", "rtv", "none")
 
@@ -163,7 +165,7 @@ def l0_smooth(
     if image.dim() not in (3, 4):
         raise ValueError(f"l0_smooth expects (C, H, W) or (B, C, H, W), got shape {tuple(image.shape)}")
     if boundary not in L0_BOUNDARIES:
-        raise ValueError(f"boundary must be one of {', '.join(L0_BOUNDARIES)}; got {boundary!r}")
+        raise UserInputError(f"boundary must be one of {', '.join(L0_BOUNDARIES)}; got {boundary!r}")
     if not (lam > 0 and kappa > 1 and beta_max > 2 * lam):
         raise ValueError(f"need lam > 0, kappa > 1 and beta_max > 2·lam; got lam={lam}, kappa={kappa}, "
                          f"beta_max={beta_max}")
@@ -296,7 +298,7 @@ def smoothing_parameters(method: str) -> dict[str, float]:
 
 def check_smoothing_method(method: str) -> None:
     if method not in SMOOTHING_METHODS:
-        raise ValueError(f"unknown smoothing {method!r}; choose one of {', '.join(SMOOTHING_METHODS)}")
+        raise UserInputError(f"unknown smoothing {method!r}; choose one of {', '.join(SMOOTHING_METHODS)}")
 
 
 @contextmanager

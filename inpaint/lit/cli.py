@@ -1,27 +1,25 @@
 """``inpaint fit|validate|test|predict --config …`` (and the ``lightning`` console script): the suite's LightningCLI.
 
-On top of Lightning's CLI this adds
+This module is the Lightning wiring only; the parts that are not Lightning live next to it:
 
-* ``run:`` — where the run lives and how it is logged/checkpointed (:class:`~inpaint.lit.run_dir.RunOptions`);
-* ``location:`` — machine-specific paths (LaMa's "location" idea), referenced elsewhere as ``${location.<key>}``;
-  keep them in one overlay file (``experiments/location.yaml``) instead of in every config;
-* ``defaults:`` — a list of config files (relative to the file naming them) merged *before* it, so a named run is
-  a short composition of data / model / trainer files; entries starting with ``?`` are skipped when missing;
-* the standard callbacks (atomic periodic + epoch-end checkpoints, validation image grids, rich progress bar,
-  end-of-fit summary, the evaluation writer for ``test``) and the chosen logger, all inside the run folder;
-* ``--ckpt_path last`` resolved to the newest *intact* checkpoint of the run; one-line errors for bad input.
+* config composition (``defaults:`` lists, ``${location.<key>}`` paths) — :mod:`inpaint.config.compose`;
+* which errors are reported as one line — :mod:`inpaint.lit.cli_errors`;
+* the Trainer annotation fix for count-or-fraction arguments — :mod:`inpaint.lit.trainer_annotations`.
+
+On top of Lightning's CLI it adds the ``run:`` section (where the run lives, how it is logged and checkpointed:
+:class:`~inpaint.lit.run_dir.RunOptions`), the ``location:`` and ``defaults:`` keys, the standard callbacks (atomic
+periodic + epoch-end checkpoints, validation image grids, rich progress bar, end-of-fit summary, the evaluation
+writer for ``test``) and the chosen logger, all inside the run folder, and resolves ``--ckpt_path last`` to the
+newest *intact* checkpoint of the run.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
-import typing
 from typing import Any
 
 import torch
-import yaml
 from jsonargparse import Namespace
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import Callback, ProgressBar, RichProgressBar
@@ -29,86 +27,21 @@ from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.plugins.io import CheckpointIO
 from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_warn
 
+from inpaint.config.compose import expand_defaults, substitute_locations
+from inpaint.errors import MissingPathError, UserInputError
 from inpaint.lit.callbacks import RankAudit, RunSummary, ValidationImageGrid
 from inpaint.lit.checkpointing import AtomicCheckpointIO, checkpoint_callbacks, find_resumable_checkpoint
+from inpaint.lit.cli_errors import DEBUG_ENV, user_error_message
+from inpaint.lit.evaluation import EvaluationOptions, EvaluationWriter
 from inpaint.lit.loggers import build_logger
 from inpaint.lit.module import InpaintingGAN
-from inpaint.lit.nan_guard import NonFiniteLossError
-from inpaint.lit.run_dir import RUN_DIR_ENV, RunOptions, resolve_run_dir, slug
+from inpaint.lit.run_dir import RUN_DIR_ENV, RunOptions, resolve_run_dir
+from inpaint.lit.trainer_annotations import prefer_int_for_count_or_fraction
+from inpaint.naming import slug
 
-LOCATION_REF = re.compile(r"\$\{location\.([A-Za-z0-9_\-]+)\}")
-DEBUG_ENV = "INPAINT_DEBUG"
-
-
-class CLIInputError(ValueError):
-    """Bad user input detected by the CLI (reported as one line, exit status 2)."""
-
-
-# ---------------------------------------------------------------------------------------------- config composition
-def expand_defaults(argv: list[str]) -> list[str]:
-    """Insert the files listed under ``defaults:`` of every ``--config FILE`` before that file (recursively)."""
-    expanded: list[str] = []
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        path = None
-        if arg == "--config" and i + 1 < len(argv):
-            path, i = argv[i + 1], i + 2
-        elif arg.startswith("--config="):
-            path, i = arg.split("=", 1)[1], i + 1
-        else:
-            expanded.append(arg)
-            i += 1
-            continue
-        for file in _composition(path, seen=()):
-            expanded += ["--config", file]
-    return expanded
-
-
-def _composition(path: str, seen: tuple[str, ...]) -> list[str]:
-    if not os.path.isfile(path):
-        raise CLIInputError(f"config file not found: {path}")
-    real = os.path.realpath(path)
-    if real in seen:
-        raise CLIInputError(f"config 'defaults' form a cycle: {' -> '.join((*seen, real))}")
-    with open(path) as handle:
-        try:
-            content = yaml.safe_load(handle) or {}
-        except yaml.YAMLError as err:
-            raise CLIInputError(f"{path} is not valid YAML: {str(err).splitlines()[0]}") from err
-    files: list[str] = []
-    defaults = content.get("defaults") if isinstance(content, dict) else None
-    for entry in defaults or []:
-        optional = str(entry).startswith("?")
-        target = os.path.join(os.path.dirname(path), str(entry).lstrip("?").strip())
-        if optional and not os.path.isfile(target):
-            continue
-        files += _composition(target, (*seen, real))
-    return [*files, path]
-
-
-def substitute_locations(value: Any, location: dict[str, str], location_hint: str) -> Any:
-    """Replace ``${location.<key>}`` in every string of a (nested) config value."""
-    if isinstance(value, Namespace):
-        for key in list(value.keys()):
-            value[key] = substitute_locations(value[key], location, location_hint)
-        return value
-    if isinstance(value, dict):
-        return {k: substitute_locations(v, location, location_hint) for k, v in value.items()}
-    if isinstance(value, list):
-        return [substitute_locations(v, location, location_hint) for v in value]
-    if isinstance(value, str) and "${location." in value:
-        def lookup(match: re.Match) -> str:
-            key = match.group(1)
-            if key not in location or location[key] in (None, ""):
-                raise CLIInputError(
-                    f"the config refers to ${{location.{key}}} but no path is set for '{key}': add "
-                    f"'location: {{{key}: /path/to/it}}' to {location_hint} (copy experiments/location.example.yaml)"
-                )
-            return str(location[key])
-
-        return LOCATION_REF.sub(lookup, value)
-    return value
+#: Kept for callers that catch the CLI's input errors by this name; it is the library-wide type.
+CLIInputError = UserInputError
+LOCATION_HINT = "experiments/location.yaml (passed with --config)"
 
 
 # ---------------------------------------------------------------------------------------------- callbacks
@@ -132,38 +65,11 @@ class RunConfigSaver(SaveConfigCallback):
 def _evaluation_writer(run_dir: str, options: Any) -> Callback:
     """The metrics callback for ``test`` (:class:`inpaint.lit.evaluation.EvaluationWriter`) configured by
     ``run.evaluation``, writing into the run folder (``metrics.json``, ``metrics.csv``, ``composites/``, …)."""
-    from inpaint.lit.evaluation import EvaluationOptions, EvaluationWriter
-
     if isinstance(options, Namespace):
         options = options.as_dict()
     if isinstance(options, dict):
         options = EvaluationOptions(**options)
     return EvaluationWriter.from_options(options or EvaluationOptions(), out_dir=run_dir)
-
-
-# ---------------------------------------------------------------------------------------------- count-or-fraction
-#: Trainer arguments where an int counts batches and a float is a fraction (``limit_val_batches=1`` is one batch,
-#: ``1.0`` is all of them).
-COUNT_OR_FRACTION_KEYS: tuple[str, ...] = (
-    "limit_train_batches", "limit_val_batches", "limit_test_batches", "limit_predict_batches", "overfit_batches",
-)
-
-
-def prefer_int_for_count_or_fraction(trainer_class: type) -> None:
-    """Make ``--trainer.limit_val_batches=1`` parse as the int 1 whatever the import order.
-
-    jsonargparse tries the members of a Union in order and keeps the first that accepts the value, so "1" becomes
-    1.0 (100 % of the batches) under ``Union[float, int]``. Lightning writes ``Optional[Union[int, float]]``, but
-    ``typing`` caches unions by *equality* and ``Union[int, float] == Union[float, int]``: when any module imported
-    before Lightning built ``Optional[Union[float, int]]`` first (importing ``rich.console`` first does, as the sweep
-    command did), the Trainer's annotation is float-first. Rewriting it as the (uncached) ``int | float | None``
-    restores the documented order; only the annotation changes, never Lightning's behaviour.
-    """
-    annotations = getattr(trainer_class.__init__, "__annotations__", {})
-    for key in COUNT_OR_FRACTION_KEYS:
-        hint = annotations.get(key)
-        if hint is not None and set(typing.get_args(hint)) == {int, float, type(None)}:
-            annotations[key] = int | float | None
 
 
 # ---------------------------------------------------------------------------------------------- the CLI
@@ -208,16 +114,15 @@ class InpaintCLI(LightningCLI):
         if options.num_threads:
             torch.set_num_threads(options.num_threads)
         location = dict(cfg.get("location") or {})
-        hint = "experiments/location.yaml (passed with --config)"
         for key in ("model", "data", "trainer"):
             if cfg.get(key) is not None:
-                cfg[key] = substitute_locations(cfg[key], location, hint)
+                cfg[key] = substitute_locations(cfg[key], location, LOCATION_HINT)
 
         ckpt_path = cfg.get("ckpt_path")
         resume = ckpt_path == "last"
         if ckpt_path and not resume and ckpt_path not in ("best", "hpc", "registry"):
             if not os.path.isfile(ckpt_path):
-                raise CLIInputError(f"checkpoint not found: {ckpt_path} (from --ckpt_path); check the path")
+                raise MissingPathError(f"checkpoint not found: {ckpt_path} (from --ckpt_path); check the path")
             parent = os.path.dirname(os.path.abspath(ckpt_path))
             if os.path.basename(parent) == "checkpoints" and not options.dir and not options.version:
                 options.dir = os.path.dirname(parent)  # evaluate inside the run that produced it
@@ -233,7 +138,7 @@ class InpaintCLI(LightningCLI):
             found = find_resumable_checkpoint(os.path.join(self.run_dir, "checkpoints"))
             if found is None:
                 if self.stage != "fit":
-                    raise CLIInputError(f"--ckpt_path last: no intact checkpoint in {self.run_dir}/checkpoints")
+                    raise MissingPathError(f"--ckpt_path last: no intact checkpoint in {self.run_dir}/checkpoints")
                 rank_zero_warn(f"--ckpt_path last: nothing to resume in {self.run_dir}; starting from scratch")
             else:
                 rank_zero_info(f"resuming from {found}")
@@ -272,10 +177,11 @@ class InpaintCLI(LightningCLI):
         callbacks.append(RunSummary())
         if options.audit:
             callbacks.append(RankAudit())
-        for callback in callbacks:  # a writer configured in trainer.callbacks writes into the run folder too
-            if type(callback).__name__ == "EvaluationWriter" and getattr(callback, "out_dir", "") is None:
-                callback.out_dir = run_dir
-        if "test" in self.stage and not any(type(c).__name__ == "EvaluationWriter" for c in callbacks):
+        writers = [c for c in callbacks if isinstance(c, EvaluationWriter)]
+        for writer in writers:  # a writer configured in trainer.callbacks writes into the run folder too
+            if writer.out_dir is None:
+                writer.out_dir = run_dir
+        if "test" in self.stage and not writers:
             callbacks.append(_evaluation_writer(run_dir, options.evaluation))
         kwargs["callbacks"] = callbacks
 
@@ -293,35 +199,6 @@ class InpaintCLI(LightningCLI):
 
 
 # ---------------------------------------------------------------------------------------------- entry point
-def _one_line(message: str) -> str:
-    """Condense a (jsonargparse) error into one line: the config key, the most specific reason, the given value."""
-    text = str(message)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return text
-    key = re.search(r'Parser key "([^"]+)"', text)
-    if not key:
-        return " ".join(lines[:2]) if len(lines) > 1 and lines[0].endswith(":") else lines[0]
-    reasons: list[str] = []
-    for i, line in enumerate(lines):
-        if line.startswith("Problem with given class_path") and i + 1 < len(lines):
-            reasons.append(f"{line.rstrip(':')}: {lines[i + 1]}")
-        elif line.startswith("- ") and "Does not validate against" not in line and "Problem with" not in line:
-            reasons.append(line[2:])
-        elif line.startswith(("Key ", "No action for key", "Unexpected", "Expected")):
-            reasons.append(line)
-    given = re.search(r"Given value: (.*)", text)
-    reason = "; ".join(dict.fromkeys(reasons)) or lines[-1]
-    suffix = f" (given: {given.group(1)[:120]})" if given else ""
-    return f"config key '{key.group(1)}': {reason}{suffix}"
-
-
-# Errors that mean "fix your input" (a config value, a path, a checkpoint); ValueError covers the constructors'
-# argument checks (data module, model, losses). The type name is printed so a genuine bug still stands out.
-USER_ERRORS: tuple[type[BaseException], ...] = (CLIInputError, FileNotFoundError, NotADirectoryError,
-                                                 NonFiniteLossError, ValueError)
-
-
 def ignore_explicit_args_warning() -> None:
     """The suite always hands LightningCLI its argv explicitly (after expanding ``defaults:``); Lightning would warn
     each time that the process's own sys.argv (e.g. a sweep's or pytest's) is not used."""
@@ -334,31 +211,18 @@ def run_cli(argv: list[str]) -> int:
     """Run the CLI on ``argv`` (e.g. ``["fit", "--config", "x.yaml"]``); returns the exit status.
 
     Bad input (unknown key, wrong class_path, missing file or checkpoint, empty data folder, non-finite loss)
-    prints one line ``inpaint: error: …`` and returns 2; set INPAINT_DEBUG=1 for the full traceback.
+    prints one line ``inpaint: error: …`` and returns 2 (:mod:`inpaint.lit.cli_errors`); set INPAINT_DEBUG=1 for
+    the full traceback. Any other exception is a bug and propagates with its traceback.
     """
-    from jsonargparse import ArgumentError
-
     ignore_explicit_args_warning()
     try:
         InpaintCLI(args=expand_defaults(list(argv)), parser_kwargs={"exit_on_error": False})
     except SystemExit as exit_:  # --help, --print_config
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
-    except ArgumentError as err:
-        if os.environ.get(DEBUG_ENV):
+    except Exception as err:
+        message = user_error_message(err)
+        if message is None or os.environ.get(DEBUG_ENV):
             raise
-        print(f"inpaint: error: {_one_line(str(err))}", file=sys.stderr)
-        return 2
-    except RuntimeError as err:
-        if "Error(s) in loading state_dict" not in str(err) or os.environ.get(DEBUG_ENV):
-            raise
-        details = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
-        print(f"inpaint: error: the checkpoint does not fit the configured model (was it trained with another "
-              f"config? use the run's config.yaml): {details[0][:300] if details else ''}", file=sys.stderr)
-        return 2
-    except USER_ERRORS as err:
-        if os.environ.get(DEBUG_ENV):
-            raise
-        kind = "" if isinstance(err, CLIInputError) else f"{type(err).__name__}: "
-        print(f"inpaint: error: {kind}{_one_line(str(err))} (INPAINT_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(f"inpaint: error: {message}", file=sys.stderr)
         return 2
     return 0

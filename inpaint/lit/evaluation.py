@@ -28,17 +28,23 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, Sequence
 
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.loggers import CSVLogger
 
-from inpaint.conventions import to_uint8
-from inpaint.metrics.collection import DEFAULT_SCHEMES, InpaintingMetrics
+from inpaint.conventions import is_known, to_uint8
+from inpaint.data.buckets import ClosedSide
+from inpaint.errors import UserInputError
+from inpaint.metrics.collection import InpaintingMetrics
 from inpaint.metrics.feature_cache import FeatureCache, default_fid_cache_dir
 from inpaint.metrics.folders import write_png
+from inpaint.metrics.image_quality import SSIMWindow
+from inpaint.metrics.lpips import LPIPSNet
+from inpaint.metrics.options import MetricOptions
 from inpaint.metrics.results import MetricsReport, print_report, with_scheme_rows, write_csv, write_json
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._/-]+")
@@ -49,34 +55,34 @@ KIND_SET_DIR = "lama_kinds"
 KIND_SCHEME = "lama"
 
 
-@dataclass
-class EvaluationOptions:
-    """The ``run.evaluation:`` section: options of the test-time :class:`EvaluationWriter` the CLI adds.
+@dataclass(frozen=True)
+class EvaluationOptions(MetricOptions):
+    """The ``run.evaluation:`` section: the scoring options (:class:`~inpaint.metrics.options.MetricOptions`:
+    schemes, closed, ssim_window, lpips_net, fid, raw, raw_fid) plus what the test-time :class:`EvaluationWriter`
+    writes.
 
     Args:
         save_images: write composites/, masked/ and targets/ PNGs.
-        masked_fill: colour of the hole in ``masked/<id>.png``: ``grey`` (128) or ``white``.
-        schemes: bucket schemes besides the overall row (paper, table4, nvidia, lama).
-        closed: closed side of the ratio buckets.
-        ssim_window: ``gaussian11`` or ``uniform7``.
-        lpips_net: ``alex``, ``vgg`` or null (off).
-        fid: compute FID.
-        raw: also score the raw generator output.
-        raw_fid: FID of the raw output too (a third of the Inception work; sweeps switch it off).
+        masked_fill: colour of the hole in ``masked/<id>.png``: ``grey`` (128) or ``white`` (255).
         fid_cache: folder of the ground-truth feature cache; ``auto`` = ``$INPAINT_CACHE_DIR/fid`` or
             ``~/.cache/inpaint/fid`` (shared by all runs and sweep trials); null = no cache.
     """
 
     save_images: bool = True
     masked_fill: MaskedFill = "grey"
-    schemes: list[str] = field(default_factory=lambda: list(DEFAULT_SCHEMES))
-    closed: Literal["right", "left"] = "right"
-    ssim_window: Literal["gaussian11", "uniform7"] = "gaussian11"
-    lpips_net: str | None = "alex"
-    fid: bool = True
-    raw: bool = True
-    raw_fid: bool = True
     fid_cache: str | None = "auto"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.masked_fill not in MASKED_FILL_VALUES:
+            raise UserInputError(f"masked_fill must be one of {sorted(MASKED_FILL_VALUES)}, got {self.masked_fill!r}")
+
+    def metric_options(self) -> MetricOptions:
+        """The scoring part alone, for :class:`InpaintingMetrics`."""
+        return MetricOptions(**{name: getattr(self, name) for name in MetricOptions.field_names()})
+
+
+_DEFAULT = EvaluationOptions()
 
 
 def image_file_name(sample_id: str, index: int) -> str:
@@ -90,38 +96,36 @@ def image_file_name(sample_id: str, index: int) -> str:
 class EvaluationWriter(Callback):
     """Score test batches with the bucketed protocol and write the results.
 
+    The keywords are the fields of :class:`EvaluationOptions` (listed one by one so that a ``trainer.callbacks``
+    entry can set them in YAML; their defaults are that class's).
+
     Args:
         out_dir: where metrics and images go; default ``trainer.default_root_dir`` (the run folder).
-        save_images: write composites/, masked/ and targets/ as PNG.
-        masked_fill: hole colour of the masked input images: ``grey`` (128) or ``white`` (255).
-        schemes / closed / ssim_window / lpips_net / fid / raw / raw_fid: passed to :class:`InpaintingMetrics`.
-        fid_cache: ground-truth feature cache folder, ``auto`` (:func:`default_fid_cache_dir`) or None (off).
-        metrics: a ready metric object (tests inject one with stand-in networks); overrides the options above.
+        save_images / masked_fill / fid_cache / schemes / closed / ssim_window / lpips_net / fid / raw / raw_fid:
+            see :class:`EvaluationOptions`.
+        metrics: a ready metric object (tests inject one with stand-in networks); overrides the scoring options.
     """
 
     def __init__(
         self,
         out_dir: str | None = None,
-        save_images: bool = True,
-        schemes: Sequence[str] = DEFAULT_SCHEMES,
-        closed: str = "right",
-        ssim_window: str = "gaussian11",
-        lpips_net: str | None = "alex",
-        fid: bool = True,
-        raw: bool = True,
-        raw_fid: bool = True,
-        masked_fill: MaskedFill = "grey",
-        fid_cache: str | None = "auto",
+        save_images: bool = _DEFAULT.save_images,
+        schemes: Sequence[str] = _DEFAULT.schemes,
+        closed: ClosedSide = _DEFAULT.closed,
+        ssim_window: SSIMWindow = _DEFAULT.ssim_window,
+        lpips_net: LPIPSNet | None = _DEFAULT.lpips_net,
+        fid: bool = _DEFAULT.fid,
+        raw: bool = _DEFAULT.raw,
+        raw_fid: bool = _DEFAULT.raw_fid,
+        masked_fill: MaskedFill = _DEFAULT.masked_fill,
+        fid_cache: str | None = _DEFAULT.fid_cache,
         metrics: InpaintingMetrics | None = None,
     ) -> None:
-        if masked_fill not in MASKED_FILL_VALUES:
-            raise ValueError(f"masked_fill must be one of {sorted(MASKED_FILL_VALUES)}, got {masked_fill!r}")
         self.out_dir = out_dir
-        self.save_images = save_images
-        self.masked_fill = masked_fill
-        self.fid_cache = fid_cache
-        self._options = dict(schemes=list(schemes), closed=closed, ssim_window=ssim_window, lpips_net=lpips_net,
-                             fid=fid, raw=raw, raw_fid=raw_fid)  # fmt: skip
+        self.options = EvaluationOptions(
+            schemes=tuple(schemes), closed=closed, ssim_window=ssim_window, lpips_net=lpips_net, fid=fid, raw=raw,
+            raw_fid=raw_fid, save_images=save_images, masked_fill=masked_fill, fid_cache=fid_cache,
+        )  # fmt: skip
         self.metrics = metrics
         self.kind_metrics: InpaintingMetrics | None = None  # scores the LaMa kind set when the test has one
         self.report: MetricsReport | None = None
@@ -140,19 +144,20 @@ class EvaluationWriter(Callback):
         out = os.path.realpath(self.resolve_out_dir(trainer))
         for logger in trainer.loggers:
             log_dir = getattr(logger, "log_dir", None)
-            if type(logger).__name__ == "CSVLogger" and log_dir and os.path.realpath(log_dir) == out:
-                raise ValueError(f"EvaluationWriter would write metrics.csv into {out!r}, the CSVLogger's own folder; "
-                                 "give the CSVLogger a sub-folder (e.g. name='logs') or set the writer's out_dir")
+            if isinstance(logger, CSVLogger) and log_dir and os.path.realpath(log_dir) == out:
+                raise UserInputError(f"EvaluationWriter would write metrics.csv into {out!r}, the CSVLogger's own folder; "
+                                     "give the CSVLogger a sub-folder (e.g. name='logs') or set the writer's out_dir")
 
     def resolve_feature_cache(self) -> FeatureCache | None:
-        if self.fid_cache is None or not self._options["fid"]:
+        cache = self.options.fid_cache
+        if cache is None or not self.options.fid:
             return None
-        return FeatureCache(default_fid_cache_dir() if self.fid_cache == "auto" else self.fid_cache)
+        return FeatureCache(default_fid_cache_dir() if cache == "auto" else cache)
 
     def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._check_no_logger_clash(trainer)
         if self.metrics is None:
-            self.metrics = InpaintingMetrics(**self._options, feature_cache=self.resolve_feature_cache())  # type: ignore[arg-type]
+            self.metrics = InpaintingMetrics(self.options.metric_options(), feature_cache=self.resolve_feature_cache())
         self.metrics.reset()
         self.metrics.to(pl_module.device)
         loaders = trainer.test_dataloaders
@@ -192,14 +197,14 @@ class EvaluationWriter(Callback):
             outputs["target"], outputs["output"], outputs["mask"], composite=outputs.get("composite"),
             mask_kind=list(kinds) if kinds is not None else None,
         )  # fmt: skip
-        if self.save_images:
+        if self.options.save_images:
             self._save_images(trainer, outputs, dataloader_idx)
         self._seen[dataloader_idx] += outputs["target"].shape[0]
 
     def masked_input(self, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """uint8 B×3×H×W: the known pixels of ``target``, the hole filled with the ``masked_fill`` colour."""
-        known = mask >= 0.5
-        filled = torch.full_like(to_uint8(target), MASKED_FILL_VALUES[self.masked_fill])
+        known = is_known(mask)
+        filled = torch.full_like(to_uint8(target), MASKED_FILL_VALUES[self.options.masked_fill])
         return torch.where(known, to_uint8(target), filled)
 
     def _save_images(self, trainer: Trainer, outputs: dict[str, Any], dataloader_idx: int = 0) -> None:

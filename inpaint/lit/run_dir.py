@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from inpaint.lit.evaluation import EvaluationOptions
+from inpaint.naming import slug
 
 RUN_DIR_ENV = "INPAINT_RUN_DIR"
 LoggerKind = Literal["wandb", "tensorboard", "csv", "none"]
@@ -60,14 +61,6 @@ class RunOptions:
     audit: bool = False
     tags: list[str] = field(default_factory=list)
     evaluation: EvaluationOptions = field(default_factory=EvaluationOptions)
-
-
-def slug(name: str) -> str:
-    """File-system form of a name: ``2Global(Local)->Global(Local)`` → ``2global-local__global-local``."""
-    text = name.strip().replace("->", "__").lower()
-    text = re.sub(r"[^a-z0-9_.]+", "-", text)
-    text = re.sub(r"-+", "-", text).strip("-")
-    return re.sub(r"-?__-?", "__", text) or "unnamed"
 
 
 def _numbered_versions(folder: str) -> list[int]:

@@ -14,7 +14,7 @@ itself in float64 (exact at bucket edges: 30 % hole is 0.3, not 0.30000001).
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import torch
 from torch import nn
@@ -22,13 +22,12 @@ from torchmetrics import Metric
 from torchmetrics.utilities import dim_zero_cat
 
 from inpaint.conventions import composite as make_composite
-from inpaint.conventions import from_uint8, to_uint8
-from inpaint.data.buckets import LAMA_KINDS, BucketScheme, ClosedSide, resolve_schemes
+from inpaint.conventions import from_uint8, is_known, to_uint8
+from inpaint.data.buckets import LAMA_KINDS, BucketScheme, resolve_schemes
 from inpaint.metrics.feature_cache import FeatureCache
 from inpaint.metrics.fid import MIN_IMAGES, frechet_distance
 from inpaint.metrics.image_quality import (
     SSIM_WINDOWS,
-    SSIMWindow,
     l1_per_image,
     psnr_per_image,
     relative_l1_per_image,
@@ -36,27 +35,23 @@ from inpaint.metrics.image_quality import (
 )
 from inpaint.metrics.inception import FIDBackend, resolve_fid_backend
 from inpaint.metrics.lpips import LPIPSBackend, lpips_per_image, resolve_lpips
+from inpaint.metrics.options import MetricOptions, split_options
 from inpaint.metrics.results import METRICS, BucketResult, MetricsReport
 
 PIXEL_METRICS = ("psnr", "ssim", "l1", "rel_l1_pct")
-DEFAULT_SCHEMES = ("paper", "table4", "nvidia", "lama")
 
 
 class InpaintingMetrics(Metric):
     """Bucketed PSNR / SSIM / L1 / relative L1 / LPIPS / FID over the composite (and the raw output).
 
     Args:
-        schemes: bucket schemes to report besides the overall row (see :mod:`inpaint.data.buckets`).
-        closed: which side of each ratio interval is closed (``"right"``: (low, high], NVIDIA convention).
-        ssim_window: ``"gaussian11"`` (11×11, σ 1.5) or ``"uniform7"``.
-        lpips_net: ``"alex"``, ``"vgg"`` or None (off).
-        fid: compute FID (needs the Inception weights offline, see :mod:`inpaint.metrics.inception`).
-        raw: also score the raw generator output (the secondary column).
-        raw_fid: include FID in the raw column (one more Inception pass per image, a third of the FID cost).
+        options: what is scored and how (:class:`~inpaint.metrics.options.MetricOptions`); single fields can
+            also be given as keywords (``InpaintingMetrics(fid=False, lpips_net=None)``), applied on top.
         fid_backend / lpips_backend: pre-resolved backends (tests inject stand-in networks here); by default they
             are resolved offline, and an unavailable one turns its column into "n/a" with the reason in the notes.
         feature_cache: a :class:`~inpaint.metrics.feature_cache.FeatureCache` for the *ground-truth* Inception
             features (the evaluation set is the same for every model); None computes them every time.
+        kwargs: other keywords go to torchmetrics' ``Metric``.
     """
 
     is_differentiable = False
@@ -65,39 +60,37 @@ class InpaintingMetrics(Metric):
 
     def __init__(
         self,
-        schemes: Sequence[str] = DEFAULT_SCHEMES,
-        closed: ClosedSide = "right",
-        ssim_window: SSIMWindow = "gaussian11",
-        lpips_net: str | None = "alex",
-        fid: bool = True,
-        raw: bool = True,
-        raw_fid: bool = True,
+        options: MetricOptions | None = None,
+        *,
         fid_backend: FIDBackend | None = None,
         lpips_backend: LPIPSBackend | None = None,
         feature_cache: FeatureCache | None = None,
-        **kwargs,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        if ssim_window not in SSIM_WINDOWS:
-            raise ValueError(f"ssim_window must be one of {sorted(SSIM_WINDOWS)}, got {ssim_window!r}")
-        if closed not in ("right", "left"):
-            raise ValueError(f"closed must be 'right' or 'left', got {closed!r}")
-        self.schemes: list[BucketScheme] = resolve_schemes(list(schemes))
-        self.closed = closed
-        self.ssim_window = ssim_window
-        self.variants = ("composite", "raw") if raw else ("composite",)
-        self.fid_variants = self.variants if raw_fid else ("composite",)
+        if options is not None and not isinstance(options, MetricOptions):
+            raise TypeError(f"options must be MetricOptions, got {type(options).__name__} (give fields as keywords)")
+        changes, metric_kwargs = split_options(MetricOptions, kwargs)
+        options = (options or MetricOptions()).updated(changes)
+        super().__init__(**metric_kwargs)
+        self.options = options
+        self.schemes: list[BucketScheme] = resolve_schemes(options.schemes)
+        self.closed = options.closed
+        self.ssim_window = options.ssim_window
+        self.variants = ("composite", "raw") if options.raw else ("composite",)
+        self.fid_variants = self.variants if options.raw_fid else ("composite",)
         self.notes: list[str] = []
         self.feature_cache = feature_cache
 
-        self.fid_backend = fid_backend if fid_backend is not None else (resolve_fid_backend() if fid else None)
+        if fid_backend is None and options.fid:
+            fid_backend = resolve_fid_backend()
+        self.fid_backend = fid_backend
         self.fid_name = self.fid_backend.name if self.fid_backend else "off"
         self.inception: nn.Module | None = self.fid_backend.extractor if self.fid_backend else None
         if self.fid_backend is not None and not self.fid_backend.available:
             self.notes.append(self.fid_backend.unavailable_reason or "FID n/a")
 
-        if lpips_backend is None and lpips_net is not None:
-            lpips_backend = resolve_lpips(lpips_net)  # type: ignore[arg-type]
+        if lpips_backend is None and options.lpips_net is not None:
+            lpips_backend = resolve_lpips(options.lpips_net)
         self.lpips_backend = lpips_backend
         self.lpips_name = lpips_backend.net if lpips_backend else "off"
         self.lpips_model: nn.Module | None = lpips_backend.model if lpips_backend else None
@@ -117,10 +110,9 @@ class InpaintingMetrics(Metric):
         """A fresh, empty metric with the same options, networks and feature cache, reporting ``schemes`` (the
         writer scores its LaMa kind set with one; sharing the networks avoids loading the weights twice)."""
         return InpaintingMetrics(
-            schemes, self.closed, self.ssim_window, lpips_net=None, fid=False, raw="raw" in self.variants,
-            raw_fid="raw" in self.fid_variants, fid_backend=self.fid_backend, lpips_backend=self.lpips_backend,
-            feature_cache=self.feature_cache,
-        )  # fmt: skip
+            self.options.updated({"schemes": tuple(schemes)}), fid_backend=self.fid_backend,
+            lpips_backend=self.lpips_backend, feature_cache=self.feature_cache,
+        )
 
     def _per_image_metrics(self) -> tuple[str, ...]:
         return PIXEL_METRICS + (("lpips",) if self.lpips_model is not None else ())
@@ -154,7 +146,7 @@ class InpaintingMetrics(Metric):
         batch = target.shape[0]
         if composite is None:
             composite = make_composite(target, output, mask)
-        holes = (mask.flatten(1) < 0.5).sum(dim=1).double()
+        holes = (~is_known(mask)).flatten(1).sum(dim=1).double()
         self.hole_ratio.append(holes / mask[0].numel())
         kinds = list(mask_kind) if mask_kind is not None else [None] * batch
         if len(kinds) != batch:

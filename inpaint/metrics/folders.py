@@ -14,11 +14,13 @@ import numpy as np
 from PIL import Image
 
 from inpaint.conventions import mask_from_array
+from inpaint.data.image_io import read_mask_pixels
+from inpaint.errors import MissingPathError, UserInputError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 
-class PairingError(ValueError):
+class PairingError(UserInputError):
     """Folders whose file names do not match one to one."""
 
 
@@ -34,7 +36,7 @@ def list_images(folder: str | Path, what: str) -> dict[str, Path]:
     """``{relative stem: path}`` for every image file below ``folder`` (``what`` names the folder in errors)."""
     root = Path(folder)
     if not root.is_dir():
-        raise FileNotFoundError(f"{what} folder {root} does not exist or is not a folder")
+        raise MissingPathError(f"{what} folder {root} does not exist or is not a folder")
     found: dict[str, Path] = {}
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
@@ -45,7 +47,7 @@ def list_images(folder: str | Path, what: str) -> dict[str, Path]:
                 )
             found[key] = path
     if not found:
-        raise FileNotFoundError(f"{what} folder {root} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
+        raise MissingPathError(f"{what} folder {root} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")
     return found
 
 
@@ -81,19 +83,13 @@ def read_rgb(path: str | Path) -> np.ndarray:
         with Image.open(path) as image:
             return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
     except (OSError, ValueError) as err:
-        raise ValueError(f"cannot read image {path}: {err}") from err
+        raise UserInputError(f"cannot read image {path}: {err}") from err
 
 
 def read_known_mask(path: str | Path, hole_value: str = "white") -> np.ndarray:
-    """H×W float32 known-mask (1 = known) of a mask file, binarised at 127 (white = hole unless ``"black"``)."""
-    try:
-        with Image.open(path) as image:
-            pixels = np.asarray(image.convert("L") if image.mode not in ("L", "1", "I;16") else image)
-    except (OSError, ValueError) as err:
-        raise ValueError(f"cannot read mask {path}: {err}") from err
-    if pixels.dtype == bool:
-        pixels = pixels.astype(np.uint8) * 255
-    return mask_from_array(pixels, hole_value)
+    """H×W float32 known-mask (1 = known) of a mask file, binarised at 127 (white = hole unless ``"black"``) —
+    the same reading as training and evaluation masks (:func:`inpaint.data.image_io.read_mask_pixels`)."""
+    return mask_from_array(read_mask_pixels(Path(path)), hole_value)
 
 
 def write_png(path: str | Path, image: np.ndarray) -> Path:

@@ -11,9 +11,9 @@ and live in :mod:`inpaint.report.paper.table4`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from inpaint.naming import slug as slugify
 from inpaint.nn.reconstruction import Branch
 
 
@@ -73,13 +73,6 @@ DEFAULT_VARIANT = "2Global(Local)->Global(Local)"
 #: Variants defined here but not a Table IV row under 001's labels (000 labels row 10 "Global+Local →
 #: Global+Local", i.e. this reading; train it to compare both readings of that row).
 EXTRA_VARIANTS: tuple[str, ...] = ("Global(Local)->Global(Local)",)
-
-
-def slugify(name: str) -> str:
-    """File-safe form: ``2Global(Local)->Global(Local)`` → ``2global-local__global-local``."""
-    sides = name.split("->")
-    parts = [re.sub(r"[^a-z0-9]+", "-", side.lower()).strip("-") for side in sides]
-    return "__".join(parts)
 
 
 _BY_SLUG = {slugify(name): name for name in VARIANTS}

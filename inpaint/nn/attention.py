@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint.conventions import is_known
 from inpaint.nn.partial_conv import PartialConv2d, RatioPosition
 
 TauPosition = Literal["before_scale", "after_scale"]
@@ -201,7 +202,7 @@ class MaskedWindowAttentionLayer(nn.Module):
         shift = window // 2 if self.shifted and window < min(h, w) else 0
         pad_h, pad_w = (-h) % window, (-w) % window
         tokens = x.permute(0, 2, 3, 1)
-        valid = mask[:, 0] > 0.5 if mask is not None else None
+        valid = is_known(mask[:, 0]) if mask is not None else None
         if pad_h or pad_w:
             tokens = F.pad(tokens, (0, 0, 0, pad_w, 0, pad_h))
         hp, wp = h + pad_h, w + pad_w

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint.conventions import is_known, known_mask
 from inpaint.nn.attention_transfer import MaskedSoftmax, masked_key_softmax, valid_keys
 
 
@@ -157,8 +158,8 @@ def contextual_residual_aggregation(
             f"{grid[0] * grid[1]}"
         )
     factor = height // low_h
-    known = (known > 0.5).to(image.dtype)
-    image = torch.where(known.bool(), image, 0.0)
+    known = known_mask(known, image.dtype)
+    image = torch.where(is_known(known), image, 0.0)
 
     def upsample(x: torch.Tensor) -> torch.Tensor:
         return F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)

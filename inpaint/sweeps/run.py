@@ -20,7 +20,7 @@ from inpaint.sweeps.queue import grid_cells
 from inpaint.sweeps.spec import ProfileSpec, SweepSpec
 from inpaint.sweeps.storage import default_storage_url, open_storage
 from inpaint.sweeps.study import open_grid_study, open_search_study
-from inpaint.sweeps.worker import run_grid_worker, run_trial, slug, store_outcome
+from inpaint.sweeps.worker import cell_slug, run_grid_worker, run_trial, store_outcome
 
 
 WORKER_ENV = "INPAINT_SWEEP_WORKER"  # set in worker processes started by --workers N
@@ -190,4 +190,4 @@ def run_plan(plan: SweepPlan, objective: Objective, workers: int = 1, argv: list
     return study
 
 
-__all__ = ["SweepPlan", "make_plan", "open_study", "run_plan", "run_trial", "slug"]
+__all__ = ["SweepPlan", "make_plan", "open_study", "run_plan", "run_trial", "cell_slug"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import resource
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Any, Iterator
 import optuna
 from optuna.trial import Trial, TrialState
 
+from inpaint.naming import slug
 from inpaint.sweeps.objective import Objective, TrialContext, TrialOutcome
 from inpaint.sweeps.queue import CELL_ATTR, ERROR_ATTR, Cell, QueueState, claim_next, grid_cells, sync_queue
 
@@ -50,14 +50,9 @@ def heartbeat(storage: Any, trial_id: int, interval_s: float) -> Iterator[None]:
         thread.join()
 
 
-def slug(cell: Cell) -> str:
+def cell_slug(cell: Cell) -> str:
     """A file-system-safe name for a cell, e.g. ``seed=0_variant=2global-local__global-local``."""
-    parts = []
-    for name, value in cell.items():
-        sides = str(value).lower().split("->")  # the arrow of variant names becomes "__"
-        text = "__".join(re.sub(r"[^a-z0-9.]+", "-", side).strip("-") for side in sides)
-        parts.append(f"{name}={text}")
-    return "_".join(parts)
+    return "_".join(f"{name}={slug(str(value))}" for name, value in cell.items())
 
 
 def _peak_rss_mb() -> float:
@@ -77,7 +72,7 @@ def run_trial(
         # Records parameter + distribution on the trial; the fixed (enqueued) value is returned.
         choices = list(axes[name]) if axes and name in axes and value in axes[name] else [value]
         trial.suggest_categorical(name, choices)
-    run_dir = runs_dir / slug(cell) / f"trial-{trial.number:04d}"
+    run_dir = runs_dir / cell_slug(cell) / f"trial-{trial.number:04d}"
     run_dir.mkdir(parents=True, exist_ok=True)
     trial.set_user_attr("run_dir", str(run_dir))
     trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}")
@@ -167,4 +162,4 @@ def run_grid_worker(
     return summary
 
 
-__all__ = ["run_grid_worker", "run_trial", "heartbeat", "slug", "WorkerSummary", "CELL_ATTR"]
+__all__ = ["run_grid_worker", "run_trial", "heartbeat", "cell_slug", "WorkerSummary", "CELL_ATTR"]

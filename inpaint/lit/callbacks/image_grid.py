@@ -13,7 +13,7 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 from PIL import Image
 
-from inpaint.conventions import to_uint8
+from inpaint.conventions import is_known, to_uint8
 
 COLUMNS = ("masked input", "edge prior", "smoothed prior", "output", "composite", "ground truth")
 
@@ -32,7 +32,7 @@ def make_grid_rows(batch: dict[str, Any], result: dict[str, Any], max_images: in
     target = result["target"][:n].float().cpu()
     mask = result["mask"][:n].float().cpu()
     white = torch.ones_like(target)
-    masked_input = torch.where(mask.bool(), target, white)
+    masked_input = torch.where(is_known(mask), target, white)
 
     def prior(key: str, to_signed: bool, hole_fill: float) -> torch.Tensor:
         value = batch.get(key)
@@ -40,7 +40,7 @@ def make_grid_rows(batch: dict[str, Any], result: dict[str, Any], max_images: in
             return _as_rgb(None, target)
         value = _as_rgb(value[:n].float().cpu(), target)
         value = value * 2.0 - 1.0 if to_signed else value  # {0,1} edges shown on the [-1,1] scale
-        return torch.where(mask.bool().expand_as(value), value, torch.full_like(value, hole_fill))
+        return torch.where(is_known(mask).expand_as(value), value, torch.full_like(value, hole_fill))
 
     columns = [
         masked_input,

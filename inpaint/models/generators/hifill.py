@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inpaint.conventions import composite
+from inpaint.conventions import composite, is_known, known_mask
 from inpaint.models.generators.host_interface import (
     DecoderSpec,
     FeatureSlot,
@@ -196,7 +196,7 @@ class HiFillGenerator(InpaintGenerator):
         self, image: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         check_host_inputs(image, mask, self.size_multiple, "HiFillGenerator")
-        known = (mask > 0.5).to(image.dtype)
+        known = known_mask(mask, image.dtype)
         hole = 1.0 - known
         masked = masked_input(image, known, 0.0)
         extras: dict[str, torch.Tensor] = {}
@@ -204,7 +204,7 @@ class HiFillGenerator(InpaintGenerator):
         if self.coarse is not None:
             coarse = self._coarse(torch.cat([masked, hole], dim=1))
             extras["coarse"] = coarse
-            refine_input = torch.where(known > 0.5, masked, coarse)
+            refine_input = torch.where(is_known(known), masked, coarse)
         refined = self.decoder(self.encoder(torch.cat([refine_input, hole], dim=1)), known)
         return refined.image, refined.extras["attention"], extras
 
@@ -234,7 +234,7 @@ class HiFillGenerator(InpaintGenerator):
                 f"network_side={network_side}"
             )
         factor = height // network_side
-        known = (mask > 0.5).to(image.dtype)
+        known = known_mask(mask, image.dtype)
         masked = masked_input(image, known, 0.0)
         # box average as the low-resolution input; a low-res pixel is known only if its whole block is known
         small_image = F.avg_pool2d(masked, factor)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from inpaint.conventions import is_known
+
 
 @dataclass(frozen=True)
 class FeatureSlot:
@@ -72,4 +74,4 @@ def check_host_inputs(image: torch.Tensor, mask: torch.Tensor, size_multiple: in
 
 def masked_input(image: torch.Tensor, known: torch.Tensor, fill: float) -> torch.Tensor:
     """``image`` with every hole pixel replaced by ``fill`` (bit-exact: hole values cannot leak through)."""
-    return torch.where(known > 0.5, image, torch.full_like(image, fill))
+    return torch.where(is_known(known), image, torch.full_like(image, fill))

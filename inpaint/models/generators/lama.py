@@ -20,7 +20,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from inpaint.conventions import to_unit
+from inpaint.conventions import known_mask, to_unit
 from inpaint.models.generators.host_interface import (
     DecoderSpec,
     FeatureSlot,
@@ -137,6 +137,6 @@ class LaMaGenerator(InpaintGenerator):
         smooth: torch.Tensor | None = None,
     ) -> GeneratorOutput:
         check_host_inputs(image, mask, self.size_multiple, "LaMaGenerator")
-        known = (mask > 0.5).to(image.dtype)
+        known = known_mask(mask, image.dtype)
         x = torch.cat([masked_input(to_unit(image), known, 0.0), 1.0 - known], dim=1)
         return self.decoder(self.encoder(x), known)

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint.conventions import known_mask
 from inpaint.models.generators.host_interface import (
     DecoderSpec,
     FeatureSlot,
@@ -202,6 +203,6 @@ class PENNetGenerator(InpaintGenerator):
         smooth: torch.Tensor | None = None,
     ) -> GeneratorOutput:
         check_host_inputs(image, mask, self.size_multiple, "PENNetGenerator")
-        known = (mask > 0.5).to(image.dtype)
+        known = known_mask(mask, image.dtype)
         x = torch.cat([masked_input(image, known, self.hole_fill), 1.0 - known], dim=1)
         return self.decoder(self.encoder(x), known)

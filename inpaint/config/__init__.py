@@ -1,0 +1,1 @@
+"""Configuration handling that needs neither Lightning nor torch (YAML in, YAML or argv out)."""
