@@ -13,7 +13,6 @@ A YAML file with the same ``generator`` config and ``meta`` is written beside it
 
 from __future__ import annotations
 
-import importlib
 import os
 from typing import Any
 
@@ -21,8 +20,9 @@ import torch
 import yaml
 from torch import nn
 
+from inpaint.classpath import ClassPathError, instantiate
+
 EXPORT_FORMAT = "inpaint.generator/1"
-TRUSTED_PREFIXES = ("inpaint.",)
 
 
 class ExportError(ValueError):
@@ -81,21 +81,11 @@ def export_generator(ckpt_path: str, out_path: str, use_ema: bool = True) -> dic
 
 
 def build_module(spec: dict[str, Any], allow_any_class: bool = False) -> nn.Module:
-    """Instantiate ``{"class_path", "init_args"}``; only classes under ``inpaint.`` unless ``allow_any_class``."""
-    class_path = str(spec.get("class_path", ""))
-    if not allow_any_class and not class_path.startswith(TRUSTED_PREFIXES):
-        raise ExportError(
-            f"refusing to import {class_path!r} named by a weights file: only inpaint.* classes are loaded "
-            f"(pass allow_any_class=True for a file you trust)"
-        )
-    module_name, _, class_name = class_path.rpartition(".")
+    """Instantiate ``{"class_path", "init_args"}`` named by a weights file (:func:`inpaint.classpath.instantiate`)."""
     try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as err:
-        raise ExportError(f"generator class {class_path!r} cannot be imported: {err}") from err
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        raise ExportError(f"{class_path!r} is not a torch.nn.Module class")
-    return cls(**dict(spec.get("init_args") or {}))
+        return instantiate(str(spec.get("class_path", "")), spec.get("init_args"), allow_any_class=allow_any_class)
+    except ClassPathError as err:
+        raise ExportError(f"generator named by a weights file: {err}") from err
 
 
 def load_generator(

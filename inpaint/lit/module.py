@@ -7,6 +7,9 @@ Manual optimisation with two Adam optimisers, in the official code's step order 
 3. generator step with ``λ_r·L_rec + λ_adv·L_adv^G(D(composite)) + λ_aux·L_aux`` (Eq. 16), D re-evaluated after
    its update and frozen while G steps.
 
+The iteration itself is :func:`inpaint.lit.gan_step.gan_training_step` (``inpaint bench`` times the same function);
+this module supplies Lightning's hooks and adds EMA, learning-rate schedules and logging.
+
 Any generator following :mod:`inpaint.models.interface` and any discriminator returning logits plug in through the
 typed ``generator`` / ``discriminator`` arguments (``class_path`` in YAML).
 """
@@ -24,19 +27,11 @@ from lightning.pytorch import LightningModule
 from torch import nn
 
 from inpaint.conventions import composite, hole_ratio, to_unit
+from inpaint.lit import gan_step
 from inpaint.lit.ema import ModelEMA
+from inpaint.lit.gan_step import PRIOR_KEYS  # noqa: F401  (re-exported: the generator contract's prior keys)
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite, non_finite_message
-from inpaint.losses import (
-    LossConfig,
-    discriminator_loss,
-    generator_losses,
-    gradient_penalty,
-    logit_grid_known,
-    r1_penalty,
-)
-from inpaint.models.discriminators import discriminator_features
-
-PRIOR_KEYS = ("edge", "gray", "smooth")
+from inpaint.losses import LossConfig
 
 
 def module_spec(module: nn.Module) -> dict[str, Any]:
@@ -145,11 +140,7 @@ class InpaintingGAN(LightningModule):
         return tensor
 
     def _generator_inputs(self, batch: dict[str, Any]) -> dict[str, torch.Tensor | None]:
-        inputs = {"image": self._memory_format(batch["image"]), "mask": self._memory_format(batch["mask"])}
-        for key in PRIOR_KEYS:
-            value = batch.get(key)
-            inputs[key] = self._memory_format(value) if isinstance(value, torch.Tensor) else None
-        return inputs
+        return gan_step.generator_inputs(batch, self._memory_format)
 
     def forward(self, batch: dict[str, Any]):
         """Run the evaluation generator on a batch; returns its :class:`GeneratorOutput`."""
@@ -205,58 +196,20 @@ class InpaintingGAN(LightningModule):
         optimizer._on_before_step = lambda: profiler.start("optimizer_step")
         optimizer._on_after_step = lambda: profiler.stop("optimizer_step")
 
+    def _step_hooks(self) -> gan_step.StepHooks:
+        """Lightning's side of the shared GAN step: precision-aware backward, toggling, clipping, guard, counting."""
+        return gan_step.StepHooks(
+            backward=self.manual_backward, toggle=self.toggle_optimizer, untoggle=self.untoggle_optimizer,
+            clip=self._clip, guard=self._guard, before_discriminator_step=self._do_not_count_steps_of,
+            memory_format=self._memory_format,
+        )
+
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
         opt_g, opt_d = self.optimizers()
-        image, mask = batch["image"], batch["mask"]
-        # (1) one generator forward; D judges the composite (official code) or the raw output (Eq. 15's I_out).
-        out = self.generator(**self._generator_inputs(batch))
-        judged = composite(image, out.image, mask) if self.losses.discriminator_input == "composite" else out.image
-
-        # (2) discriminator: real vs the detached fake, G untouched.
-        self._do_not_count_steps_of(opt_d)
-        self.toggle_optimizer(opt_d)
-        real_input = self._memory_format(image)
-        if self.losses.r1_gamma > 0:  # LaMa's R1 needs the gradient of D w.r.t. the real images
-            real_input = real_input.detach().requires_grad_(True)
-        real_logits = self.discriminator(real_input)
-        fake_input = self._memory_format(judged.detach())
-        fake_logits = self.discriminator(fake_input)
-        # LaMa: logits over known pixels of the fake are trained towards "real"
-        fake_known = logit_grid_known(mask, fake_logits) if self.losses.mask_as_fake_target else None
-        loss_d = discriminator_loss(real_logits, fake_logits, self.losses.adversarial, fake_known)
-        extra_logs: dict[str, torch.Tensor] = {}
-        if self.losses.r1_gamma > 0:
-            r1 = r1_penalty(real_logits, real_input)
-            loss_d = loss_d + self.losses.r1_gamma * r1
-            extra_logs["train/r1"] = r1.detach()
-        if self.losses.gradient_penalty > 0:  # HiFill's WGAN-GP
-            gp = gradient_penalty(self.discriminator, real_input, fake_input)
-            loss_d = loss_d + self.losses.gradient_penalty * gp
-            extra_logs["train/gp"] = gp.detach()
-        self._guard({"d": loss_d})
-        opt_d.zero_grad(set_to_none=True)
-        self.manual_backward(loss_d)
-        self._clip(opt_d)
-        opt_d.step()
-        self.untoggle_optimizer(opt_d)
-
-        # (3) generator: Eq. 16 against the updated (frozen) discriminator.
-        self.toggle_optimizer(opt_g)
-        fake_features = real_features = None
-        if self.losses.lambda_feature_matching > 0:  # LaMa's feature matching: D's maps of fake vs real
-            g_logits, fake_features = discriminator_features(self.discriminator, self._memory_format(judged))
-            with torch.no_grad():
-                real_features = discriminator_features(self.discriminator, self._memory_format(image))[1]
-        else:
-            g_logits = self.discriminator(self._memory_format(judged))
-        terms = generator_losses(self.losses, out.image, image, mask, g_logits, out.edge, batch.get("edge"),
-                                 extras=out.extras, fake_features=fake_features, real_features=real_features)
-        self._guard({"g_" + k: v for k, v in terms.items()})
-        opt_g.zero_grad(set_to_none=True)
-        self.manual_backward(terms["total"])
-        self._clip(opt_g)
-        opt_g.step()
-        self.untoggle_optimizer(opt_g)
+        # module attribute lookup (not a from-import) so tests can spy on the one shared step function
+        step = gan_step.gan_training_step(self.generator, self.discriminator, opt_g, opt_d, self.losses, batch,
+                                          self._step_hooks())
+        terms, loss_d = step.generator_terms, step.loss_d
 
         if self.generator_ema is not None:
             self.generator_ema.update(self.generator)
@@ -264,7 +217,7 @@ class InpaintingGAN(LightningModule):
         for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
             scheduler.step()
 
-        batch_size = image.shape[0]
+        batch_size = batch["image"].shape[0]
         self.log_dict(
             {"train/loss_g": terms["total"].detach(), "train/loss_d": loss_d.detach()},
             prog_bar=True, on_step=True, on_epoch=False, batch_size=batch_size,
@@ -274,10 +227,10 @@ class InpaintingGAN(LightningModule):
                 "train/rec": terms["rec"].detach(),
                 "train/adv": terms["adv"].detach(),
                 "train/aux": terms["aux"].detach(),
-                "train/d_real_logit": real_logits.detach().float().mean(),
-                "train/d_fake_logit": fake_logits.detach().float().mean(),
+                "train/d_real_logit": step.real_logits.detach().float().mean(),
+                "train/d_fake_logit": step.fake_logits.detach().float().mean(),
                 "train/lr_g": float(opt_g.param_groups[0]["lr"]),
-                **extra_logs,
+                **{f"train/{k}": v for k, v in step.discriminator_terms.items()},
                 **{f"train/{k}": terms[k].detach() for k in ("pyramid", "fm", "coarse") if k in terms},
             },
             on_step=True, on_epoch=False, batch_size=batch_size,

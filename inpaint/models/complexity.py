@@ -1,7 +1,9 @@
-"""Parameter and MAC counting (torch.utils.flop_counter; 1 MAC = 2 FLOP).
+"""Parameter and MAC counting (torch.utils.flop_counter; 1 MAC = 2 FLOP), and the generator-level report of both.
 
 ``flop_counter`` counts convolutions, matmuls and attention (SDPA), not element-wise ops or FFTs — the same
-rule the official-code measurements in the reference spec used, so the numbers are comparable.
+rule the official-code measurements used, so the numbers are comparable. :func:`count_generator` builds a generator
+from its ``class_path`` on the ``meta`` device (shapes only), so 512² paper-width models count in seconds; the
+paper's Params exclude the auxiliary edge decoder D_S (:func:`inference_complexity`, Table III / Table V).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
+
+from inpaint.classpath import instantiate
 
 
 def _cpu_sdpa_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:  # noqa: ANN001
@@ -88,3 +92,61 @@ def generator_macs(
             return count_macs(lambda: generator(**inputs), depth=depth)
     finally:
         generator.train(was_training)
+
+
+def example_inputs(batch: int, height: int, width: int, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random inputs with the generator contract's shapes and ranges (about 30 % holes)."""
+    g = torch.Generator().manual_seed(seed)
+    return {
+        "image": torch.rand(batch, 3, height, width, generator=g) * 2 - 1,
+        "mask": (torch.rand(batch, 1, height, width, generator=g) > 0.3).float(),
+        "edge": (torch.rand(batch, 1, height, width, generator=g) > 0.85).float(),
+        "gray": torch.rand(batch, 1, height, width, generator=g),
+        "smooth": torch.rand(batch, 3, height, width, generator=g) * 2 - 1,
+    }
+
+
+def meta_inputs(height: int, width: int) -> dict[str, torch.Tensor]:
+    """Contract-shaped inputs on the ``meta`` device (counting needs shapes only)."""
+    with torch.device("meta"):
+        return {"image": torch.zeros(1, 3, height, width), "mask": torch.ones(1, 1, height, width),
+                "edge": torch.zeros(1, 1, height, width), "gray": torch.zeros(1, 1, height, width),
+                "smooth": torch.zeros(1, 3, height, width)}
+
+
+def model_info(generator: nn.Module, height: int, width: int,
+               inputs: dict[str, torch.Tensor] | None = None) -> dict[str, Any]:
+    """Parameter counts and inference MACs (batch 1), with and without the auxiliary decoder."""
+    params = count_parameters(generator)
+    inputs = example_inputs(1, height, width) if inputs is None else inputs
+    total, per_module = generator_macs(generator, inputs, depth=2)
+    top = type(generator).__name__
+    parts = {name[len(top) + 1:]: macs for name, macs in per_module.items() if name.startswith(top + ".")}
+    aux = parts.get("aux_decoder", 0)
+    return {
+        "generator": top,
+        "resolution": [height, width],
+        "params": params.as_dict(),
+        "macs": {"total": total, "without_aux_decoder": total - aux, "by_part": parts},
+        "gmacs": round(total / 1e9, 3),
+        "gmacs_inference": round((total - aux) / 1e9, 3),
+    }
+
+
+def count_generator(class_path: str, init_args: dict[str, Any], height: int, width: int) -> dict[str, Any]:
+    """:func:`model_info` of the generator built on the ``meta`` device; on the CPU if its forward needs values.
+
+    Raises :class:`inpaint.classpath.ClassPathError` for an untrusted, unknown or mis-configured class.
+    """
+    try:
+        with torch.device("meta"):
+            generator = instantiate(class_path, init_args)
+        return model_info(generator, height, width, inputs=meta_inputs(height, width))
+    except (NotImplementedError, RuntimeError):  # data-dependent ops (e.g. .item()) cannot run on meta
+        return model_info(instantiate(class_path, init_args), height, width)
+
+
+def inference_complexity(info: dict[str, Any]) -> tuple[int, int]:
+    """(params, MACs) of the inference network, i.e. without the auxiliary edge decoder D_S, as the paper counts."""
+    aux_params = info["params"]["by_part"].get("aux_decoder", 0)
+    return info["params"]["total"] - aux_params, info["macs"]["without_aux_decoder"]

@@ -5,7 +5,7 @@ LaMa and Ours(LaMa), the paper's values beside ours (paper 001, Table III).
   ``thin`` / ``medium`` / ``thick`` = the paper's narrow / medium / wide), scored on the data module's LaMa kind set
   (``data.init_args.lama_eval_kinds``) in the same test pass.
 * Params and MACs are counted for the trial's generator class at **paper widths** and 512² on the ``meta`` device
-  (:func:`inpaint.commands.info.count_generator`), without the auxiliary edge decoder, as the paper counts G. The
+  (:func:`inpaint.models.complexity.count_generator`), without the auxiliary edge decoder, as the paper counts G. The
   paper's "FLOPs" sit beside our MACs; they mix conventions (a note says which row uses which). FFTs (LaMa's
   spectral transform) are not counted.
 """
@@ -27,7 +27,7 @@ from inpaint.report.table2 import DIGITS, METRIC_LABEL, caption_text, missing_ro
 
 def paper_width_complexity(record: TrialRecord, resolution: int = TABLE3_RESOLUTION) -> tuple[int, int] | None:
     """(params, MACs) of the record's generator at paper widths and ``resolution``², or None without a config."""
-    from inpaint.commands.info import count_generator, inference_complexity
+    from inpaint.models.complexity import count_generator, inference_complexity
 
     class_path = config_value(record.config, "model.generator.class_path")
     if not class_path:

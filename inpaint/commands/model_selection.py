@@ -1,0 +1,78 @@
+"""The generator-selection flags shared by ``inpaint info`` and ``inpaint bench``, and what they resolve to."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from inpaint.errors import UserInputError
+
+DEFAULT_CLASS = "inpaint.models.generators.tsgl.TSGLGenerator"
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add ``--config``, ``--variant``, ``--preset``, ``--size``, ``--resolution`` and ``--set`` to ``parser``."""
+    parser.add_argument("--config", type=Path, help="YAML: LightningCLI config (model.init_args.generator) "
+                        "or a generator spec (class_path/init_args, or bare init args)")
+    parser.add_argument("--variant", help="TSGL variant, e.g. '2Global(Local)->Global(Local)' (default) or 'Baseline'")
+    parser.add_argument("--preset", choices=["paper", "official"], help="paper (default) or official")
+    parser.add_argument("--size", choices=["paper", "small"], help="width profile (default paper)")
+    parser.add_argument("--resolution", type=str, default="256", help="H or HxW (default 256)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra generator init arg (YAML value), repeatable, e.g. --set tau=50")
+
+
+def parse_resolution(text: str) -> tuple[int, int]:
+    """``"256"`` → (256, 256); ``"256x512"`` → (256, 512)."""
+    parts = text.lower().replace("×", "x").split("x")
+    try:
+        sizes = [int(p) for p in parts]
+    except ValueError as err:
+        raise UserInputError(f"--resolution must be H or HxW, got {text!r}") from err
+    if len(sizes) == 1:
+        sizes = sizes * 2
+    if len(sizes) != 2 or min(sizes) < 1:
+        raise UserInputError(f"--resolution must be H or HxW with positive sizes, got {text!r}")
+    return sizes[0], sizes[1]
+
+
+def _load_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    if not path.is_file():
+        raise UserInputError(f"--config: file not found: {path}")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise UserInputError(f"--config {path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def generator_spec(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """(class path, init args) from --config and the flags (flags win)."""
+    import yaml
+
+    class_path, init_args = DEFAULT_CLASS, {}
+    if args.config is not None:
+        data = _load_yaml(args.config)
+        node: Any = data
+        for key in ("model", "init_args", "generator"):
+            if isinstance(node, dict) and key in node:
+                node = node[key]
+        if isinstance(node, dict) and "class_path" in node:
+            class_path = node["class_path"]
+            init_args = dict(node.get("init_args") or {})
+        elif isinstance(node, dict):
+            init_args = {k: v for k, v in node.items() if k not in ("model", "trainer", "data")}
+        else:
+            raise UserInputError(f"--config {args.config}: no generator found (expected model.init_args.generator)")
+    for key in ("variant", "preset", "size"):
+        value = getattr(args, key, None)
+        if value is not None:
+            init_args[key] = value
+    for item in args.set:
+        if "=" not in item:
+            raise UserInputError(f"--set expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        init_args[key.strip()] = yaml.safe_load(value)
+    return class_path, init_args

@@ -1,0 +1,193 @@
+"""One adversarial training iteration (paper 001, Sec. III-C; Eq. 15–16), shared by training and ``inpaint bench``.
+
+:func:`gan_training_step` is the whole iteration in the official code's order:
+
+1. one generator forward; D judges the composite ``I_gt·M + I_out·(1−M)`` (or the raw output, Eq. 15's I_out);
+2. discriminator step on real images vs the *detached* fake, with the optional R1 / gradient-penalty terms;
+3. generator step with ``λ_r·L_rec + λ_adv·L_adv^G + λ_aux·L_aux`` (Eq. 16, :func:`inpaint.losses.generator_losses`)
+   against the updated discriminator, frozen while G steps.
+
+What differs between a Lightning run and a plain-PyTorch timing loop (backward, freezing, clipping, the non-finite
+guard, Lightning's step counting, memory format) goes through :class:`StepHooks`; :func:`plain_hooks` gives the
+plain-PyTorch ones. EMA and learning-rate schedules stay with the caller: they follow the iteration, not part of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from inpaint.conventions import composite
+from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite
+from inpaint.losses import (
+    LossConfig,
+    discriminator_loss,
+    generator_losses,
+    gradient_penalty,
+    logit_grid_known,
+    r1_penalty,
+)
+from inpaint.models.discriminators import discriminator_features
+
+PRIOR_KEYS = ("edge", "gray", "smooth")
+
+
+def _identity(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor
+
+
+def _no_op(_: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class StepHooks:
+    """The framework-specific parts of one iteration.
+
+    Attributes:
+        backward: ``loss → None``; Lightning's ``manual_backward`` (precision plugins, strategies) or ``loss.backward``.
+        toggle: make only this optimiser's parameters trainable (the other network frozen).
+        untoggle: undo :attr:`toggle`.
+        clip: clip this optimiser's gradients (after backward, before ``step``).
+        guard: raise on a non-finite loss among ``{name: loss}`` before any weight changes.
+        before_discriminator_step: called with the D optimiser before its step (Lightning: do not count it as an
+            iteration).
+        memory_format: applied to every image tensor that enters a network (e.g. channels_last).
+    """
+
+    backward: Callable[[torch.Tensor], None] = torch.Tensor.backward
+    toggle: Callable[[torch.optim.Optimizer], None] = _no_op
+    untoggle: Callable[[torch.optim.Optimizer], None] = _no_op
+    clip: Callable[[torch.optim.Optimizer], None] = _no_op
+    guard: Callable[[Mapping[str, torch.Tensor]], None] = _no_op
+    before_discriminator_step: Callable[[torch.optim.Optimizer], None] = _no_op
+    memory_format: Callable[[torch.Tensor], torch.Tensor] = _identity
+
+
+@dataclass
+class StepResult:
+    """Losses and diagnostics of one iteration (tensors still attached where the caller logs ``.detach()``)."""
+
+    loss_d: torch.Tensor
+    generator_terms: dict[str, torch.Tensor]  # generator_losses(): total, rec, adv, aux and the optional terms
+    real_logits: torch.Tensor
+    fake_logits: torch.Tensor
+    discriminator_terms: dict[str, torch.Tensor] = field(default_factory=dict)  # "r1" / "gp" when enabled
+
+
+def generator_inputs(batch: Mapping[str, Any],
+                     memory_format: Callable[[torch.Tensor], torch.Tensor] = _identity
+                     ) -> dict[str, torch.Tensor | None]:
+    """Keyword inputs of the generator contract from a batch; missing priors become ``None``."""
+    inputs = {"image": memory_format(batch["image"]), "mask": memory_format(batch["mask"])}
+    for key in PRIOR_KEYS:
+        value = batch.get(key)
+        inputs[key] = memory_format(value) if isinstance(value, torch.Tensor) else None
+    return inputs
+
+
+def gan_training_step(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer,
+    losses: LossConfig,
+    batch: Mapping[str, Any],
+    hooks: StepHooks = StepHooks(),
+) -> StepResult:
+    """One D step then one G step on ``batch`` (keys ``image``, ``mask`` and optional ``edge``/``gray``/``smooth``)."""
+    fmt = hooks.memory_format
+    image, mask = batch["image"], batch["mask"]
+    # (1) one generator forward; D judges the composite (official code) or the raw output (Eq. 15's I_out).
+    out = generator(**generator_inputs(batch, fmt))
+    judged = composite(image, out.image, mask) if losses.discriminator_input == "composite" else out.image
+
+    # (2) discriminator: real vs the detached fake, G untouched.
+    hooks.before_discriminator_step(opt_d)
+    hooks.toggle(opt_d)
+    real_input = fmt(image)
+    if losses.r1_gamma > 0:  # LaMa's R1 needs the gradient of D w.r.t. the real images
+        real_input = real_input.detach().requires_grad_(True)
+    real_logits = discriminator(real_input)
+    fake_input = fmt(judged.detach())
+    fake_logits = discriminator(fake_input)
+    # LaMa: logits over known pixels of the fake are trained towards "real"
+    fake_known = logit_grid_known(mask, fake_logits) if losses.mask_as_fake_target else None
+    loss_d = discriminator_loss(real_logits, fake_logits, losses.adversarial, fake_known)
+    d_terms: dict[str, torch.Tensor] = {}
+    if losses.r1_gamma > 0:
+        r1 = r1_penalty(real_logits, real_input)
+        loss_d = loss_d + losses.r1_gamma * r1
+        d_terms["r1"] = r1.detach()
+    if losses.gradient_penalty > 0:  # HiFill's WGAN-GP
+        gp = gradient_penalty(discriminator, real_input, fake_input)
+        loss_d = loss_d + losses.gradient_penalty * gp
+        d_terms["gp"] = gp.detach()
+    hooks.guard({"d": loss_d})
+    opt_d.zero_grad(set_to_none=True)
+    hooks.backward(loss_d)
+    hooks.clip(opt_d)
+    opt_d.step()
+    hooks.untoggle(opt_d)
+
+    # (3) generator: Eq. 16 against the updated (frozen) discriminator.
+    hooks.toggle(opt_g)
+    fake_features = real_features = None
+    if losses.lambda_feature_matching > 0:  # LaMa's feature matching: D's maps of fake vs real
+        g_logits, fake_features = discriminator_features(discriminator, fmt(judged))
+        with torch.no_grad():
+            real_features = discriminator_features(discriminator, fmt(image))[1]
+    else:
+        g_logits = discriminator(fmt(judged))
+    terms = generator_losses(losses, out.image, image, mask, g_logits, out.edge, batch.get("edge"),
+                             extras=out.extras, fake_features=fake_features, real_features=real_features)
+    hooks.guard({"g_" + k: v for k, v in terms.items()})
+    opt_g.zero_grad(set_to_none=True)
+    hooks.backward(terms["total"])
+    hooks.clip(opt_g)
+    opt_g.step()
+    hooks.untoggle(opt_g)
+    return StepResult(loss_d, terms, real_logits, fake_logits, d_terms)
+
+
+class _Freezer:
+    """Plain-PyTorch counterpart of Lightning's toggle/untoggle: only one optimiser's parameters need grads."""
+
+    def __init__(self, optimizers: Sequence[torch.optim.Optimizer]) -> None:
+        self.params = [p for opt in optimizers for group in opt.param_groups for p in group["params"]]
+        self.saved: dict[int, bool] = {}
+
+    def toggle(self, optimizer: torch.optim.Optimizer) -> None:
+        own = {id(p) for group in optimizer.param_groups for p in group["params"]}
+        self.saved = {id(p): p.requires_grad for p in self.params}
+        for p in self.params:
+            if id(p) not in own:
+                p.requires_grad_(False)
+
+    def untoggle(self, optimizer: torch.optim.Optimizer) -> None:
+        for p in self.params:
+            p.requires_grad_(self.saved.get(id(p), p.requires_grad))
+        self.saved = {}
+
+
+def _raise_on_non_finite(losses: Mapping[str, torch.Tensor]) -> None:
+    bad = first_non_finite(losses)
+    if bad is not None:
+        raise NonFiniteLossError(f"non-finite loss {bad!r}: {float(losses[bad])}")
+
+
+def plain_hooks(opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+                gradient_clip_val: float | None = None) -> StepHooks:
+    """Hooks for a step outside Lightning: ``loss.backward()``, freezing, norm clipping and the non-finite guard."""
+    freezer = _Freezer([opt_g, opt_d])
+
+    def clip(optimizer: torch.optim.Optimizer) -> None:
+        if gradient_clip_val is not None:
+            params = [p for group in optimizer.param_groups for p in group["params"]]
+            torch.nn.utils.clip_grad_norm_(params, gradient_clip_val)
+
+    return StepHooks(toggle=freezer.toggle, untoggle=freezer.untoggle, clip=clip, guard=_raise_on_non_finite)

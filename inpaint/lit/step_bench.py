@@ -1,0 +1,141 @@
+"""Timing of a generator's inference forward and of the suite's real GAN training step (``inpaint bench``).
+
+The timed step is :func:`inpaint.lit.gan_step.gan_training_step` — the function ``InpaintingGAN.training_step``
+runs — on the pieces an ``InpaintingGAN`` builds (its optimisers, its :class:`~inpaint.losses.LossConfig`), with
+plain-PyTorch hooks instead of Lightning's. So the step includes whatever the configured losses include (BCE or
+hinge, the weighted L1s, the auxiliary edge loss when the generator has an edge head, R1 / feature matching when
+enabled). Besides wall-clock medians it records the process CPU time per call and the load average, because the
+machines are often shared. Peak memory is the process's peak RSS on CPU or ``torch.cuda.max_memory_allocated``
+on GPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+from inpaint.classpath import instantiate
+from inpaint.lit import gan_step
+from inpaint.lit.module import InpaintingGAN
+from inpaint.losses import LossConfig
+from inpaint.models.complexity import example_inputs
+from inpaint.models.discriminators import PatchDiscriminator
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _peak_memory_mb(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    # ru_maxrss is KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | str = "paper") -> InpaintingGAN:
+    """The ``InpaintingGAN`` training would build for this generator, with the profile's patch discriminator."""
+    generator = instantiate(class_path, init_args)
+    profile = getattr(generator, "profile", None)
+    discriminator = PatchDiscriminator(width=getattr(profile, "discriminator_width", 64))
+    return InpaintingGAN(generator, discriminator, losses=losses)
+
+
+def training_step_callable(model: InpaintingGAN, batch: dict[str, torch.Tensor]) -> Callable[[], gan_step.StepResult]:
+    """One call = one training iteration of ``model`` on ``batch``, through the shared step function."""
+    opt_g, opt_d = model.configure_optimizers()  # no schedule configured: the two Adam optimisers training uses
+    hooks = gan_step.plain_hooks(opt_g, opt_d, model.gradient_clip_val)
+
+    def step() -> gan_step.StepResult:
+        # looked up at call time, like InpaintingGAN.training_step does, so both always run the same function
+        return gan_step.gan_training_step(model.generator, model.discriminator, opt_g, opt_d, model.losses, batch,
+                                          hooks)
+
+    return step
+
+
+def benchmark(
+    class_path: str,
+    init_args: dict[str, Any],
+    height: int,
+    width: int,
+    batch: int,
+    repeats: int = 5,
+    warmup: int = 2,
+    device: str = "cpu",
+    progress: bool = True,
+    losses: LossConfig | str = "paper",
+) -> dict[str, Any]:
+    """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB."""
+    dev = torch.device(device)
+    model = build_gan(class_path, init_args, losses).to(dev)
+    generator = model.generator
+    inputs = {k: v.to(dev) for k, v in example_inputs(batch, height, width).items()}
+    train_step = training_step_callable(model, inputs)
+
+    def forward() -> None:
+        with torch.no_grad():
+            generator(**gan_step.generator_inputs(inputs))
+
+    def timed(fn, n: int) -> tuple[list[float], list[float]]:  # noqa: ANN001
+        """Wall-clock and process CPU seconds per call (CPU time is the robust number on a shared machine)."""
+        wall, cpu = [], []
+        for _ in range(n):
+            _sync(dev)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            _sync(dev)
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+            if bar is not None:
+                bar.advance(task)
+        return wall, cpu
+
+    bar = None
+    task = None
+    total_steps = 2 * (warmup + repeats)
+    if progress:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task(f"bench {height}×{width} b{batch}", total=total_steps)
+    try:
+        generator.eval()
+        timed(forward, warmup)
+        forward_times, forward_cpu = timed(forward, repeats)
+        generator.train()
+        timed(train_step, warmup)
+        step_times, step_cpu = timed(train_step, repeats)
+    finally:
+        if bar is not None:
+            bar.stop()
+    return {
+        "resolution": [height, width],
+        "batch": batch,
+        "device": str(dev),
+        "threads": torch.get_num_threads(),
+        "repeats": repeats,
+        "forward_s_median": statistics.median(forward_times),
+        "train_step_s_median": statistics.median(step_times),
+        "forward_s_all": forward_times,
+        "train_step_s_all": step_times,
+        "forward_cpu_s_median": statistics.median(forward_cpu),
+        "train_step_cpu_s_median": statistics.median(step_cpu),
+        "load_average_1min": os.getloadavg()[0],
+        "peak_memory_mb": round(_peak_memory_mb(dev), 1),
+        "peak_memory_kind": "cuda_max_allocated" if dev.type == "cuda" else "process_peak_rss",
+        "malloc_tuned": os.environ.get("MALLOC_MMAP_THRESHOLD_") is not None,
+        "losses": dataclasses.asdict(model.losses),
+        "torch": torch.__version__,
+        "machine": platform.processor() or platform.machine(),
+    }
