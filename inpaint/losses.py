@@ -42,13 +42,15 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
+from inpaint.errors import UserInputError
+
 AdversarialKind = Literal["bce", "hinge", "wgan"]
 L1Normalization = Literal["none", "both", "known"]
 
 
 @dataclass(frozen=True)
 class LossConfig:
-    """Loss choices of Eq. 13–16 and the official code's alternatives (keys match ``inpaint.models.presets``).
+    """Loss choices of Eq. 13–16 and the official code's alternatives (named sets in :data:`LOSS_PRESETS`).
 
     Args:
         adversarial: ``"bce"`` (paper Eq. 15, non-saturating, on logits), ``"hinge"`` (official code) or ``"wgan"``
@@ -115,16 +117,18 @@ class LossConfig:
 
     @classmethod
     def from_preset(cls, name: str) -> LossConfig:
-        """The ``loss`` part of a model preset (``paper`` or ``official``, see :mod:`inpaint.models.presets`)."""
-        from inpaint.models.presets import get_preset
+        """The named loss preset (``paper`` or ``official``) of :data:`LOSS_PRESETS`."""
+        if name not in LOSS_PRESETS:
+            raise UserInputError(f"unknown loss preset {name!r}; choose one of {sorted(LOSS_PRESETS)}")
+        return LOSS_PRESETS[name]
 
-        return cls(**get_preset(name)["loss"])
 
-
-#: the paper's choices (Eq. 13–16).
+#: the paper's choices (Eq. 13–16): non-saturating BCE, plain L1, λ 1 / 0.1 / 1.
 PAPER_LOSSES = LossConfig()
-#: the official code's choices (spec §7.2): hinge + 5:1 hole/known weighted L1 for both L1 terms.
+#: the authors' code: hinge + 5:1 hole/known weighted L1 for both L1 terms (docs/deviations.md).
 OFFICIAL_LOSSES = LossConfig(adversarial="hinge", hole_weight=5.0, aux_hole_weight=5.0)
+#: the loss half of each run preset (``preset: <name>`` selects it as ``model.losses: <name>``).
+LOSS_PRESETS: dict[str, LossConfig] = {"paper": PAPER_LOSSES, "official": OFFICIAL_LOSSES}
 
 
 def masked_l1(

@@ -9,6 +9,7 @@ import torch
 
 from inpaint.conventions import composite
 from inpaint.models.discriminators import PatchDiscriminator
+from inpaint.models.encoders.options import TSGLOptions
 from inpaint.models.generators.tsgl import TSGLGenerator
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 from inpaint.models.variants import VARIANTS
@@ -118,18 +119,22 @@ def test_encoder_features_contract() -> None:
 
 def test_presets_and_overrides() -> None:
     official = TSGLGenerator(preset="official", size="small")
-    assert official.options["global_norm"] == "batch" and official.options["depths"] == [2, 2, 6, 6]
+    assert official.encoder_options.global_norm == "batch" and official.encoder_options.depths == (2, 2, 6, 6)
     assert [len(s.blocks) for s in official.encoder.stages] == [2, 2, 6, 6]
     assert not official.encoder.stages[3].masked
-    custom = TSGLGenerator(preset="official", size="small", depths=[1, 1, 1, 1], tau=50.0, global_norm="instance")
+    custom = TSGLGenerator(
+        preset="official", size="small", encoder_options=TSGLOptions(depths=(1, 1, 1, 1), tau=50.0, global_norm="instance")
+    )
     assert [len(s.blocks) for s in custom.encoder.stages] == [1, 1, 1, 1]
     assert custom.encoder.stages[0].blocks[0].tau == 50.0
     assert custom.encoder.reconstruction[0].branches[0].stages[0].modulation.norm.kind == "instance"
     with pytest.raises(ValueError, match="unknown TSGL variant"):
         TSGLGenerator(variant="Global->Nowhere", size="small")
     with pytest.raises(ValueError, match="structure encoder"):
-        TSGLGenerator(variant="Baseline", size="small", aux_decoder=True)
-    with_structure = TSGLGenerator(variant="Local->Local", size="small", use_structure=True, aux_decoder=True)
+        TSGLGenerator(variant="Baseline", size="small", encoder_options=TSGLOptions(aux_decoder=True))
+    with_structure = TSGLGenerator(
+        variant="Local->Local", size="small", encoder_options=TSGLOptions(use_structure=True, aux_decoder=True)
+    )
     assert with_structure.encoder.structure is not None and with_structure.aux_decoder is not None
     with pytest.raises(ValueError, match="unknown preset"):
         TSGLGenerator(preset="legacy", size="small")  # type: ignore[arg-type]
@@ -154,8 +159,9 @@ def test_builds_from_lightning_style_yaml() -> None:
     parser.add_argument("--generator", type=InpaintGenerator)
     cfg = parser.parse_string(
         "generator:\n  class_path: inpaint.models.generators.tsgl.TSGLGenerator\n"
-        "  init_args: {variant: Baseline, size: small, preset: official, tau: 50, depths: [1, 1, 2, 2]}\n"
+        "  init_args: {variant: Baseline, size: small, preset: official, encoder_options: {tau: 50, depths: [1, 1, 2, 2]}}\n"
     )
     gen = parser.instantiate(cfg).generator
     assert isinstance(gen, TSGLGenerator) and gen.variant.name == "Baseline"
-    assert gen.options["tau"] == 50 and gen.options["depths"] == [1, 1, 2, 2] and gen.options["global_norm"] == "batch"
+    options = gen.encoder_options
+    assert options.tau == 50 and options.depths == (1, 1, 2, 2) and options.global_norm == "batch"

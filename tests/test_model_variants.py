@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
-from inpaint.models.presets import MODEL_KEYS, PRESETS, get_preset
+from inpaint.errors import UserInputError
+from inpaint.losses import LOSS_PRESETS
+from inpaint.models.encoders.options import TSGLOptions
+from inpaint.models.presets import PRESETS, get_preset
 from inpaint.models.profiles import PROFILES, get_profile
 from inpaint.models.variants import (
     DEFAULT_VARIANT,
@@ -56,13 +61,15 @@ def test_structure_use() -> None:
     assert get_variant("Global->Global").uses_structure
 
 
-def test_presets_cover_the_same_model_keys() -> None:
-    assert set(PRESETS["paper"]["model"]) == set(PRESETS["official"]["model"]) == set(MODEL_KEYS)
-    assert get_preset("official")["loss"]["adversarial"] == "hinge"
-    assert get_preset("paper")["loss"]["hole_weight"] == 1.0
-    preset = get_preset("paper")
-    preset["model"]["depths"].append(9)
-    assert PRESETS["paper"]["model"]["depths"] == [2, 2, 6, 2]  # a deep copy
+def test_presets_set_every_preset_governed_option() -> None:
+    governed = {f.name for f in fields(TSGLOptions)} - {"use_structure", "window"}
+    for name in PRESETS:
+        assert set(get_preset(name).given()) == governed | {"window"}, name
+    assert get_preset("paper").depths == (2, 2, 6, 2) and get_preset("official").depths == (2, 2, 6, 6)
+    assert LOSS_PRESETS["official"].adversarial == "hinge" and LOSS_PRESETS["paper"].hole_weight == 1.0
+    assert set(LOSS_PRESETS) == set(PRESETS)
+    with pytest.raises(UserInputError, match="unknown preset"):
+        get_preset("legacy")
 
 
 def test_profiles_change_widths_only() -> None:

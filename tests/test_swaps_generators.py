@@ -17,7 +17,7 @@ from inpaint.models.generators.hifill import HiFillGenerator
 from inpaint.models.generators.lama import LaMaGenerator
 from inpaint.models.generators.ours_lama import OursLaMaGenerator
 from inpaint.models.generators.pennet import PENNetGenerator
-from inpaint.models.generators.swaps import OursBasicGenerator, OursHiFillGenerator, OursPENNetGenerator
+from inpaint.models.generators.swaps import OursHiFillGenerator, OursPENNetGenerator
 from inpaint.models.generators.tsgl import TSGLGenerator
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 
@@ -29,7 +29,7 @@ GENERATORS: dict[str, Callable[..., InpaintGenerator]] = {
     "ours_hifill": OursHiFillGenerator,
     "lama": LaMaGenerator,
     "ours_lama": OursLaMaGenerator,
-    "ours_basic": OursBasicGenerator,
+    "ours_basic": functools.partial(TSGLGenerator, balance=False),
 }
 #: generators that carry the TSGL structure encoder, hence D_S and an edge prediction
 WITH_STRUCTURE = {"tsgl", "ours_pennet", "ours_hifill", "ours_lama", "ours_basic"}
@@ -123,7 +123,7 @@ def test_ours_pennet_side_outputs_follow_the_input_size() -> None:
 
 
 def test_baseline_variant_builds_no_structure_stream() -> None:
-    for build in (OursBasicGenerator, OursLaMaGenerator):
+    for build in (GENERATORS["ours_basic"], OursLaMaGenerator):
         generator = build(size="small", variant="Baseline")
         assert generator.aux_decoder is None and "edge" not in generator.priors
         with torch.no_grad():

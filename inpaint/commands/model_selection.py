@@ -20,7 +20,8 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", choices=["paper", "small"], help="width profile (default paper)")
     parser.add_argument("--resolution", type=str, default="256", help="H or HxW (default 256)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="extra generator init arg (YAML value), repeatable, e.g. --set tau=50")
+                        help="extra generator init arg (YAML value), repeatable; dots reach into nested "
+                        "options, e.g. --set encoder_options.tau=50")
 
 
 def parse_resolution(text: str) -> tuple[int, int]:
@@ -74,5 +75,11 @@ def generator_spec(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         if "=" not in item:
             raise UserInputError(f"--set expects KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
-        init_args[key.strip()] = yaml.safe_load(value)
+        *parents, leaf = key.strip().split(".")
+        node = init_args
+        for part in parents:
+            child = node.get(part)
+            node[part] = child = dict(child) if isinstance(child, dict) else {}
+            node = child
+        node[leaf] = yaml.safe_load(value)
     return class_path, init_args

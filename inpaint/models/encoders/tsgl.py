@@ -18,22 +18,20 @@ The Baseline variant builds no structure encoder. Hosts (PEN-Net, HiFill, LaMa) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field, fields
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inpaint.models.presets import get_preset
+from inpaint.errors import UserInputError
+from inpaint.models.encoders.options import TSGLOptions
+from inpaint.models.presets import PRESETS, get_preset
 from inpaint.models.profiles import SizeProfile, get_profile
 from inpaint.models.variants import Variant, get_variant
-from inpaint.nn.attention import TauPosition, TextureStage
-from inpaint.nn.normalization import GlobalNormKind
+from inpaint.nn.attention import TextureStage
 from inpaint.nn.partial_conv import PartialConv2d
 from inpaint.nn.reconstruction import Branch, ReconstructionBlock, ResidualResize, local_residual
-
-PConvStyle = Literal["paper", "official"]
 
 #: strides of the six pyramid levels relative to the input
 PYRAMID_STRIDES: tuple[int, ...] = (2, 4, 8, 16, 32, 64)
@@ -98,13 +96,7 @@ class TSGLEncoder(nn.Module):
     Args:
         profile: widths (see :mod:`inpaint.models.profiles`).
         branches: the reconstruction branches of the variant (the same at every layer); empty = Baseline.
-        depths: transformer blocks per stage 2…5.
-        window: attention window side (capped at the feature size).
-        tau, tau_position: the Eq. 4 mask term.
-        last_stage_masked: apply the τ term / token-mask update in stage 5 too (official: no).
-        global_norm, local_norm_unbiased, spectral_norm, residual_resize: reconstruction options.
-        pconv_style: texture partial convs as Eq. 1 (``paper``) or as the official code (``official``).
-        use_structure: build the structure encoder; ``None`` = only when a branch reads ``structure``.
+        options: the encoder options, fully resolved against a preset (:meth:`TSGLOptions.resolved`).
         texture_in_channels: channels of X_T (image 3 + smooth 3 + mask 1).
         structure_in_channels: channels of X_S (edge 1 + gray 1 + mask 1).
     """
@@ -115,36 +107,32 @@ class TSGLEncoder(nn.Module):
         self,
         profile: SizeProfile,
         branches: tuple[Branch, ...] = (),
-        depths: tuple[int, ...] | list[int] = (2, 2, 6, 2),
-        window: int = 8,
-        tau: float = 100.0,
-        tau_position: TauPosition = "before_scale",
-        last_stage_masked: bool = True,
-        global_norm: GlobalNormKind = "instance",
-        local_norm_unbiased: bool = False,
-        spectral_norm: bool = True,
-        residual_resize: ResidualResize = "bilinear",
-        pconv_style: PConvStyle = "paper",
-        use_structure: bool | None = None,
+        options: TSGLOptions = PRESETS["paper"],
         texture_in_channels: int = 7,
         structure_in_channels: int = 3,
     ) -> None:
         super().__init__()
-        depths = tuple(int(d) for d in depths)
-        if len(depths) != 4:
-            raise ValueError(f"depths must list the blocks of the 4 transformer stages, got {depths}")
-        if pconv_style not in ("paper", "official"):
-            raise ValueError(f"pconv_style must be 'paper' or 'official', got {pconv_style!r}")
+        unresolved = [f.name for f in fields(options) if getattr(options, f.name) is None and f.name != "use_structure"]
+        if unresolved:
+            raise ValueError(f"TSGLEncoder needs resolved options (options.over(get_preset(name))); unset: {unresolved}")
+        if options.pconv_style not in ("paper", "official"):
+            raise UserInputError(f"encoder_options.pconv_style must be 'paper' or 'official', got {options.pconv_style!r}")
+        if options.residual_resize not in ("bilinear", "area"):
+            raise UserInputError(
+                f"encoder_options.residual_resize must be 'bilinear' or 'area' for the TSGL encoder, got "
+                f"{options.residual_resize!r} ('nearest' is Ours(LaMa)'s resize)"
+            )
+        self.options = options
         self.profile = profile
         self.branches = tuple(branches)
         needs_structure = any(b.source == "structure" for b in self.branches)
-        self.uses_structure = needs_structure if use_structure is None else bool(use_structure)
+        self.uses_structure = needs_structure if options.use_structure is None else bool(options.use_structure)
         if needs_structure and not self.uses_structure:
-            raise ValueError("a branch reads the 'structure' source but use_structure=False")
-        self.residual_resize = residual_resize
+            raise UserInputError("a branch reads the 'structure' source but encoder_options.use_structure=False")
+        self.residual_resize: ResidualResize = options.residual_resize
         ct = profile.texture_channels
-        pconv = dict(mask_input=pconv_style == "paper",
-                     ratio_position="before_bias" if pconv_style == "paper" else "after_activation")
+        paper_pconv = options.pconv_style == "paper"
+        pconv = dict(mask_input=paper_pconv, ratio_position="before_bias" if paper_pconv else "after_activation")
 
         self.structure = (
             StructureEncoder(structure_in_channels, profile.structure_channels) if self.uses_structure else None
@@ -153,16 +141,16 @@ class TSGLEncoder(nn.Module):
         self.head_down = PartialConv2d(ct, ct, 3, 2, 1, activation=nn.LeakyReLU(0.2), **pconv)
         self.stages = nn.ModuleList(
             TextureStage(
-                ct, depth, profile.heads, window, tau, tau_position,
-                masked=(i < 3 or last_stage_masked),
+                ct, depth, profile.heads, options.window, options.tau, options.tau_position,
+                masked=(i < 3 or options.last_stage_masked),
                 pconv_mask_input=pconv["mask_input"], pconv_ratio_position=pconv["ratio_position"],
             )
-            for i, depth in enumerate(depths)
+            for i, depth in enumerate(options.depths)
         )
         self.reconstruction = nn.ModuleList(
             ReconstructionBlock(
-                ct, profile.structure_channels[k], self.branches, profile.spade_hidden, global_norm,
-                local_norm_unbiased, spectral_norm,
+                ct, profile.structure_channels[k], self.branches, profile.spade_hidden, options.global_norm,
+                options.local_norm_unbiased, options.spectral_norm,
             )
             for k in range(5)
         )
@@ -173,18 +161,18 @@ class TSGLEncoder(nn.Module):
         self.strides: tuple[int, ...] = PYRAMID_STRIDES
 
     def encoder_only_parameters(self) -> list[nn.Parameter]:
-        """The parameters Table V counts: everything except the f1…f5 projections (spec §11)."""
+        """The parameters Table V counts: everything except the f1…f5 projections."""
         skip = {id(p) for p in self.projections.parameters()}
         return [p for p in self.parameters() if id(p) not in skip]
 
     @staticmethod
     def structure_input(mask: torch.Tensor, edge: torch.Tensor, gray: torch.Tensor) -> torch.Tensor:
-        """X_S = (edge⊙M, gray⊙M, M) (spec §1.1 order)."""
+        """X_S = (edge⊙M, gray⊙M, M) (the order of the authors' code)."""
         return torch.cat([edge * mask, gray * mask, mask], dim=1)
 
     @staticmethod
     def texture_input(image: torch.Tensor, mask: torch.Tensor, smooth: torch.Tensor) -> torch.Tensor:
-        """X_T = (image⊙M, smooth⊙M, M) (spec §1.1 order)."""
+        """X_T = (image⊙M, smooth⊙M, M) (the order of the authors' code)."""
         return torch.cat([image * mask, smooth * mask, mask], dim=1)
 
     def forward(
@@ -247,40 +235,15 @@ class TSGLEncoder(nn.Module):
         )
 
 
-def encoder_from_preset(
-    variant: str,
-    preset: str,
-    size: str,
-    overrides: dict[str, Any],
-    window: int = 8,
-    use_structure: bool | None = None,
-) -> tuple[TSGLEncoder, Variant, SizeProfile, dict[str, Any]]:
-    """Build the encoder of ``variant`` from a preset's model options, with ``overrides`` on top.
+def build_encoder(
+    variant: str, preset: str, size: str, options: TSGLOptions
+) -> tuple[TSGLEncoder, Variant, SizeProfile, TSGLOptions]:
+    """The encoder of ``variant`` at width profile ``size``, ``options`` resolved against ``preset``.
 
-    ``overrides`` holds preset keys (``tau``, ``global_norm``, ``depths``, ``aux_decoder``, ...); ``None`` means
-    "take the preset's value". Returns the encoder, the variant, the size profile and the resolved options (the
-    callers read e.g. ``aux_decoder`` from them). Shared by TSGLGenerator and the encoder swaps.
+    Returns the encoder, the variant, the profile and the resolved options. Every TSGL-encoder generator builds
+    its encoder here.
     """
     spec = get_variant(variant)
-    options: dict[str, Any] = get_preset(preset)["model"]
-    unknown = set(overrides) - set(options)
-    if unknown:
-        raise ValueError(f"unknown TSGL encoder option(s) {sorted(unknown)}; known: {sorted(options)}")
-    options.update({k: v for k, v in overrides.items() if v is not None})
+    resolved = options.over(get_preset(preset))
     profile = get_profile(size)
-    encoder = TSGLEncoder(
-        profile,
-        spec.branches,
-        depths=options["depths"],
-        window=window,
-        tau=float(options["tau"]),
-        tau_position=options["tau_position"],
-        last_stage_masked=bool(options["last_stage_masked"]),
-        global_norm=options["global_norm"],
-        local_norm_unbiased=bool(options["local_norm_unbiased"]),
-        spectral_norm=bool(options["spectral_norm"]),
-        residual_resize=options["residual_resize"],
-        pconv_style=options["pconv_style"],
-        use_structure=use_structure,
-    )
-    return encoder, spec, profile, options
+    return TSGLEncoder(profile, spec.branches, resolved), spec, profile, resolved

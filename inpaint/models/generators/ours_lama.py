@@ -1,4 +1,4 @@
-"""Ours(LaMa) (paper Table III; the official 512 "TSGL_Lama", reference/tsgl-official-code-spec.md §8).
+"""Ours(LaMa) (paper Table III; the authors' 512 "TSGL_Lama" model, docs/hosts.md).
 
 LaMa's FFC ResNet generator whose encoder is replaced by TSGL's two streams and reconstruction blocks, with
 **5 downsamplings** (LaMa: 3). No partial convs, no transformer, no balance module:
@@ -21,24 +21,26 @@ Paper profile widths (ngf 64, max 256) give the official code's layer table; ``s
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint.conventions import known_mask
+from inpaint.errors import UserInputError
+from inpaint.models.encoders.options import TSGLOptions
 from inpaint.models.generators.host_interface import check_host_inputs
+from inpaint.models.generators.tsgl_base import PresetName, SizeName
 from inpaint.models.generators.lama import LaMaDecoder
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 from inpaint.models.presets import get_preset
 from inpaint.models.variants import DEFAULT_VARIANT, get_variant
 from inpaint.nn.ffc import FeaturePair, FFCNormAct, FFCResidualBlock, split_channels
-from inpaint.nn.normalization import GlobalNormKind
 from inpaint.nn.reconstruction import ReconstructionBlock, local_residual
 
 #: (ngf, max_features, SPADE hidden width) per profile; paper = the official TSGL_Lama.
 OURS_LAMA_WIDTHS: dict[str, tuple[int, int, int]] = {"paper": (64, 256, 128), "small": (16, 64, 32)}
-OursLaMaResidualResize = Literal["nearest", "bilinear", "area"]
 
 
 def conv_bn_relu(in_channels: int, out_channels: int, kernel: int, stride: int) -> nn.Sequential:
@@ -101,26 +103,30 @@ class OursLaMaGenerator(InpaintGenerator):
         n_blocks: FFC residual blocks at the bottleneck (9).
         aux_blocks: FFC residual blocks of D_S (3).
         global_ratio: share of global channels at the bottleneck (0.75).
-        residual_resize: how R_k (computed at the previous level's size) reaches level k: ``nearest`` (official
-            512 code: SPADE's nearest resize), ``bilinear`` (align_corners, as the 256 model) or ``area``.
-        global_norm, local_norm_unbiased, spectral_norm, aux_decoder: reconstruction options (``None`` = preset).
+        encoder_options: the TSGL options (:class:`~inpaint.models.encoders.options.TSGLOptions`); this encoder
+            has no transformer and no partial convs, so only ``global_norm``, ``local_norm_unbiased``,
+            ``spectral_norm``, ``aux_decoder`` (``None`` = the preset's) and ``residual_resize`` apply — how R_k
+            (computed at the previous level's size) reaches level k: ``nearest`` (default here; the authors' 512
+            code, SPADE's nearest resize), ``bilinear`` (align_corners, as the 256 model) or ``area``. Setting any
+            other field is refused with the reason.
     """
+
+    #: TSGLOptions fields that mean something for this encoder.
+    APPLICABLE_OPTIONS: tuple[str, ...] = (
+        "global_norm", "local_norm_unbiased", "spectral_norm", "aux_decoder", "residual_resize",
+    )
 
     def __init__(
         self,
         *,
         variant: str = DEFAULT_VARIANT,
-        preset: Literal["paper", "official"] = "paper",
-        size: Literal["paper", "small"] = "paper",
+        preset: PresetName = "paper",
+        size: SizeName = "paper",
         n_downsampling: int = 5,
         n_blocks: int = 9,
         aux_blocks: int = 3,
         global_ratio: float = 0.75,
-        residual_resize: OursLaMaResidualResize = "nearest",
-        global_norm: GlobalNormKind | None = None,
-        local_norm_unbiased: bool | None = None,
-        spectral_norm: bool | None = None,
-        aux_decoder: bool | None = None,
+        encoder_options: TSGLOptions = TSGLOptions(),
     ) -> None:
         super().__init__()
         if size not in OURS_LAMA_WIDTHS:
@@ -130,14 +136,21 @@ class OursLaMaGenerator(InpaintGenerator):
                 "OursLaMaGenerator: need n_downsampling ≥ 1, n_blocks ≥ 0, aux_blocks ≥ 0, got "
                 f"{n_downsampling}, {n_blocks}, {aux_blocks}"
             )
+        encoder_options = TSGLOptions.of(encoder_options)
+        inapplicable = sorted(set(encoder_options.given()) - set(self.APPLICABLE_OPTIONS)
+                              - ({"window"} if encoder_options.window == TSGLOptions.window else set()))
+        if inapplicable:
+            raise UserInputError(
+                f"OursLaMaGenerator: encoder_options {inapplicable} do not apply (its TSGL encoder has no transformer "
+                f"stages and no partial convs); it reads only {list(self.APPLICABLE_OPTIONS)}"
+            )
+        options = encoder_options.over(replace(get_preset(preset), residual_resize="nearest"))
+        residual_resize = options.residual_resize
         if residual_resize not in ("nearest", "bilinear", "area"):
-            raise ValueError(
+            raise UserInputError(
                 f"OursLaMaGenerator: residual_resize must be nearest|bilinear|area, got {residual_resize!r}"
             )
-        options: dict[str, Any] = get_preset(preset)["model"]
-        given = dict(global_norm=global_norm, local_norm_unbiased=local_norm_unbiased, spectral_norm=spectral_norm,
-                     aux_decoder=aux_decoder)
-        options.update({k: v for k, v in given.items() if v is not None})
+        self.encoder_options = options
         ngf, max_features, hidden = OURS_LAMA_WIDTHS[size]
         self.variant = get_variant(variant)
         self.preset, self.size = preset, size
@@ -151,8 +164,8 @@ class OursLaMaGenerator(InpaintGenerator):
 
         def block(channels: int, structure_channels: int) -> ReconstructionBlock:
             return ReconstructionBlock(
-                channels, structure_channels, self.variant.branches, hidden, options["global_norm"],
-                bool(options["local_norm_unbiased"]), bool(options["spectral_norm"]), identity=True,
+                channels, structure_channels, self.variant.branches, hidden, options.global_norm,
+                bool(options.local_norm_unbiased), bool(options.spectral_norm), identity=True,
             )
 
         self.reconstruction = nn.ModuleList(
@@ -164,7 +177,7 @@ class OursLaMaGenerator(InpaintGenerator):
         self.reconstruction_global = block(t_global, s_global)
         # LaMa's decoder side unchanged; the widths list mirrors the structure stream (official: 64…256).
         self.decoder = LaMaDecoder(structure_widths[:-1] + (max_features,), global_ratio, n_blocks)
-        want_aux = bool(options["aux_decoder"]) and self.uses_structure
+        want_aux = bool(options.aux_decoder) and self.uses_structure
         self.aux_decoder = AuxLaMaStructureDecoder(structure_widths, global_ratio, aux_blocks) if want_aux else None
         self.priors = ("edge", "gray") if self.uses_structure else ()
 
@@ -183,7 +196,7 @@ class OursLaMaGenerator(InpaintGenerator):
         smooth: torch.Tensor | None = None,
     ) -> GeneratorOutput:
         check_host_inputs(image, mask, self.size_multiple, "OursLaMaGenerator")
-        known = (mask > 0.5).to(image.dtype)
+        known = known_mask(mask, image.dtype)
         hole = 1.0 - known
         s: torch.Tensor | None = None
         if self.structure is not None:
