@@ -11,6 +11,11 @@ Each step is a :data:`CompositionPass`: it reads one file's parsed content and r
 before that file — paths (composed recursively) or :class:`Fragment` (YAML text, merged as given). A new top-level
 key that stands for other config (say, a named preset) is one more function in :data:`COMPOSITION_PASSES`.
 
+* ``preset: <name>`` — the run preset file ``inpaint/config/presets/<name>.yaml`` (generator preset, loss preset,
+  LR schedule, smoothing), merged after the ``defaults:`` and before the file that names it, so the file's own
+  values and everything after it override the preset; :func:`preset_deviations` lists what they overrode.
+  ``--preset <name>`` on the command line does the same after the ``--config`` files before it.
+
 After parsing, ``${location.<key>}`` references are filled from the ``location:`` section
 (:func:`substitute_locations`), so machine-specific paths live in one overlay file.
 
@@ -69,8 +74,51 @@ def defaults_pass(path: str, content: dict[str, Any]) -> list[Source]:
     return files
 
 
+PRESET_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "presets")
+
+
+def preset_names() -> list[str]:
+    """The run presets shipped with the suite (``inpaint/config/presets/*.yaml``)."""
+    return sorted(name.removesuffix(".yaml") for name in os.listdir(PRESET_DIR) if name.endswith(".yaml"))
+
+
+def preset_fragment(name: str, origin: str) -> Fragment:
+    """The run preset ``name`` as a config source; ``origin`` says who asked for it (for the error message)."""
+    path = os.path.join(PRESET_DIR, f"{name}.yaml")
+    if not isinstance(name, str) or not os.path.isfile(path):
+        raise UserInputError(f"{origin}: unknown preset {name!r}; choose one of {preset_names()}")
+    with open(path) as handle:
+        return Fragment(handle.read(), f"preset {name}")
+
+
+def preset_pass(path: str, content: dict[str, Any]) -> list[Source]:
+    """The run preset a file names with ``preset: <name>``."""
+    name = content.get("preset")
+    return [] if name is None else [preset_fragment(name, path)]
+
+
+def flatten(config: Any, prefix: str = "") -> dict[str, Any]:
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}`` (lists and scalars are leaves)."""
+    if not isinstance(config, dict):
+        return {prefix: config}
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        flat.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return flat
+
+
+def preset_deviations(name: str, resolved: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """``{dotted key: (preset value, resolved value)}`` for each key of preset ``name`` that ``resolved`` (the parsed
+    config as plain nested dicts) sets differently. A key the config does not have at all (e.g. ``data.init_args``
+    of a data module without ``smoothing``) counts as overridden too: the preset's value did not take effect."""
+    wanted = flatten(yaml.safe_load(preset_fragment(name, "preset").text))
+    got = flatten(resolved)
+    missing = object()
+    return {key: (value, got.get(key)) for key, value in wanted.items() if got.get(key, missing) != value}
+
+
 #: The passes run on every config file, in order; each one's sources are merged before the file itself.
-COMPOSITION_PASSES: list[CompositionPass] = [defaults_pass]
+COMPOSITION_PASSES: list[CompositionPass] = [defaults_pass, preset_pass]
 
 
 def compose(path: str, passes: list[CompositionPass] | None = None, _chain: tuple[str, ...] = ()) -> list[Source]:
@@ -99,6 +147,11 @@ def expand_defaults(argv: list[str], passes: list[CompositionPass] | None = None
             path, i = argv[i + 1], i + 2
         elif arg.startswith("--config="):
             path, i = arg.split("=", 1)[1], i + 1
+        elif arg == "--preset" and i + 1 < len(argv) or arg.startswith("--preset="):
+            name = arg.split("=", 1)[1] if "=" in arg else argv[i + 1]
+            expanded += ["--config", preset_fragment(name, "--preset").text, "--preset", name]
+            i += 1 if "=" in arg else 2
+            continue
         else:
             expanded.append(arg)
             i += 1
@@ -137,6 +190,7 @@ def _location(key: str, location: dict[str, str | None], location_hint: str) -> 
 
 
 __all__ = [
-    "COMPOSITION_PASSES", "CompositionPass", "Fragment", "LOCATION_REF", "Source", "compose", "defaults_pass",
-    "expand_defaults", "read_config", "substitute_locations",
+    "COMPOSITION_PASSES", "CompositionPass", "Fragment", "LOCATION_REF", "PRESET_DIR", "Source", "compose",
+    "defaults_pass", "expand_defaults", "flatten", "preset_deviations", "preset_fragment", "preset_names",
+    "preset_pass", "read_config", "substitute_locations",
 ]

@@ -27,7 +27,7 @@ from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.plugins.io import CheckpointIO
 from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_warn
 
-from inpaint.config.compose import expand_defaults, substitute_locations
+from inpaint.config.compose import expand_defaults, preset_deviations, preset_names, substitute_locations
 from inpaint.errors import MissingPathError, UserInputError
 from inpaint.lit.callbacks import RankAudit, RunSummary, ValidationImageGrid
 from inpaint.lit.checkpointing import AtomicCheckpointIO, checkpoint_callbacks, find_resumable_checkpoint
@@ -104,6 +104,15 @@ class InpaintCLI(LightningCLI):
             "--defaults", type=list[str] | None, default=None,
             help="config files merged before the file that lists them (expanded by inpaint's CLI)",
         )
+        parser.add_argument(
+            "--preset", type=str | None, default=None,
+            help=f"run preset applied whole ({', '.join(preset_names())}): generator preset, loss preset, LR "
+                 "schedule, smoothing (inpaint/config/presets/<name>.yaml)",
+        )
+        parser.add_argument(
+            "--preset_overrides", type=dict[str, str] | None, default=None,
+            help="written by the CLI, not read: the preset keys this run sets differently ('preset -> run')",
+        )
 
     def _active(self, config: Namespace) -> Namespace:
         return config[self.subcommand] if self.subcommand else config
@@ -113,6 +122,7 @@ class InpaintCLI(LightningCLI):
         options = RunOptions(**cfg.run.as_dict()) if isinstance(cfg.run, Namespace) else cfg.run
         if options.num_threads:
             torch.set_num_threads(options.num_threads)
+        self._record_preset(cfg)
         location = dict(cfg.get("location") or {})
         for key in ("model", "data", "trainer"):
             if cfg.get(key) is not None:
@@ -143,6 +153,25 @@ class InpaintCLI(LightningCLI):
             else:
                 rank_zero_info(f"resuming from {found}")
             cfg.ckpt_path = found
+
+    @staticmethod
+    def _record_preset(cfg: Namespace) -> None:
+        """Record in the run's config which preset keys it overrides; a declared preset that is overridden warns.
+
+        Without ``preset:``, a TSGL generator's own ``preset`` is checked against the run preset of that name, so
+        a generator preset without its loss/schedule/smoothing (a silent hybrid) is recorded as well."""
+        declared = cfg.get("preset")
+        plain = {key: cfg[key].as_dict() if isinstance(cfg.get(key), Namespace) else cfg.get(key)
+                 for key in ("model", "data")}
+        name = declared or (plain["model"] or {}).get("generator", {}).get("init_args", {}).get("preset")
+        if not isinstance(name, str) or name not in preset_names():
+            return
+        deviations = preset_deviations(name, plain)
+        cfg.preset_overrides = {key: f"{want!r} -> {got!r}" for key, (want, got) in deviations.items()} or None
+        if deviations:
+            what = ", ".join(f"{key}={got!r}" for key, (_, got) in deviations.items())
+            message = f"{'preset' if declared else 'generator preset'} {name!r} is not applied whole: {what}"
+            (rank_zero_warn if declared else rank_zero_info)(f"{message} (recorded as preset_overrides)")
 
     @staticmethod
     def _generator_name(cfg: Namespace) -> str:

@@ -124,7 +124,7 @@ def model_info(generator: nn.Module, height: int, width: int,
     parts = {name[len(top) + 1:]: macs for name, macs in per_module.items() if name.startswith(top + ".")}
     aux = parts.get("aux_decoder", 0)
     return {
-        "generator": top,
+        "generator": getattr(generator, "model_name", top),
         "resolution": [height, width],
         "params": params.as_dict(),
         "macs": {"total": total, "without_aux_decoder": total - aux, "by_part": parts},

@@ -46,6 +46,12 @@ class InpaintGenerator(nn.Module):
     #: priors this generator reads; the data module may skip computing the others.
     priors: tuple[str, ...] = ("edge", "gray", "smooth")
 
+    @property
+    def model_name(self) -> str:
+        """What the model is, for reports and published-figure lookups (the class name unless a variant of the
+        class is a different model, e.g. TSGL without its balance module)."""
+        return type(self).__name__
+
     def forward(  # noqa: D401 - signature documentation
         self,
         image: torch.Tensor,

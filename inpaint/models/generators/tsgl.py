@@ -64,5 +64,9 @@ class TSGLGenerator(TSGLEncoderGenerator):
         maps = self.balance(features.features) if self.balance is not None else features.features
         return GeneratorOutput(image=self.decoder(maps, output_size=tuple(known.shape[-2:])))
 
+    @property
+    def model_name(self) -> str:
+        return "TSGLGenerator" if self.balance is not None else "TSGLGenerator(balance=False)"  # Ours(Basic)
+
     def extra_repr(self) -> str:
         return super().extra_repr() + ("" if self.balance is not None else ", balance=False")
