@@ -203,7 +203,7 @@ def run_two_workers(url: str, ledger: Path, sleep_s: float, n_variants: int, n_s
     assert sorted(t.state.name for t in trials) == ["COMPLETE"] * len(expected)
 
 
-# (sleep per trial, variants, seeds): the 4-cell case of the issue, and a 20-cell race with instant trials
+# (sleep per trial, variants, seeds): a 4-cell grid of slow trials, and a 20-cell race with instant trials
 # (without BEGIN IMMEDIATE on SQLite this one double-claims cells in practice).
 CASES = [pytest.param(0.3, 2, 2, id="4-cells"), pytest.param(0.0, 10, 2, id="20-instant-cells")]
 

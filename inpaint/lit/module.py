@@ -1,6 +1,6 @@
-"""``InpaintingGAN``: the suite's one LightningModule for adversarial inpainting training (paper 001, Sec. III-C).
+"""``InpaintingGAN``: the suite's one LightningModule for adversarial inpainting training (paper Sec. III-C).
 
-Manual optimisation with two Adam optimisers, in the official code's step order (spec §7.3):
+Manual optimisation with two Adam optimisers, in the authors' code's step order (docs/training.md):
 
 1. one generator forward, composite ``I_gt·M + I_out·(1−M)``;
 2. discriminator step on real images vs the *detached* composite;
