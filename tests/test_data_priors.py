@@ -61,7 +61,7 @@ def test_kornia_prior_is_deferred(image01):
 
 
 def test_legacy_wrap_saw_tooth_values():
-    """Spec §1.1: (v − 0.5)/0.5 · 255 cast to uint8 truncates and wraps: 0 → 1, 0.4 → 206, 0.5 → 0, 1 → 255."""
+    """The authors' loaders: (v − 0.5)/0.5 · 255 cast to uint8 truncates and wraps: 0→1, 0.4→206, 0.5→0, 1→255."""
     values = np.array([0.0, 0.4, 0.5, 1.0], dtype=np.float32)
     assert legacy_wrap_image(values).tolist() == [1, 206, 0, 255]
     # For every uint8 pixel value it equals what torch's cast does to the official [-1, 1] tensor here.

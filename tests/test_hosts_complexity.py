@@ -1,4 +1,4 @@
-"""Parameter and multiply-add counts of the native hosts at paper widths (TSGL Table III; host spec anchors).
+"""Parameter and multiply-add counts of the native hosts at paper widths (TSGL Table III; docs/hosts.md).
 
 MACs come from :mod:`inpaint.models.complexity` (``FlopCounterMode``; 1 MAC = 2 FLOP), on the meta device.
 Only convolutions and matrix products are counted: FFTs, BatchNorm, activations and interpolation are not.
@@ -32,7 +32,7 @@ def count_params_macs(build: Callable[[], nn.Module], resolution: int) -> dict[s
 @pytest.mark.parametrize(
     ("build", "resolution", "params", "gmacs"),
     [
-        # host spec [meas]: PEN-Net 10,231,538 / 25.66 G at 256²; HiFill 2,722,791 / 35.89 G at 512²;
+        # docs/hosts.md, "Size and cost": PEN-Net 10,231,538 / 25.66 G at 256²; HiFill 2,722,791 / 35.89 G at 512²;
         # LaMa-Fourier 27,048,835 / 127.32 G at 512²
         (lambda: PENNetGenerator(size="paper"), 256, 10_231_538, 25.66),
         (lambda: HiFillGenerator(size="paper"), 512, 2_722_791, 35.89),

@@ -87,7 +87,9 @@ def test_encoder_is_replaceable_through_the_decoder_spec(host: tuple[str, Inpain
 def test_bad_inputs_raise_clear_errors(host: tuple[str, InpaintGenerator]) -> None:
     name, generator = host
     bad = SIZE + generator.size_multiple // 2
-    with pytest.raises(ValueError, match="divisible by"):
+    # the hint names the data module option that really sets the size
+    hint = rf"divisible by {generator.size_multiple}; set the data module's resolution \(data\.init_args\.resolution"
+    with pytest.raises(ValueError, match=hint):
         generator(torch.zeros(1, 3, bad, bad), torch.ones(1, 1, bad, bad))
     with pytest.raises(ValueError, match="mask must be"):
         generator(torch.zeros(1, 3, SIZE, SIZE), torch.ones(1, 3, SIZE, SIZE))

@@ -65,7 +65,7 @@ def test_nlayer_discriminator_matches_lama_and_exposes_features() -> None:
     with torch.device("meta"):
         d = NLayerDiscriminator()
         logits, features = d.forward_features(torch.zeros(1, 3, 256, 256))
-    assert sum(p.numel() for p in d.parameters()) == 6_962_369  # host spec §3.5
+    assert sum(p.numel() for p in d.parameters()) == 6_962_369  # LaMa's pix2pixhd_nlayer D (docs/hosts.md)
     assert logits.shape == (1, 1, 19, 19)
     assert [f.shape[1:] for f in features] == [(64, 129, 129), (128, 65, 65), (256, 33, 33), (512, 17, 17), (512, 18, 18)]
     patch = PatchDiscriminator(width=4).eval()  # eval: spectral norm does no power iteration per call

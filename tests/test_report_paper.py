@@ -23,7 +23,7 @@ def test_table4_rows_order_and_groups() -> None:
     assert TABLE4_ROWS[-1][1] == DEFAULT_VARIANT
     assert set(TABLE4_GROUP_TITLES) == {"I", "II", "III", "IV", "V"}
     assert {n for _, n in TABLE4_ROWS} | set(EXTRA_VARIANTS) == set(VARIANTS)
-    assert TABLE4_GROUP_TITLES["V"].endswith("simultaneously reconstructs the texture feature map")  # 001's wording
+    assert TABLE4_GROUP_TITLES["V"].endswith("simultaneously reconstructs the texture feature map")  # arXiv wording
 
 
 def test_sweep_axes_are_the_papers_names_and_values() -> None:

@@ -19,8 +19,8 @@ def _features(channels: tuple[int, ...], side: int) -> dict[int, torch.Tensor]:
     return {s: torch.randn(1, c, side // s, side // s) for s, c in zip(TSGL_STRIDES, channels)}
 
 
-def test_paper_adapter_sizes_match_the_host_spec() -> None:
-    """Host spec §1.11 / §2.15: +174,560 parameters for PEN-Net (identity at 1/32, 1/64), +43,232 for HiFill."""
+def test_paper_adapter_sizes_are_those_of_the_1x1_projections() -> None:
+    """+174,560 parameters for PEN-Net (1×1 convs at strides 2…16, identity at 1/32, 1/64), +43,232 for HiFill."""
     with torch.device("meta"):
         pennet = FeatureAdapter(TSGL_CHANNELS, TSGL_STRIDES, PENNetDecoder(pennet_widths(32)).spec)
         hifill = FeatureAdapter(TSGL_CHANNELS, TSGL_STRIDES, HiFillRefineDecoder((32, 64, 128)).spec)

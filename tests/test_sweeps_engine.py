@@ -25,6 +25,7 @@ import pytest
 from optuna.trial import TrialState
 
 from inpaint.sweeps.objective import TrialContext, TrialOutcome
+from inpaint.sweeps.optuna_private import study_storage, trial_id
 from inpaint.sweeps.queue import cell_key, grid_cells, sync_queue
 from inpaint.sweeps.storage import normalise_url, open_storage
 from inpaint.sweeps.study import open_grid_study
@@ -134,7 +135,7 @@ def test_claimed_trial_without_heartbeat_is_failed_and_requeued_after_grace(tmp_
     study = open_grid_study(open_storage(f"sqlite:///{tmp_path / 's.db'}", 1, 2), "orphan", toy_axes(1, 1))
     sync_queue(study, grid_cells(toy_axes(1, 1)), requeue_failed=True)
     (waiting,) = study.get_trials(states=(TrialState.WAITING,))
-    assert study._storage.set_trial_state_values(waiting._trial_id, TrialState.RUNNING)  # claimed, then "killed"
+    assert study_storage(study).set_trial_state_values(trial_id(waiting), TrialState.RUNNING)  # claimed, then "killed"
     assert sync_queue(study, grid_cells(toy_axes(1, 1)), requeue_failed=False).running == 1  # within grace
     time.sleep(2.2)
     state = sync_queue(study, grid_cells(toy_axes(1, 1)), requeue_failed=False)
@@ -202,7 +203,7 @@ def run_two_workers(url: str, ledger: Path, sleep_s: float, n_variants: int, n_s
     assert sorted(t.state.name for t in trials) == ["COMPLETE"] * len(expected)
 
 
-# (sleep per trial, variants, seeds): the 4-cell case of the issue, and a 20-cell race with instant trials
+# (sleep per trial, variants, seeds): a 4-cell grid of slow trials, and a 20-cell race with instant trials
 # (without BEGIN IMMEDIATE on SQLite this one double-claims cells in practice).
 CASES = [pytest.param(0.3, 2, 2, id="4-cells"), pytest.param(0.0, 10, 2, id="20-instant-cells")]
 

@@ -7,7 +7,7 @@ A ratio in no bucket of a set gets ``None``.
 
 Named sets:
 
-* :data:`PAPER_BUCKETS` — TSGL (paper 001) Tables I–II columns 10–20 / 20–30 / 30–40 / 40–50 %;
+* :data:`PAPER_BUCKETS` — TSGL (paper) Tables I–II columns 10–20 / 20–30 / 30–40 / 40–50 %;
 * :data:`TABLE4_BUCKETS` — the merged 10–30 / 30–50 % of Tables IV and VIII (ablation);
 * :data:`NVIDIA_BUCKETS` — the six groups of the NVIDIA irregular test masks, (0.01, 0.1] … (0.5, 0.6];
 * :data:`LAMA_KINDS` — LaMa's thin / medium / thick evaluation sets, grouped by the mask's *kind label* (the

@@ -1,4 +1,4 @@
-"""Dataset layouts: how a stored photo becomes a training / evaluation crop (TSGL spec §1.1, "Geometric transform").
+"""Dataset layouts: how a stored photo becomes a training / evaluation crop (the authors' loader: docs/data.md).
 
 A layout splits the geometry in two steps so that a precomputed smoothed image can follow the crop exactly:
 

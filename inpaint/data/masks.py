@@ -9,9 +9,10 @@ Generator families (``generate_mask(kind, ...)``), all driven by a ``numpy.rando
   (the NVIDIA set itself is not redistributable; point ``train_masks`` at its folder to use it). Without a ratio
   request one of the six NVIDIA groups (0.01, 0.1] … (0.5, 0.6] is picked uniformly, as in the set. Optional border
   margin: no hole within 50 px of the border at 512 (scaled), the set's "no-border" half.
-* ``thin`` / ``medium`` / ``thick`` — LaMa's narrow / medium / wide masks with LaMa's 512 parameters (TSGL spec
-  §1.2 table): polylines of 1–5 segments with random length and brush width; medium and thick are, with odds
-  0.3 : 1, replaced by 1–5 (1–4) random boxes; masks with more than 50 % hole are redrawn (``max_tamper_area``).
+* ``thin`` / ``medium`` / ``thick`` — LaMa's narrow / medium / wide masks with the parameters of LaMa's 512 data_gen
+  configs (table in docs/data.md): polylines of 1–5 segments with random length and brush width; medium and thick
+  are, with odds 0.3 : 1, replaced by 1–5 (1–4) random boxes; masks with more than 50 % hole are redrawn
+  (``max_tamper_area``).
 * ``box`` — 1–4 axis-aligned rectangles (LaMa's wide box parameters).
 * ``center`` — one centred square (PG's centre masks); 25 % of the area unless a ratio interval is asked.
 
@@ -136,7 +137,7 @@ def _free_form_stroke(hole: np.ndarray, rng: np.random.Generator, scale: float) 
         x, y = end_x, end_y
 
 
-# LaMa's 512 parameters (spec §1.2): (max_len, max_width, min strokes, max strokes, box params or None).
+# LaMa's 512 data_gen parameters (docs/data.md): (max_len, max_width, min strokes, max strokes, box params or None).
 _LAMA_STROKES = {
     "thin": dict(max_angle=4, max_len=100, max_width=20, min_times=4, max_times=70),
     "medium": dict(max_angle=4, max_len=200, max_width=100, min_times=4, max_times=10),

@@ -85,7 +85,7 @@ def canny_tensor(gray01: torch.Tensor, sigma: float = CANNY_SIGMA) -> torch.Tens
 
 
 def legacy_wrap_image(image01: np.ndarray) -> np.ndarray:
-    """Reproduce the official code's uint8 wrap-around of a [-1, 1] tensor (spec §1.1), as H×W×3 uint8.
+    """Reproduce the official loaders' uint8 wrap-around of a [-1, 1] tensor (docs/data.md), as H×W×3 uint8.
 
     The official loader normalised to [-1, 1] (``(v − 0.5) / 0.5`` in float32) and then let ``ToPILImage`` do
     ``x · 255`` cast to uint8: the cast truncates towards zero and negative values wrap modulo 256. The measured

@@ -11,6 +11,8 @@ import copy
 import torch
 from torch import nn
 
+from inpaint.nn.torch_private import foreach_lerp_
+
 
 class ModelEMA(nn.Module):
     """``θ_ema ← decay·θ_ema + (1 − decay)·θ`` after each generator step; buffers (e.g. BN statistics) are copied.
@@ -47,7 +49,7 @@ class ModelEMA(nn.Module):
             raise RuntimeError("EMA copy and model have different parameter lists")
         floating = [(e, p) for e, p in zip(ema_params, params, strict=True) if e.dtype.is_floating_point]
         if floating:
-            torch._foreach_lerp_([e for e, _ in floating], [p.to(e.dtype) for e, p in floating], 1.0 - decay)
+            foreach_lerp_([e for e, _ in floating], [p.to(e.dtype) for e, p in floating], 1.0 - decay)
         for ema_buffer, buffer in zip(self.module.buffers(), model.buffers(), strict=True):
             ema_buffer.copy_(buffer)
         self.num_updates += 1

@@ -1,4 +1,4 @@
-"""One adversarial training iteration (paper 001, Sec. III-C; Eq. 15–16), shared by training and ``inpaint bench``.
+"""One adversarial training iteration (paper Sec. III-C, Eq. 15–16), shared by training and ``inpaint bench``.
 
 :func:`gan_training_step` is the whole iteration in the official code's order:
 

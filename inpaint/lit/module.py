@@ -1,6 +1,6 @@
-"""``InpaintingGAN``: the suite's one LightningModule for adversarial inpainting training (paper 001, Sec. III-C).
+"""``InpaintingGAN``: the suite's one LightningModule for adversarial inpainting training (paper Sec. III-C).
 
-Manual optimisation with two Adam optimisers, in the official code's step order (spec §7.3):
+Manual optimisation with two Adam optimisers, in the authors' code's step order (docs/training.md):
 
 1. one generator forward, composite ``I_gt·M + I_out·(1−M)``;
 2. discriminator step on real images vs the *detached* composite;
@@ -30,6 +30,7 @@ from inpaint.conventions import composite, hole_ratio, to_unit
 from inpaint.lit import gan_step
 from inpaint.lit.ema import ModelEMA
 from inpaint.lit.gan_step import PRIOR_KEYS  # noqa: F401  (re-exported: the generator contract's prior keys)
+from inpaint.lit.lightning_private import hyperparameters_being_saved, set_optimizer_step_hooks
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite, non_finite_message
 from inpaint.losses import LossConfig
 
@@ -43,11 +44,7 @@ def module_spec(module: nn.Module) -> dict[str, Any]:
 
 def _built_by_cli() -> bool:
     """True while LightningCLI instantiates the module (it then supplies the config as hyper-parameters)."""
-    try:
-        from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
-    except ImportError:  # pragma: no cover - other lightning versions
-        return False
-    return _given_hyperparameters.get() is not None
+    return hyperparameters_being_saved() is not None
 
 
 class StepDecay:
@@ -193,8 +190,8 @@ class InpaintingGAN(LightningModule):
         that only keep the profiler bracket.
         """
         profiler = self.trainer.profiler
-        optimizer._on_before_step = lambda: profiler.start("optimizer_step")
-        optimizer._on_after_step = lambda: profiler.stop("optimizer_step")
+        set_optimizer_step_hooks(optimizer, before=lambda: profiler.start("optimizer_step"),
+                                 after=lambda: profiler.stop("optimizer_step"))
 
     def _step_hooks(self) -> gan_step.StepHooks:
         """Lightning's side of the shared GAN step: precision-aware backward, toggling, clipping, guard, counting."""

@@ -3,7 +3,7 @@
 Every function takes two ``uint8`` tensors B×C×H×W (the composite and the ground truth, each quantised once with
 :func:`inpaint.conventions.to_uint8`) and returns one value **per image**, in float64. A set's score is the mean of
 these per-image values; squared errors are never pooled across images (pooling gives a different, larger-image-
-weighted number, see ``reference/peer-codebases-and-metric-pitfalls.md`` §4). The data range is fixed at 255
+weighted number, see docs/evaluation.md, "Metrics"). The data range is fixed at 255
 because the inputs are uint8; float inputs are refused so that no caller can slip in a [-1, 1] image and get an
 inflated SSIM.
 

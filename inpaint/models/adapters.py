@@ -1,10 +1,10 @@
-"""Thin adapter from the TSGL encoder's pyramid to a host decoder's :class:`DecoderSpec` (encoder swaps, issue 7).
+"""Thin adapter from the TSGL encoder's pyramid to a host decoder's :class:`DecoderSpec` (the encoder swaps).
 
 The TSGL encoder hands out six activated maps f1…f6 at strides 2…64 (:class:`EncoderFeatures`); a host decoder
 (PEN-Net, HiFill, LaMa) declares the named maps it consumes as ``FeatureSlot(name, stride, channels)``. For every
 slot the adapter takes the encoder map at the same stride (or, with ``allow_resize``, the nearest stride, resized),
-and a 1×1 conv brings its width to the slot's width; equal widths pass through unchanged (no parameters), as
-recommended for PEN-Net's 1/32 and 1/64 levels in reference/host-generators-spec.md §1.11. A slot listed in
+and a 1×1 conv brings its width to the slot's width; equal widths pass through unchanged (no parameters), as at
+PEN-Net's 1/32 and 1/64 levels (docs/hosts.md, "Encoder swaps", gives the counts). A slot listed in
 ``fuse_coarser`` also receives every coarser encoder map, resized to its stride and concatenated before the 1×1
 conv — so that a host reading only the fine levels (HiFill: strides 2, 4, 8) still trains the whole encoder.
 

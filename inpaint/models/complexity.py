@@ -17,6 +17,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
 from inpaint.classpath import instantiate
+from inpaint.nn.torch_private import cpu_flash_attention_ops
 
 
 def _cpu_sdpa_flops(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:  # noqa: ANN001
@@ -30,10 +31,8 @@ def _cpu_sdpa_backward_flops(grad_out_shape, query_shape, key_shape, value_shape
 
 #: torch's counter has no formula for the CPU flash-attention kernel SDPA dispatches to; without this the
 #: attention matmuls (QKᵀ and AV) would silently count as zero on CPU.
-CUSTOM_FORMULAS = {
-    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: _cpu_sdpa_flops,
-    torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward: _cpu_sdpa_backward_flops,
-}
+_CPU_FLASH_FORWARD, _CPU_FLASH_BACKWARD = cpu_flash_attention_ops()
+CUSTOM_FORMULAS = {_CPU_FLASH_FORWARD: _cpu_sdpa_flops, _CPU_FLASH_BACKWARD: _cpu_sdpa_backward_flops}
 
 
 @dataclass

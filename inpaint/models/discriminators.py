@@ -1,5 +1,5 @@
-"""Discriminators: the TSGL PatchGAN with spectral norm (official code, EdgeConnect style; spec §7.1), LaMa's
-pix2pixHD NLayer PatchGAN with batch norm (host spec §3.5) and HiFill's global WGAN critic (host spec §2.9).
+"""Discriminators: the TSGL PatchGAN with spectral norm (the authors' code, EdgeConnect style), LaMa's pix2pixHD
+NLayer PatchGAN with batch norm (``pix2pixhd_nlayer``) and HiFill's global WGAN critic; sizes in docs/hosts.md.
 
 All map a B×3×H×W image in [-1, 1] to raw scores (B×1×h×w logits for the PatchGANs, B×1 for the critic);
 ``forward_features`` also returns the intermediate feature maps (after each activation) for LaMa's feature-matching

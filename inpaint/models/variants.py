@@ -1,7 +1,7 @@
 """The 13 TSGL encoder variants (paper Table IV and Appendix E) as data.
 
 A variant is the list of reconstruction branches applied at every encoder layer (see
-:mod:`inpaint.nn.reconstruction`). Names are the paper's (001 copy) with ASCII arrows. Reading of a name
+:mod:`inpaint.nn.reconstruction`). Names are the paper's (arXiv version) with ASCII arrows. Reading of a name
 ``A(B)->C(D)``: source A drives normalisation C and source B drives normalisation D, where the sources are
 Global = the structure encoder's feature, Local = the local residual structure, Texture = the texture map
 itself, and a leading "2" means that branch is applied twice (two chained stages). Ambiguous rows and the
@@ -58,20 +58,20 @@ _DEFS: list[tuple[str, tuple[Branch, ...], str]] = [
     ("2Global(Local)->Local(Local)", (L("structure", 2), L("residual")),
      "both structures on the local norm"),
     ("Global(Local)->Global(Local)", (G("structure"), L("residual")),
-     "ours with the global guidance applied once (000's reading of Table IV row 10)"),
+     "ours with the global guidance applied once (the typeset PDF's reading of Table IV row 10)"),
     ("2Global(Texture)->Global(Local)", (G("structure", 2), L("texture")),
      "the local branch driven by the texture map instead of the residual"),
     ("2Global(Local)->Global(Local)", (G("structure", 2), L("residual")),
      "ours: global structure twice on the global norm + local residual on the local norm"),
     ("Global(2Local)->Global(Local)", (G("structure"), L("residual", 2)),
-     "local residual applied twice (Appendix E, Fig. 21; 001's label of Table IV row 10)"),
+     "local residual applied twice (Appendix E, Fig. 21; the arXiv label of Table IV row 10)"),
 ]
 
 VARIANTS: dict[str, Variant] = {name: Variant(name, branches, text) for name, branches, text in _DEFS}
 DEFAULT_VARIANT = "2Global(Local)->Global(Local)"
 
-#: Variants defined here but not a Table IV row under 001's labels (000 labels row 10 "Global+Local →
-#: Global+Local", i.e. this reading; train it to compare both readings of that row).
+#: Variants defined here but not a Table IV row under the arXiv labels (the typeset PDF labels row 10 "Global+Local
+#: → Global+Local", i.e. this reading; train it to compare both readings of that row; docs/model.md).
 EXTRA_VARIANTS: tuple[str, ...] = ("Global(Local)->Global(Local)",)
 
 

@@ -1,5 +1,5 @@
 """Table II (encoder swap at 256²): PSNR↑ / SSIM↑ / FID↓ per hole-ratio bucket, the paper's CelebA and Places2
-values beside ours, for PENNet, HiFill, Ours(PENNet), Ours(HiFill) and Ours (paper 001, Table II).
+values beside ours, for PENNet, HiFill, Ours(PENNet), Ours(HiFill) and Ours (paper Table II).
 
 Ours come from the ``paper`` bucket scheme of each trial's test metrics (buckets 10–20 / 20–30 / 30–40 / 40–50 %,
 composite image), averaged over seeds.

@@ -1,5 +1,5 @@
 """Table III (Places2 at 512²): FID↓ / LPIPS↓ on LaMa's narrow / medium / wide masks, Params and MACs, for HiFill,
-LaMa and Ours(LaMa), the paper's values beside ours (paper 001, Table III).
+LaMa and Ours(LaMa), the paper's values beside ours (paper Table III).
 
 * FID / LPIPS come from the ``lama`` bucket scheme of each trial's test metrics (images grouped by mask kind
   ``thin`` / ``medium`` / ``thick`` = the paper's narrow / medium / wide), scored on the data module's LaMa kind set

@@ -53,7 +53,7 @@ def caption_text(facts: Mapping[str, Any], protocol: Mapping[str, str], n_seeds:
         f"Data: {facts.get('data', 'n/a')}; resolution {facts.get('resolution', 'n/a')}; "
         f"training: {facts.get('steps', 'n/a')}; eval images N per bucket: {protocol['n']}; "
         f"FID: {protocol['fid_backend']}; SSIM window: {protocol['ssim_window']}. "
-        f"Ours: mean ± std over {seeds} seed(s); paper: TSGL Table IV (001; dataset not stated there). "
+        f"Ours: mean ± std over {seeds} seed(s); paper: TSGL Table IV (arXiv version; dataset not stated there). "
         "Bold: best per column among ours and among the paper's values."
     )
 

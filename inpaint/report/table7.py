@@ -1,6 +1,6 @@
 """Table VII (cross-layer balance ablation): PSNR↑ / SSIM↑ / FID↓ on the global structure image and on the local
 residual structure image of the output vs the ground truth, for Ours(Basic), Ours(PENNet), Ours(HiFill) and Ours
-(paper 001, Table VII; operators in :mod:`inpaint.report.structure_images`, metrics in
+(paper Table VII; operators in :mod:`inpaint.report.structure_images`, metrics in
 :mod:`inpaint.report.structure_metrics`, computed from each trial's saved test PNGs).
 
 The paper gives two unlabelled rows per method; the suite reads them as the 10–30 % and 30–50 % hole-ratio ranges

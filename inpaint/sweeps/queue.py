@@ -23,6 +23,7 @@ from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages import fail_stale_trials
 from optuna.trial import FrozenTrial, Trial, TrialState
 
+from inpaint.sweeps.optuna_private import study_id, study_storage, trial_id
 from inpaint.sweeps.storage import fail_trials_without_heartbeat, population_lock, rdb_storage
 
 GridValue = str | int | float | bool
@@ -124,15 +125,16 @@ def sync_queue(study: optuna.Study, cells: Iterable[Cell], requeue_failed: bool)
 
 def claim_next(study: optuna.Study) -> Trial | None:
     """Atomically move one WAITING trial to RUNNING for this worker; None when the queue is empty."""
-    storage = study._storage
-    for frozen in storage.get_all_trials(study._study_id, deepcopy=False, states=(TrialState.WAITING,)):
+    storage = study_storage(study)
+    for frozen in storage.get_all_trials(study_id(study), deepcopy=False, states=(TrialState.WAITING,)):
+        claimed = trial_id(frozen)
         try:
-            if not storage.set_trial_state_values(frozen._trial_id, state=TrialState.RUNNING):
+            if not storage.set_trial_state_values(claimed, state=TrialState.RUNNING):
                 continue  # another worker won this one
         except UpdateFinishedTrialError:
             continue
         # First heartbeat at once: a trial without any heartbeat is only failed by its start time (slower).
         if hasattr(storage, "record_heartbeat"):
-            storage.record_heartbeat(frozen._trial_id)
-        return Trial(study, frozen._trial_id)
+            storage.record_heartbeat(claimed)
+        return Trial(study, claimed)
     return None

@@ -31,6 +31,8 @@ from typing import Any
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
+from inpaint.sweeps.optuna_private import study_id, study_storage, trial_model, uncached_storage
+
 DEFAULT_HEARTBEAT_INTERVAL_S = 10
 DEFAULT_GRACE_PERIOD_S = 60
 SQLITE_BUSY_TIMEOUT_S = 120
@@ -152,9 +154,9 @@ def fail_trials_without_heartbeat(study: optuna.Study) -> list[int]:
     """
     import datetime
 
-    from optuna.storages._rdb import models  # Optuna's own table models (no public query for this)
     from optuna.trial import TrialState
 
+    trials = trial_model()  # Optuna's own table model: there is no public query for heartbeat-less trials
     storage = rdb_storage(study)
     grace = storage.grace_period or 2 * (storage.heartbeat_interval or DEFAULT_HEARTBEAT_INTERVAL_S)
     cutoff = datetime.datetime.now() - datetime.timedelta(seconds=grace)
@@ -162,8 +164,8 @@ def fail_trials_without_heartbeat(study: optuna.Study) -> list[int]:
     try:
         orphans = [
             t.trial_id
-            for t in session.query(models.TrialModel)
-            .filter(models.TrialModel.study_id == study._study_id, models.TrialModel.state == TrialState.RUNNING)
+            for t in session.query(trials)
+            .filter(trials.study_id == study_id(study), trials.state == TrialState.RUNNING)
             .all()
             if not t.heartbeats and t.datetime_start is not None and t.datetime_start < cutoff
         ]
@@ -192,8 +194,7 @@ def _advisory_key(study_name: str) -> int:
 
 def rdb_storage(study: optuna.Study) -> RDBStorage:
     """The RDB storage behind a study (Optuna wraps it in a private caching layer)."""
-    storage = study._storage
-    storage = getattr(storage, "_backend", storage)
+    storage = uncached_storage(study_storage(study))
     if not isinstance(storage, RDBStorage):
         raise TypeError(f"sweeps need an RDB storage (sqlite/postgresql URL), got {type(storage).__name__}")
     return storage

@@ -22,6 +22,7 @@ from optuna.trial import Trial, TrialState
 
 from inpaint.naming import slug
 from inpaint.sweeps.objective import Objective, TrialContext, TrialOutcome
+from inpaint.sweeps.optuna_private import study_storage, trial_id
 from inpaint.sweeps.queue import CELL_ATTR, ERROR_ATTR, Cell, QueueState, claim_next, grid_cells, sync_queue
 
 # Events sent to a progress display: ("sync", QueueState) | ("start", trial_number, cell) | ("done", …)
@@ -77,9 +78,10 @@ def run_trial(
     trial.set_user_attr("run_dir", str(run_dir))
     trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}")
     started = time.perf_counter()
-    interval = study._storage.get_heartbeat_interval() or 10
+    storage = study_storage(study)
+    interval = storage.get_heartbeat_interval() or 10
     try:
-        with heartbeat(study._storage, trial._trial_id, interval):
+        with heartbeat(storage, trial_id(trial), interval):
             outcome = objective(TrialContext(trial=trial, params=dict(cell), run_dir=run_dir))
     except optuna.TrialPruned:
         study.tell(trial, state=TrialState.PRUNED)
@@ -149,7 +151,7 @@ def run_grid_worker(
             if state.waiting == 0:
                 time.sleep(poll_s)
             continue
-        frozen = study._storage.get_trial(trial._trial_id)
+        frozen = study_storage(study).get_trial(trial_id(trial))
         cell: Cell = dict(frozen.system_attrs.get("fixed_params") or {})
         emit("start", {"number": trial.number, "cell": cell})
         result = run_trial(study, trial, cell, objective, runs_dir, axes)
@@ -157,7 +159,7 @@ def run_grid_worker(
         if result == TrialState.FAIL:
             summary.failed.append(trial.number)
         emit("done", {"number": trial.number, "cell": cell, "state": result,
-                      "attrs": study._storage.get_trial(trial._trial_id).user_attrs})
+                      "attrs": study_storage(study).get_trial(trial_id(trial)).user_attrs})
     summary.final = state
     return summary
 

@@ -67,8 +67,8 @@ def check_host_inputs(image: torch.Tensor, mask: torch.Tensor, size_multiple: in
     height, width = image.shape[-2:]
     if height % size_multiple or width % size_multiple:
         raise ValueError(
-            f"{host}: input {height}×{width} must have sides divisible by {size_multiple}; crop or pad the data "
-            f"(data.crop_size) to a multiple of {size_multiple}"
+            f"{host}: input {height}×{width} must have sides divisible by {size_multiple}; set the data module's "
+            f"resolution (data.init_args.resolution, a side or [H, W]) to multiples of {size_multiple}"
         )
 
 

@@ -1,4 +1,5 @@
-"""The TSGL paper's published facts, as data: one module per table (arXiv copy 001, its most reliable rendering).
+"""The TSGL paper's published facts, as data: one module per table (its arXiv version, whose tables are complete;
+docs/model.md, "Which version of the paper").
 
 Every number, row order, group title and method label a report shows for the paper lives here once; the report
 builders (``inpaint.report.table*``), the sweep definitions (``sweeps/*.yaml``, names only) and ``inpaint info``

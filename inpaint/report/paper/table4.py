@@ -1,6 +1,7 @@
 """Table IV: architecture ablation, 12 variants in five groups (I–V), PSNR↑ / SSIM↑ / FID↓ at hole ratios
-10–30 % and 30–50 %. The paper does not state the dataset of this table. Names and group titles follow 001
-(000 mislabels two rows of group V); the names are those of :data:`inpaint.models.variants.VARIANTS`.
+10–30 % and 30–50 %. The paper does not state the dataset of this table. Names and group titles follow the arXiv
+version (the typeset PDF mislabels rows 6, 8 and 10; docs/model.md); the names are those of
+:data:`inpaint.models.variants.VARIANTS`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,56 @@
+"""PyTorch internals the suite relies on, each reached in exactly one place.
+
+``torch._foreach_lerp_`` updates a whole EMA copy in one fused call (the public ``Tensor.lerp_`` needs one call per
+tensor), and ``flop_counter`` needs the names of the CPU flash-attention kernels that ``scaled_dot_product_attention``
+dispatches to, which are private ATen operators. Each accessor raises a ``RuntimeError`` naming the installed torch
+version when the internal is gone, and the first use warns once when the version lies outside the range the suite
+was tested with (``TESTED_TORCH``; ``constraints.txt`` pins the one CI runs).
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from packaging.version import Version
+
+#: torch versions the suite's tests passed with: [low, high). Only the pin (2.14.1) was run.
+TESTED_TORCH: tuple[str, str] = ("2.14", "2.15")
+
+
+@functools.cache
+def _warn_if_untested() -> None:
+    low, high = TESTED_TORCH
+    if not Version(low) <= Version(torch.__version__.split("+")[0]) < Version(high):
+        warnings.warn(f"torch {torch.__version__} is outside the range inpaint was tested with (>= {low}, < {high}); "
+                      "its use of torch internals may break", RuntimeWarning, stacklevel=3)
+
+
+def _private(owner: Any, name: str, where: str, what: str) -> Any:
+    _warn_if_untested()
+    try:
+        return getattr(owner, name)
+    except AttributeError:
+        low, high = TESTED_TORCH
+        raise RuntimeError(f"{where}.{name} ({what}) does not exist in torch {torch.__version__}; inpaint needs "
+                           f"torch >= {low}, < {high} (constraints.txt pins the tested version)") from None
+
+
+def foreach_lerp_(targets: Sequence[torch.Tensor], ends: Sequence[torch.Tensor], weight: float) -> None:
+    """``t ← t + weight·(end − t)`` for every pair, in place and fused (``torch._foreach_lerp_``)."""
+    lerp = _private(torch, "_foreach_lerp_", "torch", "the fused in-place lerp over tensor lists")
+    lerp(list(targets), list(ends), weight)
+
+
+def cpu_flash_attention_ops() -> tuple[Any, Any]:
+    """The forward and backward ATen operators of the CPU flash-attention kernel (for ``FlopCounterMode`` formulas)."""
+    aten = torch.ops.aten
+    what = "the CPU flash-attention kernel"
+    return (_private(aten, "_scaled_dot_product_flash_attention_for_cpu", "torch.ops.aten", what),
+            _private(aten, "_scaled_dot_product_flash_attention_for_cpu_backward", "torch.ops.aten", what))
+
+
+__all__ = ["TESTED_TORCH", "foreach_lerp_", "cpu_flash_attention_ops"]
