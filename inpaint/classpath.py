@@ -36,7 +36,9 @@ def import_class(class_path: str, allow_any_class: bool = False) -> type[nn.Modu
     return cls
 
 
-def instantiate(class_path: str, init_args: Mapping[str, Any] | None = None, allow_any_class: bool = False) -> nn.Module:
+def instantiate(
+    class_path: str, init_args: Mapping[str, Any] | None = None, allow_any_class: bool = False
+) -> nn.Module:
     """``cls(**init_args)`` for the class at ``class_path``; a signature mismatch is reported as bad init args."""
     cls = import_class(class_path, allow_any_class)
     kwargs = dict(init_args or {})

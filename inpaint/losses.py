@@ -1,4 +1,4 @@
-"""Training losses of TSGL (paper 001, Sec. III-C, Eq. 13–16) and the official code's variants.
+"""Training losses of TSGL (paper Sec. III-C, Eq. 13–16) and the official code's variants.
 
 Every term is a plain function of tensors; :class:`LossConfig` holds the choices (which adversarial loss,
 how holes are weighted, the λ weights of Eq. 16) as data, so a YAML config or a preset can select them.
@@ -186,7 +186,7 @@ def discriminator_loss(
     """The discriminator's loss on real and (detached) fake logits.
 
     ``bce``: ``−E log σ(D(real)) − E log(1 − σ(D(fake)))`` (paper, below Eq. 15).
-    ``hinge``: ``½[E relu(1 − D(real)) + E relu(1 + D(fake))]`` (official code, spec §7.2).
+    ``hinge``: ``½[E relu(1 − D(real)) + E relu(1 + D(fake))]`` (as the official code computes it; docs/deviations.md).
     ``wgan``: ``E D(fake) − E D(real)`` (a critic; add :func:`gradient_penalty`).
     ``fake_known`` (logit grid, 1 = known, :func:`logit_grid_known`): LaMa's mask-as-fake target — a fake logit
     over known pixels takes the *real* term instead of the fake one.

@@ -10,9 +10,9 @@ os.environ.setdefault("WANDB_SILENT", "true")
 # FID feature caches of end-to-end tests stay out of the user's ~/.cache.
 os.environ.setdefault("INPAINT_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"inpaint-test-cache-{os.getpid()}"))
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import pytest
+import torch
 
 torch.set_num_threads(2)
 

@@ -54,6 +54,6 @@ def test_count_generator_is_library_code_with_ordinary_errors() -> None:
     [(["--resolution", "big"], "--resolution must be H or HxW"), (["--set", "tau"], "--set expects KEY=VALUE")],
     ids=["resolution", "set"],
 )
-def test_commands_turn_user_errors_into_exit_code_2(command, argv: list[str], message: str, capsys) -> None:  # noqa: ANN001
+def test_commands_turn_user_errors_into_exit_code_2(command, argv: list[str], message: str, capsys) -> None:
     assert command.main(argv + ["--no-progress"] * (command is bench)) == 2
     assert message in capsys.readouterr().err

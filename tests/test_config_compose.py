@@ -22,7 +22,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_the_module_imports_neither_lightning_nor_torch():
-    probe = "import sys, inpaint.config.compose; print(sorted(m for m in ('torch', 'lightning', 'jsonargparse') if m in sys.modules))"
+    probe = (
+        "import sys, inpaint.config.compose; "
+        "print(sorted(m for m in ('torch', 'lightning', 'jsonargparse') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60,
                           env={**os.environ, "PYTHONPATH": REPO})
     assert done.returncode == 0, done.stderr

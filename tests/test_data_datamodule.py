@@ -8,8 +8,8 @@ import torch
 from PIL import Image
 
 from inpaint.commands.prepare import main as prepare_main
-from inpaint.data.datamodule import EpochSampler, InpaintDataModule
 from inpaint.data.buckets import PAPER_BUCKETS, bucket_index
+from inpaint.data.datamodule import EpochSampler, InpaintDataModule
 from inpaint.data.synthetic import synthetic_image
 
 SMALL = dict(source="synthetic", resolution=64, batch_size=4, eval_per_bucket=2)
@@ -162,7 +162,9 @@ def test_mask_kind_follows_the_generators_and_lama_folder_names(tmp_path):
     pixels = np.zeros((64, 64), np.uint8)
     pixels[10:30, 10:30] = 255
     Image.fromarray(pixels).save(folder / "m0.png")
-    lama = InpaintDataModule(**{**SMALL, "eval_per_bucket": 1}, eval_masks=str(folder), eval_buckets=[], smoothing="none")
+    lama = InpaintDataModule(
+        **{**SMALL, "eval_per_bucket": 1}, eval_masks=str(folder), eval_buckets=[], smoothing="none"
+    )
     assert next(iter(lama.val_dataloader()))["mask_kind"] == ["medium"]
 
 

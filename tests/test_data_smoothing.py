@@ -10,6 +10,7 @@ import torch
 
 from inpaint.data.smoothing import L0_BOUNDARIES, l0_smooth, rtv_smooth, single_thread, smooth_image
 
+
 @pytest.fixture(autouse=True)
 def _one_thread():
     """Small FFTs do not gain from threads; on 2 shared cores two threads made them many times slower."""

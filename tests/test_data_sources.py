@@ -9,8 +9,15 @@ import pytest
 from PIL import Image
 
 from inpaint.data import layouts
-from inpaint.data.datasets import EMBEDDED_EVAL_PHOTOS, EMBEDDED_TRAIN_PHOTOS, EmbeddedImages, FolderImages, \
-    SyntheticImages, discover_splits, embedded_photo
+from inpaint.data.datasets import (
+    EMBEDDED_EVAL_PHOTOS,
+    EMBEDDED_TRAIN_PHOTOS,
+    EmbeddedImages,
+    FolderImages,
+    SyntheticImages,
+    discover_splits,
+    embedded_photo,
+)
 from inpaint.data.image_io import CorruptImageError, list_image_files, read_rgb
 from inpaint.data.synthetic import synthetic_image
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from _tiny_models import TinyDiscriminator, TinyGenerator, tiny_batch
 from lightning.pytorch import Trainer
 
-from _tiny_models import TinyDiscriminator, TinyGenerator, tiny_batch
 from inpaint.commands import bench
 from inpaint.lit import gan_step
 from inpaint.lit.module import InpaintingGAN
@@ -35,7 +35,7 @@ def step_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = gan_step.gan_training_step
 
-    def spy(generator, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def spy(generator, *args, **kwargs):
         calls.append(type(generator).__name__)
         return real(generator, *args, **kwargs)
 

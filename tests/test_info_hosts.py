@@ -14,7 +14,7 @@ HOSTS = ["tsgl", "pennet", "ours_pennet", "hifill", "ours_hifill", "lama", "ours
 
 
 @pytest.mark.parametrize("host", HOSTS)
-def test_info_counts_every_host_config(host: str, capsys) -> None:  # noqa: ANN001
+def test_info_counts_every_host_config(host: str, capsys) -> None:
     config = REPO / "experiments" / "model" / f"{host}.yaml"
     assert info.main(["--config", str(config), "--size", "small", "--resolution", "64"]) == 0
     text = capsys.readouterr().out
@@ -28,7 +28,7 @@ def test_info_counts_every_host_config(host: str, capsys) -> None:  # noqa: ANN0
         assert paper_line.strip().startswith("paper: n/a")
 
 
-def test_info_ours_lama_at_512_beside_table_iii(capsys) -> None:  # noqa: ANN001
+def test_info_ours_lama_at_512_beside_table_iii(capsys) -> None:
     config = REPO / "experiments" / "model" / "ours_lama.yaml"
     assert info.main(["--config", str(config), "--resolution", "512", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)

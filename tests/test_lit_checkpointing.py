@@ -6,8 +6,8 @@ import os
 
 import pytest
 import torch
-
 from _tiny_models import TinyDiscriminator, TinyGenerator, tiny_batch
+
 from inpaint.lit import checkpointing
 from inpaint.lit.checkpointing import AtomicCheckpointIO, find_resumable_checkpoint, is_intact_checkpoint
 from inpaint.lit.export import ExportError, export_generator, load_generator

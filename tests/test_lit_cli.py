@@ -16,8 +16,8 @@ model:
   generator: {class_path: _tiny_models.TinyGenerator}
   discriminator: {class_path: _tiny_models.TinyDiscriminator}
 data: {class_path: _tiny_models.TinyDataModule}
-trainer: {accelerator: cpu, max_steps: 2, limit_val_batches: 1, num_sanity_val_steps: 0, enable_model_summary: false, log_every_n_steps: 1,
-          val_check_interval: 1, check_val_every_n_epoch: null}
+trainer: {accelerator: cpu, max_steps: 2, limit_val_batches: 1, num_sanity_val_steps: 0, enable_model_summary: false,
+          log_every_n_steps: 1, val_check_interval: 1, check_val_every_n_epoch: null}
 run: {logger: csv, checkpoint_every_n_steps: 1}
 """
 
@@ -202,8 +202,16 @@ def test_writer_never_writes_into_the_csv_loggers_folder(tmp_path):
 
     def trainer(logger) -> Trainer:
         writer = EvaluationWriter(fid=False, lpips_net=None, save_images=False)
-        return Trainer(accelerator="cpu", default_root_dir=str(tmp_path), logger=logger, max_steps=1, callbacks=[writer],
-                       enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False)
+        return Trainer(
+            accelerator="cpu",
+            default_root_dir=str(tmp_path),
+            logger=logger,
+            max_steps=1,
+            callbacks=[writer],
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
 
     model = InpaintingGAN(TinyGenerator(), TinyDiscriminator())
     trainer(CSVLogger(str(tmp_path), name="logs", version="csv")).test(model, TinyDataModule(), verbose=False)

@@ -6,9 +6,9 @@ import math
 
 import pytest
 import torch
+from _tiny_models import TinyDiscriminator, tiny_batch
 from lightning.pytorch import Trainer
 
-from _tiny_models import TinyDiscriminator, tiny_batch
 from inpaint.lit.module import InpaintingGAN
 from inpaint.losses import LossConfig
 from inpaint.models.discriminators import NLayerDiscriminator
@@ -26,7 +26,7 @@ class _Once:
         return 1
 
 
-def _fit_one_step(tmp_path, model: InpaintingGAN) -> Trainer:  # noqa: ANN001
+def _fit_one_step(tmp_path, model: InpaintingGAN) -> Trainer:
     trainer = Trainer(accelerator="cpu", devices=1, max_steps=1, logger=False, enable_checkpointing=False,
                       enable_progress_bar=False, enable_model_summary=False, default_root_dir=str(tmp_path),
                       limit_val_batches=0, num_sanity_val_steps=0)
@@ -34,7 +34,7 @@ def _fit_one_step(tmp_path, model: InpaintingGAN) -> Trainer:  # noqa: ANN001
     return trainer
 
 
-def test_pennet_and_lama_losses_train_and_log(tmp_path) -> None:  # noqa: ANN001
+def test_pennet_and_lama_losses_train_and_log(tmp_path) -> None:
     torch.manual_seed(0)
     losses = LossConfig(lambda_pyramid=0.5, lambda_feature_matching=100.0, r1_gamma=0.001)
     model = InpaintingGAN(PENNetGenerator(size="small"), NLayerDiscriminator(width=8, n_layers=2), losses=losses)
@@ -45,7 +45,7 @@ def test_pennet_and_lama_losses_train_and_log(tmp_path) -> None:  # noqa: ANN001
     assert any(not torch.equal(a, b) for a, b in zip(before, model.discriminator.parameters()))
 
 
-def test_feature_matching_needs_a_discriminator_with_features(tmp_path) -> None:  # noqa: ANN001
+def test_feature_matching_needs_a_discriminator_with_features(tmp_path) -> None:
     model = InpaintingGAN(PENNetGenerator(size="small"), TinyDiscriminator(),
                           losses=LossConfig(lambda_feature_matching=1.0))
     with pytest.raises(TypeError, match="forward_features"):

@@ -6,9 +6,9 @@ import math
 
 import pytest
 import torch
+from _tiny_models import TinyDataModule, TinyDiscriminator, TinyGenerator, tiny_batch
 from lightning.pytorch import Callback, Trainer
 
-from _tiny_models import TinyDataModule, TinyDiscriminator, TinyGenerator, tiny_batch
 from inpaint.lit.ema import ModelEMA
 from inpaint.lit.module import InpaintingGAN, StepDecay
 from inpaint.lit.nan_guard import NonFiniteLossError

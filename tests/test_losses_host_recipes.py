@@ -12,7 +12,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from inpaint.losses import (
-    LossConfig, discriminator_loss, generator_losses, gradient_penalty, logit_grid_known, masked_l1,
+    LossConfig,
+    discriminator_loss,
+    generator_losses,
+    gradient_penalty,
+    logit_grid_known,
+    masked_l1,
 )
 from inpaint.models.discriminators import GlobalCritic
 

@@ -6,14 +6,23 @@ import pytest
 import torch
 
 from inpaint.losses import (
-    PAPER_LOSSES, LossConfig, feature_matching_loss, generator_losses, pyramid_l1, r1_penalty,
+    PAPER_LOSSES,
+    LossConfig,
+    feature_matching_loss,
+    generator_losses,
+    pyramid_l1,
+    r1_penalty,
 )
 from inpaint.models.discriminators import NLayerDiscriminator, PatchDiscriminator
 
 
 def test_pyramid_l1_resizes_the_ground_truth_by_area() -> None:
     target = torch.tensor([[[[0.0, 1.0], [2.0, 3.0]]]])  # area mean 1.5
-    extras = {"pyramid_0": torch.full((1, 1, 2, 2), 1.0), "pyramid_1": torch.zeros(1, 1, 1, 1), "attention": torch.ones(3)}
+    extras = {
+        "pyramid_0": torch.full((1, 1, 2, 2), 1.0),
+        "pyramid_1": torch.zeros(1, 1, 1, 1),
+        "attention": torch.ones(3),
+    }
     assert pyramid_l1(extras, target).item() == pytest.approx((1 + 0 + 1 + 2) / 4 + 1.5)
     with pytest.raises(ValueError, match="no extras\\['pyramid_\\*'\\]"):
         pyramid_l1({"attention": torch.ones(1)}, target)
@@ -67,7 +76,13 @@ def test_nlayer_discriminator_matches_lama_and_exposes_features() -> None:
         logits, features = d.forward_features(torch.zeros(1, 3, 256, 256))
     assert sum(p.numel() for p in d.parameters()) == 6_962_369  # LaMa's pix2pixhd_nlayer D (docs/hosts.md)
     assert logits.shape == (1, 1, 19, 19)
-    assert [f.shape[1:] for f in features] == [(64, 129, 129), (128, 65, 65), (256, 33, 33), (512, 17, 17), (512, 18, 18)]
+    assert [f.shape[1:] for f in features] == [
+        (64, 129, 129),
+        (128, 65, 65),
+        (256, 33, 33),
+        (512, 17, 17),
+        (512, 18, 18),
+    ]
     patch = PatchDiscriminator(width=4).eval()  # eval: spectral norm does no power iteration per call
     x = torch.randn(2, 3, 64, 64)
     logits, features = patch.forward_features(x)

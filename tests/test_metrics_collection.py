@@ -178,7 +178,7 @@ def test_evaluation_writer_in_a_test_run(tmp_path):
 
     writer = EvaluationWriter(out_dir=str(tmp_path / "run"), metrics=_metrics())
     trainer = Trainer(accelerator="cpu", callbacks=[writer], logger=False, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False, default_root_dir=str(tmp_path))  # fmt: skip
+                      enable_progress_bar=False, enable_model_summary=False, default_root_dir=str(tmp_path))
     module = Replay()
     trainer.test(module, DataLoader(samples, batch_size=4), verbose=False)
 

@@ -22,7 +22,7 @@ def test_mac_counter_counts_convs_and_cpu_attention() -> None:
     assert macs == 2 * (2 * 3 * 16 * 16 * 8)  # QKᵀ and AV
 
 
-def test_info_json(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_info_json(tmp_path: Path, capsys) -> None:
     out = tmp_path / "info.json"
     assert info.main(["--size", "small", "--resolution", "64", "--json", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
@@ -32,7 +32,7 @@ def test_info_json(tmp_path: Path, capsys) -> None:  # noqa: ANN001
     assert json.loads(capsys.readouterr().out)["resolution"] == [64, 64]
 
 
-def test_info_reads_lightning_yaml(tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_info_reads_lightning_yaml(tmp_path: Path, capsys) -> None:
     cfg = tmp_path / "run.yaml"
     cfg.write_text(
         "model:\n  class_path: inpaint.lit.InpaintingGAN\n  init_args:\n    generator:\n"

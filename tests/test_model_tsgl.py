@@ -123,7 +123,9 @@ def test_presets_and_overrides() -> None:
     assert [len(s.blocks) for s in official.encoder.stages] == [2, 2, 6, 6]
     assert not official.encoder.stages[3].masked
     custom = TSGLGenerator(
-        preset="official", size="small", encoder_options=TSGLOptions(depths=(1, 1, 1, 1), tau=50.0, global_norm="instance")
+        preset="official",
+        size="small",
+        encoder_options=TSGLOptions(depths=(1, 1, 1, 1), tau=50.0, global_norm="instance"),
     )
     assert [len(s.blocks) for s in custom.encoder.stages] == [1, 1, 1, 1]
     assert custom.encoder.stages[0].blocks[0].tau == 50.0
@@ -159,7 +161,8 @@ def test_builds_from_lightning_style_yaml() -> None:
     parser.add_argument("--generator", type=InpaintGenerator)
     cfg = parser.parse_string(
         "generator:\n  class_path: inpaint.models.generators.tsgl.TSGLGenerator\n"
-        "  init_args: {variant: Baseline, size: small, preset: official, encoder_options: {tau: 50, depths: [1, 1, 2, 2]}}\n"
+        "  init_args: {variant: Baseline, size: small, preset: official,\n"
+        "              encoder_options: {tau: 50, depths: [1, 1, 2, 2]}}\n"
     )
     gen = parser.instantiate(cfg).generator
     assert isinstance(gen, TSGLGenerator) and gen.variant.name == "Baseline"

@@ -108,7 +108,7 @@ class _ManualStep(LightningModule):
         torch.nn.init.ones_(self.layer.weight)
         self.calls: list[tuple[str, list[float]]] = []
 
-    def training_step(self, batch, batch_idx):  # noqa: ANN001
+    def training_step(self, batch, batch_idx):
         opt = self.optimizers()
         weights = lambda: self.layer.weight.detach().flatten().tolist()  # noqa: E731
         set_optimizer_step_hooks(opt, before=lambda: self.calls.append(("before", weights())),

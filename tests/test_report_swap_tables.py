@@ -1,4 +1,4 @@
-"""Tables II / III / VII builders on hand-made trial records, the shared comparison writer, and the structure metrics."""
+"""Tables II / III / VII builders on hand-made trial records, the shared comparison writer and the structure metrics."""
 
 from __future__ import annotations
 
@@ -47,7 +47,10 @@ def test_table2_means_over_seeds_paper_values_and_best() -> None:
     assert list(rows) == ["PENNet", "HiFill", "Ours(PENNet)", "Ours(HiFill)", "Ours"]
     psnr = rows["PENNet"].cells["psnr_10-20pct"]
     assert psnr.ours.mean == pytest.approx(21.0) and psnr.ours.std == pytest.approx(np.std([20, 22], ddof=1))
-    assert psnr.paper == (TABLE2["CelebA"]["pennet"][("psnr", "10-20%")], TABLE2["Places2"]["pennet"][("psnr", "10-20%")])
+    assert psnr.paper == (
+        TABLE2["CelebA"]["pennet"][("psnr", "10-20%")],
+        TABLE2["Places2"]["pennet"][("psnr", "10-20%")],
+    )
     assert psnr.paper == (30.54, 26.78)
     assert rows["Ours(PENNet)"].cells["psnr_10-20pct"].best_ours and not psnr.best_ours
     assert rows["Ours"].cells["fid_40-50pct"].best_paper == (True, True)  # 4.35 (CelebA), 34.80 (Places2)
@@ -65,7 +68,9 @@ def test_table3_complexity_beside_paper_and_na_reasons() -> None:
     row = next(r for r in table.rows if r.label == "LaMa")
     assert row.cells["params_paper_widths"].ours.mean == pytest.approx(27.048835)  # paper widths, not the trial's
     assert row.cells["params_paper_widths"].paper == (27.0,)
-    assert row.cells["macs_512px"].paper == (171.3,) and row.cells["macs_512px"].ours.mean == pytest.approx(127.32, abs=0.01)
+    assert row.cells["macs_512px"].paper == (171.3,) and row.cells["macs_512px"].ours.mean == pytest.approx(
+        127.32, abs=0.01
+    )
     assert row.cells["fid_thin"].ours.mean == 3.0 and row.cells["fid_thin"].paper == (TABLE3["lama"][("fid", "thin")],)
     assert row.cells["lpips_thick"].ours.mean is None
     text = "\n".join(table.notes)
@@ -96,11 +101,21 @@ def test_table7_rows_per_range_and_best_within_a_range() -> None:
 
 def test_comparison_writers_csv_and_latex() -> None:
     cols = [Column("psnr", "a", "PSNR↑ a", True, 2), Column("params", "p", "Params", None, 1)]
-    rows = [Row("x_1", [0, 1], {"psnr_a": Cell(SeedStat.of([1.0, 3.0]), (2.5,)), "params_p": Cell(SeedStat.of([5.0]), (None,))}),
-            Row("y", [], {})]
+    rows = [
+        Row(
+            "x_1",
+            [0, 1],
+            {"psnr_a": Cell(SeedStat.of([1.0, 3.0]), (2.5,)), "params_p": Cell(SeedStat.of([5.0]), (None,))},
+        ),
+        Row("y", [], {}),
+    ]
     table = make_table("tbl", "Cap 50%", cols, rows)
     parsed = list(csv.DictReader(io.StringIO(to_csv(table))))
-    assert parsed[0]["psnr_a_mean"] == "2.0" and parsed[0]["psnr_a_diff_paper"] == "-0.5" and parsed[0]["psnr_a_best"] == "1"
+    assert (
+        parsed[0]["psnr_a_mean"] == "2.0"
+        and parsed[0]["psnr_a_diff_paper"] == "-0.5"
+        and parsed[0]["psnr_a_best"] == "1"
+    )
     assert parsed[1]["psnr_a_mean"] == "n/a" and parsed[1]["params_p_paper_paper"] == "n/a"
     tex = to_latex(table)
     assert r"Cap 50\%" in tex and r"x\_1" in tex and r"\textbf{2.00 $\pm$ 1.41}" in tex and r"\textbf{2.50}" in tex

@@ -19,7 +19,9 @@ def _inputs(side: int) -> dict[str, torch.Tensor]:
 
 def test_ours_lama_matches_table_iii_and_the_official_code() -> None:
     with torch.device("meta"):
-        inference = OursLaMaGenerator(size="paper", encoder_options=TSGLOptions(aux_decoder=False))  # the paper counts G without D_S
+        inference = OursLaMaGenerator(
+            size="paper", encoder_options=TSGLOptions(aux_decoder=False)
+        )  # the paper counts G without D_S
         full = OursLaMaGenerator(size="paper")
         inputs = _inputs(512)
     params = count_parameters(inference).total

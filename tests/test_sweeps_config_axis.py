@@ -39,7 +39,7 @@ def test_resolve_configs_fills_the_placeholder_in_place() -> None:
          r"placeholder \{generator\}, but 'generator' is not an axis mapped to '@config'"),
     ],
 )
-def test_config_axis_errors_name_file_and_key(configs, param_keys, message) -> None:  # noqa: ANN001
+def test_config_axis_errors_name_file_and_key(configs, param_keys, message) -> None:
     with pytest.raises(SweepSpecError, match=message):
         parse_spec(spec_data(configs, param_keys), source=Path("sweeps/x.yaml"))
 

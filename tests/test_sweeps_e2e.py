@@ -56,7 +56,11 @@ def test_miniature_ablation_end_to_end(tmp_path, capsys):
     out_dir = tmp_path / "results" / "mini"
     md = (out_dir / "table4.md").read_text()
     assert md in capsys.readouterr().out  # printed at the end
-    rows = {line.split(" | ")[1]: line.split(" | ") for line in md.splitlines() if line.startswith("| ") and "Variant" not in line}
+    rows = {
+        line.split(" | ")[1]: line.split(" | ")
+        for line in md.splitlines()
+        if line.startswith("| ") and "Variant" not in line
+    }
     assert len(rows) == 12
     for variant in VARIANTS:
         cells = rows[variant.replace("->", "→")]

@@ -4,12 +4,12 @@ Real Optuna storages (SQLite file, PostgreSQL when available) and real worker su
 cheap but real computation (a seeded least-squares fit) that records every start and finish in a ledger
 folder, so the tests can count how often each grid cell actually ran.
 
-Run as a script, this file is the worker:  python tests/test_sweeps_engine.py URL STUDY LEDGER SLEEP_S N_VARIANTS N_SEEDS
+Run as a script, this file is the worker:
+    python tests/test_sweeps_engine.py URL STUDY LEDGER SLEEP_S N_VARIANTS N_SEEDS
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess

@@ -38,7 +38,7 @@ def mini_swap(tmp_path: Path) -> Path:
     return path
 
 
-def test_miniature_swap_study_end_to_end(tmp_path, capsys, monkeypatch):  # noqa: ANN001
+def test_miniature_swap_study_end_to_end(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(inception, "resolve_fid_backend",
                         lambda prefer="auto": inception.FIDBackend("off", None, "FID n/a: switched off in this test"))
     assert sweep_main([str(mini_swap(tmp_path)), "--profile", "cpu", "--quiet"]) == 0
@@ -58,7 +58,9 @@ def test_miniature_swap_study_end_to_end(tmp_path, capsys, monkeypatch):  # noqa
     table2 = (out_dir / "table2.md").read_text()
     pennet_row = next(line for line in table2.splitlines() if line.startswith("| PENNet |"))
     cells = pennet_row.split(" | ")
-    assert cells[1] == "1" and float(cells[2].strip("*")) > 0 and cells[3:5] == ["30.54", "26.78"]  # ours, CelebA, Places2
+    assert (
+        cells[1] == "1" and float(cells[2].strip("*")) > 0 and cells[3:5] == ["30.54", "26.78"]
+    )  # ours, CelebA, Places2
     assert "| HiFill | 0 | n/a |" in table2 and "not run (no completed trial): HiFill, Ours(HiFill), Ours" in table2
     table7 = (out_dir / "table7.md").read_text()
     assert "FID n/a: switched off in this test" in table7

@@ -54,7 +54,11 @@ OBSERVED: dict[str, tuple[Any, Callable[[Any], Any], str]] = {
     "local_norm_unbiased": (True, lambda g: {m.unbiased for m in _of(g.encoder, LocalNorm)}, VARIANT),
     "depths": ((1, 2, 1, 1), lambda g: tuple(len(s.blocks) for s in g.encoder.stages), VARIANT),
     "last_stage_masked": (False, lambda g: g.encoder.stages[3].masked, VARIANT),
-    "pconv_style": ("official", lambda g: {g.encoder.head_in.mask_input, g.encoder.stages[0].merge.mask_input}, VARIANT),
+    "pconv_style": (
+        "official",
+        lambda g: {g.encoder.head_in.mask_input, g.encoder.stages[0].merge.mask_input},
+        VARIANT,
+    ),
     "aux_decoder": (False, lambda g: g.aux_decoder is not None, VARIANT),
     "spectral_norm": (False, lambda g: _has_spectral_norm(g.encoder.reconstruction), VARIANT),
     "residual_resize": ("area", lambda g: g.encoder.residual_resize, VARIANT),

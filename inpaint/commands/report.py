@@ -23,11 +23,17 @@ def main(argv: list[str] | None = None) -> int:
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--study", help="study name, e.g. ablation-cpu")
     which.add_argument("--all", action="store_true", help="every study in the storage(s)")
-    parser.add_argument("--storage", default=None, help="storage URL (default: results/studies.db and results/*/studies.db)")
+    parser.add_argument(
+        "--storage", default=None, help="storage URL (default: results/studies.db and results/*/studies.db)"
+    )
     parser.add_argument("--results", default="results", help="results folder searched for default storages")
     parser.add_argument("--out", default=None, help="output folder (default: the folder stored with the study)")
-    parser.add_argument("--wandb", action="store_true",
-                        help="also log the tables and figures to one W&B summary run per study (offline unless WANDB_MODE says otherwise)")
+    parser.add_argument(
+        "--wandb",
+        action="store_true",
+        help="also log the tables and figures to one W&B summary run per study "
+        "(offline unless WANDB_MODE says otherwise)",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
 
     import optuna
@@ -39,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     storages = [args.storage] if args.storage else default_storages(Path(args.results))
     if not storages:
-        console.print(f"[red]no studies found: no {args.results}/studies.db; run `make ablation` first or pass --storage[/red]")
+        console.print(
+            f"[red]no studies found: no {args.results}/studies.db; run `make ablation` first or pass --storage[/red]"
+        )
         return 1
     built = 0
     for url in storages:
@@ -58,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
                 from inpaint.report.wandb_summary import log_study_summary
 
                 mode = os.environ.get("WANDB_MODE", "offline")
-                run_dir = log_study_summary(report, Path(report.paths[0]).parent if report.paths else Path(args.results), mode=mode)
+                run_dir = log_study_summary(
+                    report, Path(report.paths[0]).parent if report.paths else Path(args.results), mode=mode
+                )
                 console.print(f"W&B summary run ({mode}): {run_dir} — upload later with `wandb sync {run_dir}`")
             built += 1
     if built == 0:

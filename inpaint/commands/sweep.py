@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-
 THREADS_KEY = "run.num_threads"  # torch threads of one run (RunOptions.num_threads)
 
 

@@ -24,8 +24,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from inpaint.conventions import HoleValue
 from inpaint.data import layouts
-from inpaint.data.image_io import AlphaPolicy
-from inpaint.data.layouts import LayoutName
+from inpaint.data.buckets import LAMA_KINDS, PAPER_BUCKETS, ClosedSide, bucket_label, validate_buckets
 from inpaint.data.cache import SmoothingCache, default_cache_dir
 from inpaint.data.datasets import (
     EmbeddedImages,
@@ -35,7 +34,8 @@ from inpaint.data.datasets import (
     SyntheticImages,
     discover_splits,
 )
-from inpaint.data.buckets import LAMA_KINDS, PAPER_BUCKETS, ClosedSide, bucket_label, validate_buckets
+from inpaint.data.image_io import AlphaPolicy
+from inpaint.data.layouts import LayoutName
 from inpaint.data.masks import MASK_KINDS, MaskSampler, fixed_eval_masks, mask_kind_of, normalize_resolution
 from inpaint.data.preprocess import EdgeBackend, canny_tensor, check_edge_backend
 from inpaint.data.smoothing import (
@@ -275,9 +275,13 @@ def check_lama_eval_kinds(kinds: Any) -> None:
         raise UserInputError(f"lama_eval_kinds must be a list such as [thin, medium, thick], got the string {kinds!r}")
     for index, kind in enumerate(kinds):
         if kind not in LAMA_KINDS:
-            raise UserInputError(f"lama_eval_kinds: {kind!r} is not a LaMa mask kind; choose from {', '.join(LAMA_KINDS)}")
+            raise UserInputError(
+                f"lama_eval_kinds: {kind!r} is not a LaMa mask kind; choose from {', '.join(LAMA_KINDS)}"
+            )
         if kind in list(kinds)[:index]:
-            raise UserInputError(f"lama_eval_kinds names {kind!r} twice; give each of {', '.join(LAMA_KINDS)} at most once")
+            raise UserInputError(
+                f"lama_eval_kinds names {kind!r} twice; give each of {', '.join(LAMA_KINDS)} at most once"
+            )
 
 
 def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:

@@ -47,7 +47,6 @@ from inpaint.data.smoothing import L0Boundary, smooth_image
 from inpaint.data.synthetic import synthetic_image
 from inpaint.errors import MissingPathError, UserInputError
 
-
 # scikit-image's bundled colour photos (offline). stereo_motorcycle's right view is left out: it nearly duplicates
 # the left one and would leak into the held-out set.
 EMBEDDED_TRAIN_PHOTOS: tuple[str, ...] = (
@@ -57,7 +56,8 @@ EMBEDDED_EVAL_PHOTOS: tuple[str, ...] = ("coffee", "rocket")
 DEFAULT_SYNTHETIC_LENGTH = 2048
 HOLDOUT_PERCENT = 10
 _MIN_CROP_STD = 4.0  # grey levels: a flatter embedded crop (nothing to inpaint) is redrawn …
-_FLAT_CROP_RETRIES = 10  # … at most this many times  # a folder without train/val/test parts: files whose path hash % 100 < 10 are held out
+_FLAT_CROP_RETRIES = 10  # … at most this many times
+# a folder without train/val/test parts: files whose path hash % 100 < 10 are held out
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ class FolderImages:
         return Crop(crop, sample_id, smooth)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def embedded_photo(name: str) -> np.ndarray:
     """One of scikit-image's bundled photos as H×W×3 uint8 (read once per process)."""
     import skimage.data
@@ -254,7 +254,9 @@ def build_sample(crop: Crop, mask: np.ndarray, priors: PriorConfig, mask_kind: s
     if crop.smooth is not None:
         smooth = from_uint8(torch.from_numpy(crop.smooth).permute(2, 0, 1))
     else:
-        smooth = from_unit(torch.from_numpy(smooth_image(image01, priors.smoothing, priors.l0_boundary)).permute(2, 0, 1))
+        smooth = from_unit(
+            torch.from_numpy(smooth_image(image01, priors.smoothing, priors.l0_boundary)).permute(2, 0, 1)
+        )
     known = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None]
     sample: dict[str, torch.Tensor | str] = {
         "image": from_uint8(torch.from_numpy(crop.rgb).permute(2, 0, 1)),

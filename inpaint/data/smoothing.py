@@ -98,7 +98,9 @@ def _neumann_spectrum(height: int, width: int, dtype: torch.dtype, device: torch
     """Eigenvalues of the Neumann difference Laplacian in the DCT-II basis: 4 − 2cos(πu/W) − 2cos(πv/H)."""
     u = torch.arange(width, dtype=dtype, device=device)
     v = torch.arange(height, dtype=dtype, device=device)
-    return (2.0 - 2.0 * torch.cos(math.pi * v / height))[:, None] + (2.0 - 2.0 * torch.cos(math.pi * u / width))[None, :]
+    return (2.0 - 2.0 * torch.cos(math.pi * v / height))[:, None] + (2.0 - 2.0 * torch.cos(math.pi * u / width))[
+        None, :
+    ]
 
 
 def _l0_symmetric(source: torch.Tensor, lam: float, kappa: float, beta_max: float) -> torch.Tensor:

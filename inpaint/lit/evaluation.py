@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
@@ -145,8 +146,10 @@ class EvaluationWriter(Callback):
         for logger in trainer.loggers:
             log_dir = getattr(logger, "log_dir", None)
             if isinstance(logger, CSVLogger) and log_dir and os.path.realpath(log_dir) == out:
-                raise UserInputError(f"EvaluationWriter would write metrics.csv into {out!r}, the CSVLogger's own folder; "
-                                     "give the CSVLogger a sub-folder (e.g. name='logs') or set the writer's out_dir")
+                raise UserInputError(
+                    f"EvaluationWriter would write metrics.csv into {out!r}, the CSVLogger's own folder; "
+                    "give the CSVLogger a sub-folder (e.g. name='logs') or set the writer's out_dir"
+                )
 
     def resolve_feature_cache(self) -> FeatureCache | None:
         cache = self.options.fid_cache

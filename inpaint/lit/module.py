@@ -162,7 +162,9 @@ class InpaintingGAN(LightningModule):
             milestones = [per_epoch * e for e in range(self.lr_step_epochs, max_epochs + 1, self.lr_step_epochs)]
         if not milestones:
             return [opt_g, opt_d]
-        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, StepDecay(milestones, self.lr_gamma)) for o in (opt_g, opt_d)]
+        schedulers = [
+            torch.optim.lr_scheduler.LambdaLR(o, StepDecay(milestones, self.lr_gamma)) for o in (opt_g, opt_d)
+        ]
         return [opt_g, opt_d], schedulers
 
     def _clip(self, optimizer) -> None:

@@ -86,7 +86,7 @@ def benchmark(
         with torch.no_grad():
             generator(**gan_step.generator_inputs(inputs))
 
-    def timed(fn, n: int) -> tuple[list[float], list[float]]:  # noqa: ANN001
+    def timed(fn, n: int) -> tuple[list[float], list[float]]:
         """Wall-clock and process CPU seconds per call (CPU time is the robust number on a shared machine)."""
         wall, cpu = [], []
         for _ in range(n):

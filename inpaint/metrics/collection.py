@@ -14,7 +14,8 @@ itself in float64 (exact at bucket edges: 30 % hole is 0.3, not 0.30000001).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn

@@ -8,8 +8,9 @@ default is set once, here.
 from __future__ import annotations
 
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 from inpaint.data.buckets import SCHEMES, ClosedSide, resolve_schemes
 from inpaint.errors import UserInputError

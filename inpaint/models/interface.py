@@ -52,7 +52,7 @@ class InpaintGenerator(nn.Module):
         class is a different model, e.g. TSGL without its balance module)."""
         return type(self).__name__
 
-    def forward(  # noqa: D401 - signature documentation
+    def forward(
         self,
         image: torch.Tensor,
         mask: torch.Tensor,

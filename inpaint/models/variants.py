@@ -35,12 +35,12 @@ class Variant:
         return any(b.source == "structure" for b in self.branches)
 
 
-def G(source: str, times: int = 1) -> Branch:  # noqa: N802 - reads like the paper's notation
+def G(source: str, times: int = 1) -> Branch:
     """A branch on the globally normalised texture."""
     return Branch("global", source, times)  # type: ignore[arg-type]
 
 
-def L(source: str, times: int = 1) -> Branch:  # noqa: N802
+def L(source: str, times: int = 1) -> Branch:
     """A branch on the locally normalised texture."""
     return Branch("local", source, times)  # type: ignore[arg-type]
 

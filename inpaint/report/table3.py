@@ -18,10 +18,15 @@ from typing import Any
 from inpaint.report.paper.complexity import PAPER_COMPLEXITY, PAPER_FLOPS_CONVENTION
 from inpaint.report.paper.labels import GENERATOR_LABELS
 from inpaint.report.paper.table3 import (
-    TABLE3, TABLE3_KIND_LABELS, TABLE3_KINDS, TABLE3_METRICS, TABLE3_RESOLUTION, TABLE3_ROWS,
+    TABLE3,
+    TABLE3_KIND_LABELS,
+    TABLE3_KINDS,
+    TABLE3_METRICS,
+    TABLE3_RESOLUTION,
+    TABLE3_ROWS,
 )
 from inpaint.report.records import TrialRecord, config_value, group_by, na_reasons, seeds_of
-from inpaint.report.table import Column, Table, Row, make_table, seed_cell
+from inpaint.report.table import Column, Row, Table, make_table, seed_cell
 from inpaint.report.table2 import DIGITS, METRIC_LABEL, caption_text, missing_rows_note
 
 

@@ -58,7 +58,7 @@ def build_table7(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None
         for name in TABLE7_ROWS:
             runs = by_generator.get(name, [])
 
-            def value(run: TrialRecord, col: Column) -> float | None:
+            def value(run: TrialRecord, col: Column, ratio: str = ratio) -> float | None:
                 group = scores.get(run.number, {}).get(ratio, {}).get(col.condition)
                 return None if group is None else getattr(group, col.metric)
 
@@ -77,11 +77,13 @@ def build_table7(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None
                      "the PSNR means")
     n_per_range = {ratio: sorted({per[ratio]["global"].n for per in scores.values() if ratio in per})
                    for ratio in TABLE7_RANGES}
-    notes.append("paper rows are unlabelled in Table VII; read here as hole-ratio ranges "
-                 + ", ".join(f"{r} (N = {'/'.join(map(str, n)) or 'n/a'} images per trial)" for r, n in n_per_range.items())
-                 + ". Metrics on the saved composites vs targets (uint8 PNG): global = Canny edges ×255, local = "
-                   "x − up(down(x)) (2× average-pool down, bilinear up) mapped linearly from [-2, 2] to 0…255; "
-                   "see docs/hosts.md.")
+    notes.append(
+        "paper rows are unlabelled in Table VII; read here as hole-ratio ranges "
+        + ", ".join(f"{r} (N = {'/'.join(map(str, n)) or 'n/a'} images per trial)" for r, n in n_per_range.items())
+        + ". Metrics on the saved composites vs targets (uint8 PNG): global = Canny edges ×255, local = "
+        "x − up(down(x)) (2× average-pool down, bilinear up) mapped linearly from [-2, 2] to 0…255; "
+        "see docs/hosts.md."
+    )
     caption = caption_text("Table VII reproduction (cross-layer balance; metrics on structure images).", facts or {},
                            used, generator_param)
     return make_table("table7", caption, columns, rows, paper_sources=("paper",), notes=notes)

@@ -41,13 +41,17 @@ def objective_value(metrics: dict[str, Any], objective: dict[str, Any]) -> float
         if row.get("bucket") == bucket and (scheme is None or row.get("scheme") == scheme):
             value = row.get("values", {}).get(image, {}).get(metric)
             if value is None or not math.isfinite(float(value)):
-                raise ValueError(f"objective {metric} in bucket {bucket!r} is {value!r}; pick a metric that is always computed")
+                raise ValueError(
+                    f"objective {metric} in bucket {bucket!r} is {value!r}; pick a metric that is always computed"
+                )
             return float(value)
     scalar = metrics.get("scalars", {}).get(f"test/{metric}")
     if bucket == "all" and image == "composite" and scalar is not None and math.isfinite(float(scalar)):
         return float(scalar)  # no bucketed report: the quick test metric over all images
     have = [f"{r.get('scheme')}/{r.get('bucket')}" for r in metrics.get("buckets", [])]
-    raise ValueError(f"objective bucket {scheme}/{bucket} not in the test metrics (have {have}); check the sweep's objective")
+    raise ValueError(
+        f"objective bucket {scheme}/{bucket} not in the test metrics (have {have}); check the sweep's objective"
+    )
 
 
 class LightningTrial:
@@ -99,7 +103,9 @@ class LightningTrial:
         path = Path(config)
         path = path if path.is_absolute() else self.root / path
         if not path.is_file():
-            raise FileNotFoundError(f"config {config} (profile {self.profile.name!r} of {self.spec.source}) not found at {path}")
+            raise FileNotFoundError(
+                f"config {config} (profile {self.profile.name!r} of {self.spec.source}) not found at {path}"
+            )
         return path
 
     def _config_choices(self) -> list[dict[str, Any]]:

@@ -22,7 +22,6 @@ from inpaint.sweeps.storage import default_storage_url, open_storage
 from inpaint.sweeps.study import open_grid_study, open_search_study
 from inpaint.sweeps.worker import cell_slug, run_grid_worker, run_trial, store_outcome
 
-
 WORKER_ENV = "INPAINT_SWEEP_WORKER"  # set in worker processes started by --workers N
 
 
@@ -159,7 +158,9 @@ def spawn_workers(argv: list[str], workers: int) -> list[subprocess.Popen]:
     env.setdefault("OMP_NUM_THREADS", str(threads))
     env[WORKER_ENV] = "1"
     return [
-        subprocess.Popen([sys.executable, "-m", "inpaint.commands.sweep", *argv, "--workers", "1", "--worker-only"], env=env)
+        subprocess.Popen(
+            [sys.executable, "-m", "inpaint.commands.sweep", *argv, "--workers", "1", "--worker-only"], env=env
+        )
         for _ in range(workers)
     ]
 

@@ -118,7 +118,9 @@ def open_storage(
     url = normalise_url(url)
     backend = _backend(url)
     if grace_period <= heartbeat_interval:
-        raise ValueError(f"grace_period ({grace_period} s) must be larger than heartbeat_interval ({heartbeat_interval} s)")
+        raise ValueError(
+            f"grace_period ({grace_period} s) must be larger than heartbeat_interval ({heartbeat_interval} s)"
+        )
     engine_kwargs: dict[str, Any] = {}
     if backend == "sqlite":
         path = sqlite_path(url)
@@ -226,9 +228,10 @@ def population_lock(url: str, study_name: str, timeout_s: float = 300.0) -> Iter
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
-                except BlockingIOError:
+                except BlockingIOError as busy:
                     if time.monotonic() > deadline:
-                        raise TimeoutError(f"queue lock {lock_path} held by another worker for > {timeout_s} s")
+                        message = f"queue lock {lock_path} held by another worker for > {timeout_s} s"
+                        raise TimeoutError(message) from busy
                     time.sleep(0.05)
             try:
                 yield

@@ -72,7 +72,9 @@ def _print_summary(summary: dict[str, Any]) -> None:
     for key in ("run_dir", "config", "checkpoints", "last_checkpoint", "images", "global_step"):
         table.add_row(key, str(summary[key]))
     if summary["train_steps_per_s"]:
-        table.add_row("speed", f"{summary['train_steps_per_s']:.2f} steps/s, peak RSS {summary['peak_rss_mib']:.0f} MiB")
+        table.add_row(
+            "speed", f"{summary['train_steps_per_s']:.2f} steps/s, peak RSS {summary['peak_rss_mib']:.0f} MiB"
+        )
     table.add_row("loggers", ", ".join(summary["loggers"]) or "none")
     if summary["wandb_offline_runs"]:
         table.add_row("upload W&B", f"wandb sync {summary['wandb_offline_runs'][-1]}")

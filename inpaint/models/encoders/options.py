@@ -12,8 +12,8 @@ values (``tau: float``, ...) on to the layers. In YAML::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
 from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
 from inpaint.errors import UserInputError

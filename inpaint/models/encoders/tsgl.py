@@ -114,9 +114,13 @@ class TSGLEncoder(nn.Module):
         super().__init__()
         unresolved = [f.name for f in fields(options) if getattr(options, f.name) is None and f.name != "use_structure"]
         if unresolved:
-            raise ValueError(f"TSGLEncoder needs resolved options (options.over(get_preset(name))); unset: {unresolved}")
+            raise ValueError(
+                f"TSGLEncoder needs resolved options (options.over(get_preset(name))); unset: {unresolved}"
+            )
         if options.pconv_style not in ("paper", "official"):
-            raise UserInputError(f"encoder_options.pconv_style must be 'paper' or 'official', got {options.pconv_style!r}")
+            raise UserInputError(
+                f"encoder_options.pconv_style must be 'paper' or 'official', got {options.pconv_style!r}"
+            )
         if options.residual_resize not in ("bilinear", "area"):
             raise UserInputError(
                 f"encoder_options.residual_resize must be 'bilinear' or 'area' for the TSGL encoder, got "

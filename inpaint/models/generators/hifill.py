@@ -32,7 +32,7 @@ from inpaint.models.generators.host_interface import (
 )
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 from inpaint.nn.contextual_attention import ContextualAttention, contextual_residual_aggregation, transfer_to_level
-from inpaint.nn.gated_conv import GateKind, GatedInit, GatedUpConv2d, LightweightGatedConv2d, init_gated_convs
+from inpaint.nn.gated_conv import GatedInit, GatedUpConv2d, GateKind, LightweightGatedConv2d, init_gated_convs
 
 #: base width per profile: paper = HiFill's nc 32 (coarse) and 32/64/128 (refine); small = a quarter.
 HIFILL_BASE_WIDTH: dict[str, int] = {"paper": 32, "small": 8}

@@ -31,8 +31,8 @@ from inpaint.conventions import known_mask
 from inpaint.errors import UserInputError
 from inpaint.models.encoders.options import TSGLOptions
 from inpaint.models.generators.host_interface import check_host_inputs
-from inpaint.models.generators.tsgl_base import PresetName, SizeName
 from inpaint.models.generators.lama import LaMaDecoder
+from inpaint.models.generators.tsgl_base import PresetName, SizeName
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 from inpaint.models.presets import get_preset
 from inpaint.models.variants import DEFAULT_VARIANT, get_variant

@@ -1,4 +1,4 @@
-"""Encoder swaps (paper Sec. IV-E, Tables II and VII, Figs. 17–18): the TSGL encoder in front of other decoders.
+"""Encoder swaps (paper Sec. IV-B, Appendix D, Tables II and VII, Figs. 17–18): the TSGL encoder before other decoders.
 
 * :class:`OursPENNetGenerator` — TSGL encoder → 1×1 adapter → PEN-Net's attention transfer network and
   multi-scale decoder (pyramid side outputs in ``extras`` for its pyramid L1 loss);
@@ -36,7 +36,7 @@ from inpaint.models.generators.tsgl_base import PresetName, SizeName, TSGLEncode
 from inpaint.models.interface import GeneratorOutput
 from inpaint.models.variants import DEFAULT_VARIANT
 from inpaint.nn.attention_transfer import MaskedSoftmax, MaskResize
-from inpaint.nn.gated_conv import GateKind, GatedInit, init_gated_convs
+from inpaint.nn.gated_conv import GatedInit, GateKind, init_gated_convs
 
 HostWidths = Literal["host", "encoder"]
 
@@ -100,8 +100,9 @@ class OursHiFillGenerator(TSGLEncoderGenerator):
         refine_dilations: dilations of the refine network's dilated block.
         init: gated-conv init of the host side (see :func:`~inpaint.nn.gated_conv.init_gated_convs`).
         fuse_deep_levels: also feed the TSGL maps at strides 16…64, upsampled, into the F3 slot's 1×1 conv
-            (an option of the swap, docs/hosts.md). Default on: HiFill reads only strides 2…8, so without it the encoder's deeper
-            half would get no gradient (dead weights, and DDP would need ``find_unused_parameters``).
+            (an option of the swap, docs/hosts.md). Default on: HiFill reads only strides 2…8, so without it
+            the encoder's deeper half would get no gradient (dead weights, and DDP would need
+            ``find_unused_parameters``).
 
     ``extras["attention"]`` is the B×L×L attention over the input/16 grid (padded input).
     """
