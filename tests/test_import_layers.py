@@ -9,9 +9,9 @@ is still a dependency). Layers, highest first (a module may import its own layer
 4. ``lit`` — Lightning wiring: the module, the shared GAN step, callbacks, checkpoints, export, step timing;
 5. ``losses``, ``inference`` — the training objective (Eq. 13–16) and checkpoint-free inference over images/masks;
 6. ``models``, ``data``, ``metrics`` — networks, datasets/masks, evaluation metrics;
-7. ``nn``, ``conventions``, ``classpath``, ``errors``, ``naming``, ``config`` — building blocks, tensor conventions,
-   the one class-path instantiator, shared error types, the one ``slug`` and the pure YAML config composer,
-   importing nothing from the package above them.
+7. ``nn``, ``conventions``, ``classpath``, ``errors``, ``naming``, ``config``, ``tested_versions`` — building blocks,
+   tensor conventions, the one class-path instantiator, shared error types, the one ``slug``, the pure YAML config
+   composer and the version guard of library internals, importing nothing from the package above them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ LAYERS: list[set[str]] = [
     {"lit"},
     {"losses", "inference"},
     {"models", "data", "metrics"},
-    {"nn", "conventions", "classpath", "errors", "naming", "config"},
+    {"nn", "conventions", "classpath", "errors", "naming", "config", "tested_versions"},
 ]
 LAYER_OF = {name: depth for depth, names in enumerate(LAYERS) for name in names}
 

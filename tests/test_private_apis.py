@@ -62,7 +62,7 @@ def test_optuna_accessors_on_an_rdb_study(tmp_path) -> None:
 def test_optuna_accessors_name_the_version_when_an_attribute_is_missing(monkeypatch) -> None:
     version = re.escape(optuna.__version__)
     for accessor, attribute in ((study_storage, "_storage"), (study_id, "_study_id"), (trial_id, "_trial_id")):
-        with pytest.raises(RuntimeError, match=rf"SimpleNamespace\.{attribute} .* optuna {version}; the sweeps need"):
+        with pytest.raises(RuntimeError, match=rf"SimpleNamespace\.{attribute} .* optuna {version}; inpaint needs"):
             accessor(SimpleNamespace())
 
     class _CachedStorage:  # Optuna's wrapper, as a later version might lay it out
@@ -180,15 +180,15 @@ def test_torch_accessors_name_the_version_when_an_internal_is_missing(monkeypatc
 @pytest.mark.parametrize(
     ("wrapper", "library", "call"),
     [
-        (optuna_private, optuna, lambda: study_storage(optuna.create_study())),
-        (lightning_private, lightning, hyperparameters_being_saved),
-        (torch_private, torch, lambda: foreach_lerp_([torch.zeros(1)], [torch.ones(1)], 0.5)),
+        (optuna_private.TESTED_OPTUNA, optuna, lambda: study_storage(optuna.create_study())),
+        (lightning_private.TESTED_LIGHTNING, lightning, hyperparameters_being_saved),
+        (torch_private.TESTED_TORCH, torch, lambda: foreach_lerp_([torch.zeros(1)], [torch.ones(1)], 0.5)),
     ],
     ids=["optuna", "lightning", "torch"],
 )
 def test_an_untested_version_warns_once(monkeypatch, wrapper, library, call) -> None:
     monkeypatch.setattr(library, "__version__", "1.0.0")
-    wrapper._warn_if_untested.cache_clear()
+    wrapper.reset()
     try:
         with pytest.warns(RuntimeWarning, match=r"1\.0\.0 is outside the range"):
             call()
@@ -196,13 +196,11 @@ def test_an_untested_version_warns_once(monkeypatch, wrapper, library, call) -> 
             warnings.simplefilter("error", RuntimeWarning)
             call()  # once per process
     finally:
-        wrapper._warn_if_untested.cache_clear()
+        wrapper.reset()
 
 
 def test_pinned_versions_are_inside_the_tested_ranges() -> None:
     from packaging.version import Version
 
-    for (low, high), version in ((optuna_private.TESTED_OPTUNA, optuna.__version__),
-                                 (lightning_private.TESTED_LIGHTNING, lightning.__version__),
-                                 (torch_private.TESTED_TORCH, torch.__version__.split("+")[0])):
-        assert Version(low) <= Version(version) < Version(high)
+    for tested in (optuna_private.TESTED_OPTUNA, lightning_private.TESTED_LIGHTNING, torch_private.TESTED_TORCH):
+        assert Version(tested.low) <= Version(tested.version.split("+")[0]) < Version(tested.high)

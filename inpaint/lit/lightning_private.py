@@ -9,30 +9,15 @@ lies outside the range the suite was tested with (``TESTED_LIGHTNING``; ``constr
 
 from __future__ import annotations
 
-import functools
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import lightning
-from packaging.version import Version
+
+from inpaint.tested_versions import TestedRange
 
 #: Lightning versions the training tests passed with: [low, high). 2.4.0 and 2.6.6 (the pin) were run.
-TESTED_LIGHTNING: tuple[str, str] = ("2.4", "2.7")
-
-
-@functools.cache
-def _warn_if_untested() -> None:
-    low, high = TESTED_LIGHTNING
-    if not Version(low) <= Version(lightning.__version__) < Version(high):
-        warnings.warn(f"lightning {lightning.__version__} is outside the range inpaint was tested with "
-                      f"(>= {low}, < {high}); its use of Lightning internals may break", RuntimeWarning, stacklevel=3)
-
-
-def _missing(where: str, what: str) -> RuntimeError:
-    low, high = TESTED_LIGHTNING
-    return RuntimeError(f"{where} ({what}) does not exist in lightning {lightning.__version__}; inpaint needs "
-                        f"lightning >= {low}, < {high} (constraints.txt pins the tested version)")
+TESTED_LIGHTNING = TestedRange(lightning, "2.4", "2.7")
 
 
 def hyperparameters_being_saved() -> dict[str, Any] | None:
@@ -41,11 +26,11 @@ def hyperparameters_being_saved() -> dict[str, Any] | None:
     Reads ``lightning.pytorch.core.mixins.hparams_mixin._given_hyperparameters``, the context variable through
     which the CLI passes its config to ``save_hyperparameters``.
     """
-    _warn_if_untested()
+    TESTED_LIGHTNING.warn_if_untested()
     try:
         from lightning.pytorch.core.mixins.hparams_mixin import _given_hyperparameters
     except ImportError:
-        raise _missing("lightning.pytorch.core.mixins.hparams_mixin._given_hyperparameters",
+        raise TESTED_LIGHTNING.missing("lightning.pytorch.core.mixins.hparams_mixin._given_hyperparameters",
                        "the config LightningCLI saves as hyper-parameters") from None
     return _given_hyperparameters.get()
 
@@ -56,10 +41,12 @@ def set_optimizer_step_hooks(optimizer: Any, before: Callable[[], None], after: 
     Replaces ``_on_before_step`` / ``_on_after_step``, which the manual-optimisation loop sets on every batch (its
     versions count the step); call this again after the loop has set them.
     """
-    _warn_if_untested()
+    TESTED_LIGHTNING.warn_if_untested()
     for name in ("_on_before_step", "_on_after_step"):
         if not hasattr(optimizer, name):
-            raise _missing(f"{type(optimizer).__name__}.{name}", "the step hooks of a LightningOptimizer")
+            raise TESTED_LIGHTNING.missing(
+                f"{type(optimizer).__name__}.{name}", "the step hooks of a LightningOptimizer"
+            )
     optimizer._on_before_step = before
     optimizer._on_after_step = after
 

@@ -9,34 +9,19 @@ was tested with (``TESTED_TORCH``; ``constraints.txt`` pins the one CI runs).
 
 from __future__ import annotations
 
-import functools
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import torch
-from packaging.version import Version
+
+from inpaint.tested_versions import TestedRange
 
 #: torch versions the suite's tests passed with: [low, high). Only the pin (2.14.1) was run.
-TESTED_TORCH: tuple[str, str] = ("2.14", "2.15")
-
-
-@functools.cache
-def _warn_if_untested() -> None:
-    low, high = TESTED_TORCH
-    if not Version(low) <= Version(torch.__version__.split("+")[0]) < Version(high):
-        warnings.warn(f"torch {torch.__version__} is outside the range inpaint was tested with (>= {low}, < {high}); "
-                      "its use of torch internals may break", RuntimeWarning, stacklevel=3)
+TESTED_TORCH = TestedRange(torch, "2.14", "2.15")
 
 
 def _private(owner: Any, name: str, where: str, what: str) -> Any:
-    _warn_if_untested()
-    try:
-        return getattr(owner, name)
-    except AttributeError:
-        low, high = TESTED_TORCH
-        raise RuntimeError(f"{where}.{name} ({what}) does not exist in torch {torch.__version__}; inpaint needs "
-                           f"torch >= {low}, < {high} (constraints.txt pins the tested version)") from None
+    return TESTED_TORCH.attribute(owner, name, where, what)
 
 
 def foreach_lerp_(targets: Sequence[torch.Tensor], ends: Sequence[torch.Tensor], weight: float) -> None:

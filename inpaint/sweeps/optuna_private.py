@@ -9,38 +9,19 @@ range the sweeps were tested with (``TESTED_OPTUNA``; ``constraints.txt`` pins t
 
 from __future__ import annotations
 
-import functools
-import warnings
 from typing import Any
 
 import optuna
-from packaging.version import Version
+
+from inpaint.tested_versions import TestedRange
 
 #: Optuna versions the sweep tests passed with: [low, high): 4.9.0, 5.0.0 (the pin) and 5.1.0 were run; 4.0.0 fails
 #: (no ``optuna.storages.RetryHeartbeatStaleTrialCallback`` yet).
-TESTED_OPTUNA: tuple[str, str] = ("4.9", "5.2")
-
-
-@functools.cache
-def _warn_if_untested() -> None:
-    low, high = TESTED_OPTUNA
-    if not Version(low) <= Version(optuna.__version__) < Version(high):
-        warnings.warn(f"optuna {optuna.__version__} is outside the range the sweeps were tested with "
-                      f"(>= {low}, < {high}); their use of Optuna internals may break", RuntimeWarning, stacklevel=3)
-
-
-def _missing(where: str, what: str) -> RuntimeError:
-    low, high = TESTED_OPTUNA
-    return RuntimeError(f"{where} ({what}) does not exist in optuna {optuna.__version__}; the sweeps need optuna "
-                        f">= {low}, < {high} (constraints.txt pins the tested version)")
+TESTED_OPTUNA = TestedRange(optuna, "4.9", "5.2")
 
 
 def _attribute(obj: Any, name: str, what: str) -> Any:
-    _warn_if_untested()
-    try:
-        return getattr(obj, name)
-    except AttributeError:
-        raise _missing(f"{type(obj).__name__}.{name}", what) from None
+    return TESTED_OPTUNA.attribute(obj, name, type(obj).__name__, what)
 
 
 def study_storage(study: optuna.Study) -> Any:
@@ -67,11 +48,11 @@ def uncached_storage(storage: Any) -> Any:
 
 def trial_model() -> Any:
     """Optuna's SQLAlchemy model of the trials table (``optuna.storages._rdb.models.TrialModel``)."""
-    _warn_if_untested()
+    TESTED_OPTUNA.warn_if_untested()
     try:
         from optuna.storages._rdb.models import TrialModel
     except ImportError:
-        raise _missing("optuna.storages._rdb.models.TrialModel", "the RDB trials table") from None
+        raise TESTED_OPTUNA.missing("optuna.storages._rdb.models.TrialModel", "the RDB trials table") from None
     return TrialModel
 
 
