@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("bench", "time and memory benchmarks, written as JSON"),
     "evaluate": ("evaluate", "score a folder of predictions against ground truth"),
     "export": ("export", "write generator-only weights for inference"),
+    "convert": ("convert", "convert the authors' TSGL checkpoint (--from official) to a .ckpt or .pt"),
     "sweep": ("sweep", "run an Optuna study (ablation, tau, search, swap)"),
     "report": ("report", "rebuild tables and figures from stored studies"),
 }

@@ -84,6 +84,7 @@ class Predictor:
         crop_margin: int = 64,
         smoothing: str = "l0",
         device: str | torch.device = "cpu",
+        legacy_edge_wrap: bool = False,
     ) -> None:
         if strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -97,6 +98,9 @@ class Predictor:
         self.smoothing = smoothing
         self.device = torch.device(device)
         self.priors: tuple[str, ...] = tuple(getattr(generator, "priors", ("edge", "gray", "smooth")))
+        self.legacy_edge_wrap = legacy_edge_wrap
+        #: a generator that runs at one size only (the exact official preset): every input is resized to it
+        self.fixed_size: tuple[int, int] | None = getattr(generator, "fixed_input_size", None)
 
     # --- public ----------------------------------------------------------------------------------------------
 
@@ -119,10 +123,15 @@ class Predictor:
 
     def _resize_strategy(self, image: np.ndarray, known: np.ndarray) -> np.ndarray:
         h, w = known.shape
-        if self.resolution is None or max(h, w) <= self.resolution:
+        if self.fixed_size is not None:
+            size = self.fixed_size
+            if (h, w) == size:
+                return self._run(image, known)
+        elif self.resolution is None or max(h, w) <= self.resolution:
             return self._run(image, known)
-        scale = self.resolution / max(h, w)
-        size = (max(1, round(h * scale)), max(1, round(w * scale)))
+        else:
+            scale = self.resolution / max(h, w)
+            size = (max(1, round(h * scale)), max(1, round(w * scale)))
         small_image = cv2.resize(image, (size[1], size[0]), interpolation=cv2.INTER_AREA)
         small_known = _hole_at_scale(known, size)
         small_filled = self._run(small_image, small_known)
@@ -156,7 +165,7 @@ class Predictor:
         if wanted & {"edge", "gray"}:
             from inpaint.data.preprocess import structure_priors
 
-            gray, edge = structure_priors(image01)
+            gray, edge = structure_priors(image01, legacy_edge_wrap=self.legacy_edge_wrap)
             priors["gray"] = torch.from_numpy(np.ascontiguousarray(gray, dtype=np.float32))[None, None]
             if edge is not None:
                 priors["edge"] = torch.from_numpy(np.ascontiguousarray(edge, dtype=np.float32))[None, None]

@@ -33,8 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resolution", type=int, default=None,
                         help="model working resolution (default: the checkpoint's, else the image's own size)")
     parser.add_argument("--crop-margin", type=int, default=64, help="context pixels around holes (crop strategy)")
-    parser.add_argument("--smoothing", choices=("l0", "rtv", "none"), default="l0",
-                        help="texture prior for generators that read it (use the one the model was trained with)")
+    parser.add_argument("--smoothing", choices=("l0", "rtv", "none"), default=None,
+                        help="texture prior for generators that read it (use the one the model was trained with; "
+                             "default l0, rtv for preset official_exact)")
+    parser.add_argument("--legacy-edge-wrap", action="store_true",
+                        help="the official code's uint8 wrap of edge/gray (default on for preset official_exact)")
     parser.add_argument("--device", default="cpu")
     return parser  # fmt: skip
 
@@ -85,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         generator, meta = load_model(args.ckpt, args.device)
         resolution = args.resolution or meta.get("resolution")
+        exact = getattr(generator, "preset", None) == "official_exact"  # the authors' preprocessing with their model
         predictor = Predictor(generator, resolution=resolution, strategy=args.strategy, crop_margin=args.crop_margin,
-                              smoothing=args.smoothing, device=args.device)  # fmt: skip
+                              smoothing=args.smoothing or ("rtv" if exact else "l0"), device=args.device,
+                              legacy_edge_wrap=args.legacy_edge_wrap or exact)  # fmt: skip
         if one:
             print(f"wrote {predict_file(predictor, args.image, args.mask, args.out, args.mask_hole_value)}")
         else:

@@ -68,6 +68,14 @@ def export_generator(ckpt_path: str, out_path: str, use_ema: bool = True) -> dic
     if "state_dict" not in ckpt:
         raise ExportError(f"{ckpt_path} is not a Lightning checkpoint (no 'state_dict'); export takes a .ckpt file")
     spec, weights, meta = _from_lightning_checkpoint(ckpt, ckpt_path, use_ema)
+    write_generator(out_path, spec, weights, meta)
+    return meta
+
+
+def write_generator(
+    out_path: str, spec: dict[str, Any], weights: dict[str, torch.Tensor], meta: dict[str, Any]
+) -> None:
+    """Write an exported generator (``spec`` = its class_path/init_args) atomically, with the readable .yaml."""
     payload = {"format": EXPORT_FORMAT, "generator": spec, "state_dict": weights, "meta": meta}
     folder = os.path.dirname(os.path.abspath(out_path))
     os.makedirs(folder, exist_ok=True)
@@ -77,7 +85,6 @@ def export_generator(ckpt_path: str, out_path: str, use_ema: bool = True) -> dic
     sidecar = os.path.splitext(out_path)[0] + ".yaml"
     with open(sidecar, "w") as handle:
         yaml.safe_dump({"format": EXPORT_FORMAT, "generator": spec, "meta": meta}, handle, sort_keys=False)
-    return meta
 
 
 def build_module(spec: dict[str, Any], allow_any_class: bool = False) -> nn.Module:

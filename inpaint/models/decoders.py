@@ -66,11 +66,13 @@ class AuxStructureDecoder(nn.Module):
     With widths (A1…A5) and input channels C_in: two partial-conv 3×3/2 downsamplers (C_in→A5, A5→A5),
     then seven up-steps [upsample features ×2 bilinear and mask nearest → partial conv 3×3 → BN →
     LeakyReLU(0.2)] with widths A5, A5, A5, A4, A3, A2, A1, then a residual bottleneck and a 1×1 conv +
-    sigmoid. The official decoder is A = C^S = (64 … 1024). The up-steps target the encoder pyramid's sizes
-    (strides 64 … 1 of the input), so any input size works.
+    sigmoid. The official decoder is A = C^S = (64 … 1024); its bottleneck convs have no bias
+    (``bottleneck_bias=False``). The up-steps target the encoder pyramid's sizes (strides 64 … 1 of the input), so
+    any input size works.
     """
 
-    def __init__(self, widths: tuple[int, ...] | list[int], in_channels: int | None = None) -> None:
+    def __init__(self, widths: tuple[int, ...] | list[int], in_channels: int | None = None,
+                 bottleneck_bias: bool = True) -> None:
         super().__init__()
         c = tuple(int(v) for v in widths)
         if len(c) != 5:
@@ -86,8 +88,8 @@ class AuxStructureDecoder(nn.Module):
         self.up_norms = nn.ModuleList(nn.BatchNorm2d(widths[i + 1]) for i in range(7))
         w = c[0]
         self.bottleneck = nn.Sequential(
-            nn.Conv2d(w, w, 3, padding=1), nn.BatchNorm2d(w), nn.ReLU(),
-            nn.Conv2d(w, w, 3, padding=1), nn.BatchNorm2d(w),
+            nn.Conv2d(w, w, 3, padding=1, bias=bottleneck_bias), nn.BatchNorm2d(w), nn.ReLU(),
+            nn.Conv2d(w, w, 3, padding=1, bias=bottleneck_bias), nn.BatchNorm2d(w),
         )
         self.head = nn.Conv2d(w, 1, 1)
 

@@ -11,8 +11,9 @@ Where τ enters is an option (``tau_position``):
 Both are exact additive masks, so the work goes through ``F.scaled_dot_product_attention`` (which adds the
 mask after its own 1/√d scaling). Windows are square, ``window`` tokens a side, capped at the feature map's
 shorter side; odd blocks of a stage shift by half a window (Swin), tokens from different regions of a
-shifted window never attend to each other. Maps whose sides are not a multiple of the window are padded
-with tokens that get zero weight (logit −1e4) in every softmax. There is no positional encoding (as in
+shifted window never attend to each other (logit ``shift_logit``: −1e4 by default; the official code's −100
+lets a region whose keys are all holes still attend across regions). Maps whose sides are not a multiple of the
+window are padded with tokens that get zero weight (logit −1e4) in every softmax. There is no positional encoding (as in
 the official code): position enters through the convolutions only.
 """
 
@@ -64,7 +65,8 @@ def shift_region_ids(height: int, width: int, window: int, shift: int, device: t
 
 @functools.lru_cache(maxsize=64)
 def static_window_bias(
-    height: int, width: int, window: int, shift: int, device: torch.device, dtype: torch.dtype
+    height: int, width: int, window: int, shift: int, device: torch.device, dtype: torch.dtype,
+    shift_logit: float = EXCLUDED,
 ) -> torch.Tensor | None:
     """The input-independent part of the key bias, nW×N×N: shift regions and padding (None when neither).
 
@@ -76,11 +78,11 @@ def static_window_bias(
     if not shift and not (pad_h or pad_w):
         return None
     with torch.inference_mode(False):
-        return _build_static_bias(height, width, window, shift, pad_h, pad_w, device, dtype)
+        return _build_static_bias(height, width, window, shift, pad_h, pad_w, device, dtype, shift_logit)
 
 
 def _build_static_bias(height: int, width: int, window: int, shift: int, pad_h: int, pad_w: int,
-                       device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+                       device: torch.device, dtype: torch.dtype, shift_logit: float) -> torch.Tensor:
     hp, wp = height + pad_h, width + pad_w
     inside = torch.zeros(hp, wp, dtype=torch.bool, device=device)
     inside[:height, :width] = True
@@ -92,7 +94,7 @@ def _build_static_bias(height: int, width: int, window: int, shift: int, pad_h: 
     if shift:
         ids = shift_region_ids(hp, wp, window, shift, device)[None, :, :, None].float()
         regions = _window_partition(ids, window)[..., 0]
-        bias = bias.masked_fill(regions[:, :, None] != regions[:, None, :], EXCLUDED)
+        bias = bias.masked_fill(regions[:, :, None] != regions[:, None, :], shift_logit)
     return bias.masked_fill(~inside_w[:, None, :], EXCLUDED)
 
 
@@ -176,6 +178,7 @@ class MaskedWindowAttentionLayer(nn.Module):
         tau: float = 100.0,
         tau_position: TauPosition = "before_scale",
         mlp_ratio: float = 2.0,
+        shift_logit: float = EXCLUDED,
     ) -> None:
         super().__init__()
         if tau_position not in ("before_scale", "after_scale"):
@@ -187,6 +190,7 @@ class MaskedWindowAttentionLayer(nn.Module):
         self.shifted = shifted
         self.tau = float(tau)
         self.tau_position = tau_position
+        self.shift_logit = float(shift_logit)
 
     def effective_window(self, height: int, width: int) -> int:
         """The window capped at the feature map's shorter side."""
@@ -216,7 +220,7 @@ class MaskedWindowAttentionLayer(nn.Module):
         windows = _window_partition(tokens, window)  # (B·nW)×N×C
         n_windows = windows.shape[0] // b
         n_tokens = window * window
-        static = static_window_bias(h, w, window, shift, x.device, x.dtype)  # nW×N×N or None
+        static = static_window_bias(h, w, window, shift, x.device, x.dtype, self.shift_logit)  # nW×N×N or None
         key_bias: torch.Tensor | None = None
         valid_w = None
         if valid is not None:
@@ -249,6 +253,11 @@ class TextureStage(nn.Module):
     ``merge`` = partial conv 3×3 stride 2 (the stage input is the previous layer's reconstructed map), then
     ``depth`` masked-attention blocks (shifted on odd blocks), then a partial conv 3×3 stride 1 whose output
     is added to the merged map (the stage-level skip, the only residual of the stage).
+
+    ``masked=False`` runs the stage as the official code runs stage 5, with no mask at all: merge and refine are
+    plain convs (no partial-conv ratio) and the attention has no τ term. The mask is still carried through the
+    convs' windows so that the encoder reports a mask at every stride. ``antialias`` blurs before the merge
+    (:mod:`inpaint.nn.fir`).
     """
 
     def __init__(
@@ -263,21 +272,32 @@ class TextureStage(nn.Module):
         masked: bool = True,
         pconv_mask_input: bool = True,
         pconv_ratio_position: RatioPosition = "before_bias",
+        antialias: bool = False,
+        shift_logit: float = EXCLUDED,
     ) -> None:
         super().__init__()
         pconv = dict(mask_input=pconv_mask_input, ratio_position=pconv_ratio_position)
-        self.merge = PartialConv2d(dim, dim, 3, stride=2, padding=1, activation=nn.LeakyReLU(0.2), **pconv)
+        self.merge = PartialConv2d(
+            dim, dim, 3, stride=2, padding=1, activation=nn.LeakyReLU(0.2), antialias=antialias, **pconv
+        )
         self.blocks = nn.ModuleList(
-            MaskedWindowAttentionLayer(dim, heads, window, bool(i % 2), tau, tau_position, mlp_ratio)
+            MaskedWindowAttentionLayer(dim, heads, window, bool(i % 2), tau, tau_position, mlp_ratio, shift_logit)
             for i in range(depth)
         )
         self.refine = PartialConv2d(dim, dim, 3, stride=1, padding=1, activation=nn.LeakyReLU(0.2), **pconv)
         self.masked = masked
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.masked:
+            merged = self.merge.plain(x)
+            out = merged
+            for block in self.blocks:
+                out, _ = block(out, None)
+            mask = self.refine.window(self.merge.window(mask).mask).mask
+            return self.refine.plain(out) + merged, mask
         merged, mask = self.merge(x, mask)
         out = merged
-        token_mask: torch.Tensor | None = mask if self.masked else None
+        token_mask: torch.Tensor | None = mask
         for block in self.blocks:
             out, token_mask = block(out, token_mask)
         if token_mask is not None:

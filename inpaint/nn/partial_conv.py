@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint.nn.fir import blurred_strided_conv
+
 RatioPosition = Literal["before_bias", "after_activation"]
 
 
@@ -71,6 +73,8 @@ class PartialConv2d(nn.Module):
         ratio_position: ``"before_bias"`` is Eq. 1 (scale the conv response, then add the bias, zero outside
             the valid windows, then activate); ``"after_activation"`` is the official texture branch
             (``act(conv(x) + b) · ratio``).
+        antialias: low-pass the input with the [1, 3, 3, 1] FIR filter before a stride-2 conv
+            (:mod:`inpaint.nn.fir`, the official texture branch); the mask window keeps the plain conv's geometry.
 
     ``forward(x, mask, window=None)`` returns ``(y, new_mask)``; pass a precomputed :class:`MaskWindow` when
     several layers share one geometry on the same mask, so the mask sum is computed once.
@@ -88,8 +92,12 @@ class PartialConv2d(nn.Module):
         activation: nn.Module | None = None,
         mask_input: bool = True,
         ratio_position: RatioPosition = "before_bias",
+        antialias: bool = False,
     ) -> None:
         super().__init__()
+        if antialias and (stride != 2 or kernel_size % 2 == 0 or padding != kernel_size // 2 or dilation != 1):
+            raise ValueError("antialias applies to odd-kernel stride-2 convs with 'same' padding only, got "
+                             f"kernel {kernel_size}, stride {stride}, padding {padding}, dilation {dilation}")
         if ratio_position not in ("before_bias", "after_activation"):
             raise ValueError(f"ratio_position must be 'before_bias' or 'after_activation', got {ratio_position!r}")
         self.conv = nn.Conv2d(
@@ -98,6 +106,19 @@ class PartialConv2d(nn.Module):
         self.activation = activation if activation is not None else nn.Identity()
         self.mask_input = mask_input
         self.ratio_position = ratio_position
+        self.antialias = antialias
+
+    def response(self, x: torch.Tensor, bias: bool = True) -> torch.Tensor:
+        """The conv's response to ``x`` (anti-aliased when so configured), with or without its bias."""
+        conv = self.conv
+        b = conv.bias if bias else None
+        if self.antialias:
+            return blurred_strided_conv(x, conv.weight, b, conv.stride[0], conv.padding[0])
+        return F.conv2d(x, conv.weight, b, conv.stride, conv.padding, conv.dilation)
+
+    def plain(self, x: torch.Tensor) -> torch.Tensor:
+        """The layer as an ordinary conv + activation: no mask, no ratio (the official unmasked stage 5)."""
+        return self.activation(self.response(x))
 
     def window(self, mask: torch.Tensor) -> MaskWindow:
         """The (ratio, new mask) of this layer's geometry for ``mask``."""
@@ -111,11 +132,10 @@ class PartialConv2d(nn.Module):
             window = self.window(mask)
         if self.mask_input:
             x = x * mask
-        conv = self.conv
         if self.ratio_position == "after_activation":
-            y = self.activation(conv(x)) * window.ratio
+            y = self.activation(self.response(x)) * window.ratio
             return y, window.mask
-        y = F.conv2d(x, conv.weight, None, conv.stride, conv.padding, conv.dilation) * window.ratio
-        if conv.bias is not None:
-            y = y + conv.bias.view(1, -1, 1, 1) * window.mask
+        y = self.response(x, bias=False) * window.ratio
+        if self.conv.bias is not None:
+            y = y + self.conv.bias.view(1, -1, 1, 1) * window.mask
         return self.activation(y), window.mask

@@ -41,6 +41,11 @@ class TSGLOptions:
         spectral_norm: spectral norm on the reconstruction convs.
         residual_resize: how R_k is brought to layer k (``bilinear`` as the code, ``area``; ``nearest`` is
             Ours(LaMa)'s own default).
+        antialias: low-pass the input with the [1, 3, 3, 1] FIR filter before the five stride-2 texture convs
+            (head downsampler and the four patch merges; official code, :mod:`inpaint.nn.fir`).
+        shift_logit: logit added between tokens of different regions of a shifted window (−1e4: never attend;
+            official code −100).
+        aux_bottleneck_bias: biases in the two 3×3 convs of D_S's residual bottleneck (official code: none).
         use_structure: force the structure encoder on/off; ``None`` = when a reconstruction branch reads it.
         window: attention window side (capped at the feature size).
     """
@@ -55,6 +60,9 @@ class TSGLOptions:
     aux_decoder: bool | None = None
     spectral_norm: bool | None = None
     residual_resize: ResidualResizeOption | None = None
+    antialias: bool | None = None
+    shift_logit: float | None = None
+    aux_bottleneck_bias: bool | None = None
     use_structure: bool | None = None
     window: int = 8
 
@@ -64,8 +72,9 @@ class TSGLOptions:
             if len(self.depths) != 4:
                 raise UserInputError(f"encoder_options.depths must list the blocks of the 4 transformer stages "
                                      f"(stages 2–5), got {list(self.depths)}")
-        if self.tau is not None:
-            object.__setattr__(self, "tau", float(self.tau))
+        for name in ("tau", "shift_logit"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, float(getattr(self, name)))
         if self.window < 1:
             raise UserInputError(f"encoder_options.window must be ≥ 1, got {self.window}")
 

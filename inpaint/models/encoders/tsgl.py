@@ -142,12 +142,15 @@ class TSGLEncoder(nn.Module):
             StructureEncoder(structure_in_channels, profile.structure_channels) if self.uses_structure else None
         )
         self.head_in = PartialConv2d(texture_in_channels, ct, 3, 1, 1, activation=nn.LeakyReLU(0.2), **pconv)
-        self.head_down = PartialConv2d(ct, ct, 3, 2, 1, activation=nn.LeakyReLU(0.2), **pconv)
+        self.head_down = PartialConv2d(
+            ct, ct, 3, 2, 1, activation=nn.LeakyReLU(0.2), antialias=options.antialias, **pconv
+        )
         self.stages = nn.ModuleList(
             TextureStage(
                 ct, depth, profile.heads, options.window, options.tau, options.tau_position,
                 masked=(i < 3 or options.last_stage_masked),
                 pconv_mask_input=pconv["mask_input"], pconv_ratio_position=pconv["ratio_position"],
+                antialias=options.antialias, shift_logit=options.shift_logit,
             )
             for i, depth in enumerate(options.depths)
         )

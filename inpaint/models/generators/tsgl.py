@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import torch
 
+from inpaint.errors import UserInputError
 from inpaint.models.decoders import UNetDecoder
 from inpaint.models.encoders.options import TSGLOptions
 from inpaint.models.encoders.tsgl import EncoderFeatures
 from inpaint.models.generators.tsgl_base import PresetName, SizeName, TSGLEncoderGenerator
 from inpaint.models.interface import GeneratorOutput
+from inpaint.models.presets import get_balance_preset
 from inpaint.models.variants import DEFAULT_VARIANT
-from inpaint.nn.balance import CrossLayerBalance
+from inpaint.nn.balance import OFFICIAL_GRID, BalanceOptions, CrossLayerBalance
 
 
 class TSGLGenerator(TSGLEncoderGenerator):
@@ -29,10 +31,13 @@ class TSGLGenerator(TSGLEncoderGenerator):
 
     Args:
         variant: Table IV / Appendix E name (``->`` arrows) or its slug.
-        preset: ``paper`` (default) or ``official``; fills every encoder option left at ``None``.
+        preset: ``paper`` (default), ``official`` or ``official_exact``; fills every encoder and balance option
+            left at ``None``.
         size: width profile, ``paper`` or ``small``.
         encoder_options: the TSGL encoder options (τ, norms, depths, D_S, ...).
         balance: the cross-layer balance module (Sec. III-B, Eq. 9–12); ``False`` = Ours(Basic) of Table VII.
+        balance_options: the balance module's options (stream divisors, equalisation style;
+            :class:`~inpaint.nn.balance.BalanceOptions`).
         channels_last: run the convolutions in channels-last memory format (measured ~7 % faster for the
             small profile's CPU training step; also what tensor cores prefer).
 
@@ -50,15 +55,42 @@ class TSGLGenerator(TSGLEncoderGenerator):
         size: SizeName = "paper",
         encoder_options: TSGLOptions = TSGLOptions(),
         balance: bool = True,
+        balance_options: BalanceOptions = BalanceOptions(),
         channels_last: bool = True,
     ) -> None:
         super().__init__()
         self._init_encoder(variant, preset, size, encoder_options, channels_last)
         channels = self.profile.pyramid_channels
-        self.balance = CrossLayerBalance(channels, self.profile.balance_width) if balance else None
+        if not isinstance(balance_options, BalanceOptions):  # a YAML / hyper-parameter mapping
+            balance_options = BalanceOptions(**dict(balance_options))
+        self.balance_options = balance_options.over(get_balance_preset(preset))
+        self.balance = (
+            CrossLayerBalance(channels, self.profile.balance_width, options=self.balance_options) if balance else None
+        )
         self.decoder = UNetDecoder(channels)
+        #: the one input size the model runs at, or None for any: the stored official stream divisors fix the grid
+        divided = self.balance is not None and self.balance_options.stream_divisors
+        official_size = (8 * OFFICIAL_GRID[0], 8 * OFFICIAL_GRID[1])
+        self.fixed_input_size: tuple[int, int] | None = official_size if divided else None
         if channels_last:
             self.to(memory_format=torch.channels_last)
+
+    def forward(
+        self,
+        image: torch.Tensor,
+        mask: torch.Tensor,
+        edge: torch.Tensor | None = None,
+        gray: torch.Tensor | None = None,
+        smooth: torch.Tensor | None = None,
+    ) -> GeneratorOutput:
+        if self.fixed_input_size is not None and tuple(image.shape[-2:]) != self.fixed_input_size:
+            h, w = self.fixed_input_size
+            raise UserInputError(
+                f"preset {self.preset!r} with stream divisors runs at {h}×{w} only (the authors' code is built for "
+                f"it), got {image.shape[-2]}×{image.shape[-1]}; resize the input (data.init_args.resolution: {h}; "
+                "inpaint predict does it) or use preset 'official'"
+            )
+        return super().forward(image, mask, edge, gray, smooth)
 
     def decode(self, features: EncoderFeatures, known: torch.Tensor) -> GeneratorOutput:
         maps = self.balance(features.features) if self.balance is not None else features.features

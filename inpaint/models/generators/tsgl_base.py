@@ -25,7 +25,7 @@ from inpaint.models.encoders.tsgl import EncoderFeatures, build_encoder
 from inpaint.models.generators.host_interface import check_host_inputs
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 
-PresetName = Literal["paper", "official"]
+PresetName = Literal["paper", "official", "official_exact"]
 SizeName = Literal["paper", "small"]
 
 
@@ -42,7 +42,8 @@ class TSGLEncoderGenerator(InpaintGenerator):
 
     Args:
         variant: Table IV / Appendix E name (``->`` arrows) or its slug.
-        preset: ``paper`` or ``official``; fills every encoder option left at ``None``.
+        preset: ``paper``, ``official`` or ``official_exact`` (:mod:`inpaint.models.presets`); fills every encoder
+            option left at ``None``.
         size: width profile, ``paper`` or ``small``.
         encoder_options: the TSGL encoder options (:class:`~inpaint.models.encoders.options.TSGLOptions`).
         channels_last: run the convolutions in channels-last memory format.
@@ -67,7 +68,9 @@ class TSGLEncoderGenerator(InpaintGenerator):
                 "does not build; set encoder_options.use_structure=True as well (or leave aux_decoder unset)"
             )
         self.aux_decoder = (
-            AuxStructureDecoder(self.profile.aux_channels, self.profile.structure_channels[-1])
+            AuxStructureDecoder(
+                self.profile.aux_channels, self.profile.structure_channels[-1], options.aux_bottleneck_bias
+            )
             if options.aux_decoder and self.encoder.uses_structure else None
         )
         self.priors = ("edge", "gray", "smooth") if self.encoder.uses_structure else ("smooth",)

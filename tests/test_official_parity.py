@@ -1,0 +1,220 @@
+"""The ``official_exact`` preset computes the authors' TSGL-256 forward pass (golden fixture, official-tsgl-256).
+
+The official-layout state dicts are rebuilt from the fixture's weight rule, written to ``.pth`` files, converted by
+``inpaint convert`` and loaded strictly; the outputs must match the authors' within the fixture's tolerances:
+float32 image max ≤ 2.5e-4 / mean ≤ 2e-5, edge max ≤ 1e-4 / mean ≤ 5e-6, D logits ≤ 1e-5, every stored level
+≤ 1e-4 of its largest magnitude; float64 image max ≤ 1e-6 / mean ≤ 1e-7, edge max ≤ 1e-7 / mean ≤ 1e-8 (only with
+the full fixture, which holds the float64 outputs). Switching off any one of the five official behaviours must
+break the match.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import official_fixture as fx
+import pytest
+import torch
+import torch.nn.functional as F
+
+from inpaint.commands import convert as convert_command
+from inpaint.lit.export import load_generator
+from inpaint.models import official_checkpoint as oc
+from inpaint.models.encoders.options import TSGLOptions
+from inpaint.models.generators.tsgl import TSGLGenerator
+from inpaint.nn.attention import EXCLUDED
+from inpaint.nn.balance import BalanceOptions
+
+INPUTS = ("image", "mask", "edge", "gray", "smooth")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _threads() -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the 256² paper-size forward is the heaviest thing in the suite: use both cores
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def official_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("official")
+    paths = {"generator": folder / "G.pth", "discriminator": folder / "D.pth"}
+    for part, path in paths.items():
+        torch.save({f"module.{k}": v for k, v in fx.build(part).items()}, path)  # as DataParallel saved them
+    return paths
+
+
+@pytest.fixture(scope="module")
+def converted(official_files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("converted") / "tsgl_official.ckpt"
+    code = convert_command.main(["--from", "official", "--generator", str(official_files["generator"]),
+                                 "--discriminator", str(official_files["discriminator"]), "--out", str(out)])
+    assert code == 0 and out.is_file()
+    return out
+
+
+@pytest.fixture(scope="module")
+def models(converted: Path) -> tuple[torch.nn.Module, torch.nn.Module]:
+    ckpt = torch.load(converted, map_location="cpu", weights_only=True)
+    state = ckpt["state_dict"]
+    generator = oc.build_generator()
+    generator.load_state_dict({k[len("generator."):]: v for k, v in state.items() if k.startswith("generator.")})
+    discriminator = oc.build_discriminator()
+    discriminator.load_state_dict(
+        {k[len("discriminator."):]: v for k, v in state.items() if k.startswith("discriminator.")}
+    )
+    return generator.eval(), discriminator.eval()
+
+
+def test_the_rule_rebuilds_every_official_tensor_bit_for_bit() -> None:
+    for part in ("generator", "discriminator"):
+        built = fx.build(part)
+        wrong = [e["key"] for e in fx.entries()[part] if fx.sha256(built[e["key"]]) != e["sha256"]]
+        assert not wrong, f"{part}: {len(wrong)} tensors differ from the fixture's sha256, e.g. {wrong[:3]}"
+
+
+def _levels(generator: TSGLGenerator, inputs: dict[str, torch.Tensor]) -> tuple[Any, dict[str, torch.Tensor]]:
+    """Run the generator and collect the fixture's named levels with forward hooks."""
+    enc, aux, bal = generator.encoder, generator.aux_decoder, generator.balance
+    assert aux is not None and bal is not None
+    got: dict[str, torch.Tensor] = {}
+    hooks = []
+
+    def keep(name: str, pick=lambda out: out, module: torch.nn.Module | None = None, pre: bool = False) -> None:
+        def hook(_m, args, out=None):
+            got[name] = pick(args if pre else out).detach()
+        assert module is not None
+        hooks.append(module.register_forward_pre_hook(hook) if pre else module.register_forward_hook(hook))
+
+    def structure(out):
+        for k, feature in enumerate(out[0]):
+            got[f"S{k + 1}"] = feature.detach()
+        return out[0][0]
+
+    keep("_S", structure, enc.structure)
+    keep("T1pre", lambda o: o[0], enc.head_in)
+    keep("T1", lambda o: o[0], enc.head_down)
+    for k in range(4):
+        keep(f"T{k + 2}", lambda o: o[0], enc.stages[k])
+    for k in range(5):
+        keep(f"R{k + 1}", module=enc.reconstruction[k])
+        keep(f"f{k + 1}", module=enc.projections[k])
+    keep("f6", module=enc.top)
+    for k in range(2):
+        keep(f"H{k + 6}", F.relu, aux.down_norms[k])
+    for k in range(7):
+        keep(f"U{7 - k}", lambda o: F.leaky_relu(o, 0.2), aux.up_norms[k])
+    keep("B0", lambda a: a[0], aux.head, pre=True)
+    keep("bal_fuse", lambda a: a[0], bal.equalize, pre=True)
+    keep("bal_eq", module=bal.equalize)
+
+    def balanced(out):
+        for k, feature in enumerate(out):
+            got[f"bal_out{k + 1}"] = feature.detach()
+        return out[0]
+
+    keep("_bal", balanced, bal)
+    for k in range(5):
+        keep(f"dec{k + 1}", module=generator.decoder.blocks[k])
+    try:
+        with torch.no_grad():
+            out = generator(*(inputs[name] for name in INPUTS))
+    finally:
+        for h in hooks:
+            h.remove()
+    return out, got
+
+
+def _level_error(ours: torch.Tensor, stored: dict[str, Any]) -> float:
+    """max |ours − reference| / max |reference| over the stored values (the full map or the 64 samples)."""
+    if "full" in stored:
+        ref = stored["full"]
+        assert ours.shape == ref.shape
+        return float((ours - ref).abs().max() / ref.abs().max())
+    assert tuple(ours.shape) == tuple(int(s) for s in stored["shape"])
+    ref = stored["sample_value"]
+    mine = ours.contiguous().flatten()[stored["sample_index"]]
+    scale = max(float(ref.abs().max()), float(stored["std"]))
+    assert abs(float(ours.mean()) - float(stored["mean"])) <= 1e-3 * max(float(stored["std"]), 1e-6)
+    return float((mine - ref).abs().max()) / scale
+
+
+@pytest.mark.parametrize("case", ["center_irregular", "corner_border"])
+def test_converted_weights_reproduce_the_official_forward(case: str, models) -> None:
+    generator, discriminator = models
+    c = fx.cases()[case]
+    out, levels = _levels(generator, c["reimpl_inputs"])
+    image_err = (out.image - c["outputs"]["image"]).abs()
+    edge_err = (out.edge - c["outputs"]["edge"]).abs()
+    assert image_err.max() <= 2.5e-4 and image_err.mean() <= 2e-5, (image_err.max(), image_err.mean())
+    assert edge_err.max() <= 1e-4 and edge_err.mean() <= 5e-6, (edge_err.max(), edge_err.mean())
+    level_errors = {name: _level_error(levels[name], stored) for name, stored in c["levels"].items()}
+    worst = max(level_errors, key=level_errors.get)
+    assert level_errors[worst] <= 1e-4, f"level {worst}: {level_errors[worst]:.2e}"
+    assert set(c["levels"]) <= set(levels)
+    with torch.no_grad():
+        image, mask = c["reimpl_inputs"]["image"], c["reimpl_inputs"]["mask"]
+        composite = image * mask + c["outputs"]["image"] * (1 - mask)
+        for name, x in (("d_logits_output", c["outputs"]["image"]), ("d_logits_composite", composite)):
+            assert (discriminator(x) - c["outputs"][name]).abs().max() <= 1e-5, name
+
+
+@pytest.mark.skipif(fx.full_fixture_dir() is None, reason="float64 outputs are only in the full official-tsgl-256 "
+                    "fixture: set INPAINT_OFFICIAL_FIXTURE to its folder")
+def test_float64_conversion_matches_the_official_float64_run() -> None:
+    state = oc.convert_generator(fx.build("generator"), dtype=torch.float64)
+    generator = oc.build_generator(torch.float64)
+    oc.load_strict(generator, state, "generator")
+    generator.eval()
+    c = fx.cases()["corner_border"]
+    with torch.no_grad():
+        out = generator(*(c["reimpl_inputs"][name].double() for name in INPUTS))
+    image_err = (out.image - c["outputs_fp64"]["image"]).abs()
+    edge_err = (out.edge - c["outputs_fp64"]["edge"]).abs()
+    assert image_err.max() <= 1e-6 and image_err.mean() <= 1e-7, (image_err.max(), image_err.mean())
+    assert edge_err.max() <= 1e-7 and edge_err.mean() <= 1e-8, (edge_err.max(), edge_err.mean())
+    del generator, state
+    gc.collect()
+
+
+#: each official behaviour switched off alone (options on top of the official_exact preset)
+LEAVE_ONE_OUT: dict[str, dict[str, Any]] = {
+    "fir_antialias": {"encoder_options": TSGLOptions(antialias=False)},
+    "unmasked_stage5": {"encoder_options": TSGLOptions(last_stage_masked=True)},
+    "shift_logit_-100": {"encoder_options": TSGLOptions(shift_logit=EXCLUDED)},
+    "stream_divisors": {"balance_options": BalanceOptions(stream_divisors=False)},
+    "official_equalization": {"balance_options": BalanceOptions(equalization="paper")},
+}
+
+
+@pytest.mark.parametrize("left_out", list(LEAVE_ONE_OUT))
+def test_each_official_behaviour_is_needed(left_out: str, models) -> None:
+    exact, _ = models
+    state = {k: v for k, v in exact.state_dict().items()
+             if not (left_out == "stream_divisors" and k.endswith(".divisor"))}
+    generator = TSGLGenerator(**oc.OFFICIAL_GENERATOR["init_args"], **LEAVE_ONE_OUT[left_out])
+    generator.load_state_dict(state)  # strict: the same weights, one behaviour different
+    generator.eval()
+    c = fx.cases()["corner_border"]  # the case in which all five behaviours show (a hole touching the border)
+    with torch.no_grad():
+        out = generator(*(c["reimpl_inputs"][name] for name in INPUTS))
+    assert (out.image - c["outputs"]["image"]).abs().max() > 0.3, f"{left_out} off still matches the official code"
+    # the edge path (structure encoder, D_S) has none of the five behaviours
+    assert (out.edge - c["outputs"]["edge"]).abs().max() <= 1e-4
+
+
+def test_converted_export_loads_through_the_suite_loader(official_files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "tsgl_official.pt"
+    assert convert_command.main(["--from", "official", "--generator", str(official_files["generator"]),
+                                 "--out", str(out)]) == 0
+    generator, info = load_generator(str(out))
+    assert isinstance(generator, TSGLGenerator) and generator.preset == "official_exact"
+    assert info["source"].startswith("official")
+    c = fx.cases()["center_irregular"]
+    with torch.no_grad():
+        image = generator(*(c["reimpl_inputs"][name] for name in INPUTS)).image
+    assert (image - c["outputs"]["image"]).abs().max() <= 2.5e-4
