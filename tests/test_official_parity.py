@@ -11,16 +11,22 @@ break the match.
 from __future__ import annotations
 
 import gc
+import pickle
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import official_fixture as fx
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from inpaint.commands import convert as convert_command
+from inpaint.commands import predict as predict_command
+from inpaint.errors import UserInputError
 from inpaint.lit.export import load_generator
 from inpaint.models import official_checkpoint as oc
 from inpaint.models.encoders.options import TSGLOptions
@@ -207,14 +213,93 @@ def test_each_official_behaviour_is_needed(left_out: str, models) -> None:
     assert (out.edge - c["outputs"]["edge"]).abs().max() <= 1e-4
 
 
-def test_converted_export_loads_through_the_suite_loader(official_files: dict[str, Path], tmp_path: Path) -> None:
-    out = tmp_path / "tsgl_official.pt"
+
+@pytest.fixture(scope="module")
+def exported(official_files: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("export") / "tsgl_official.pt"
     assert convert_command.main(["--from", "official", "--generator", str(official_files["generator"]),
                                  "--out", str(out)]) == 0
-    generator, info = load_generator(str(out))
+    return out
+
+
+def test_converted_export_loads_through_the_suite_loader(exported: Path) -> None:
+    generator, info = load_generator(str(exported))
     assert isinstance(generator, TSGLGenerator) and generator.preset == "official_exact"
-    assert info["source"].startswith("official")
+    assert info["source"].startswith("official:") and info["resolution"] == 256
     c = fx.cases()["center_irregular"]
     with torch.no_grad():
         image = generator(*(c["reimpl_inputs"][name] for name in INPUTS)).image
     assert (image - c["outputs"]["image"]).abs().max() <= 2.5e-4
+    with pytest.raises(UserInputError, match="runs at 256×256 only"):
+        generator(torch.zeros(1, 3, 128, 128), torch.ones(1, 1, 128, 128), torch.zeros(1, 1, 128, 128),
+                  torch.zeros(1, 1, 128, 128), torch.zeros(1, 3, 128, 128))
+
+
+def test_predict_with_the_converted_model_on_a_300x451_image(exported: Path, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    image = (rng.random((300, 451, 3)) * 255).astype(np.uint8)
+    hole = np.zeros((300, 451), dtype=np.uint8)
+    hole[100:180, 150:260] = 255  # white = hole
+    Image.fromarray(image).save(tmp_path / "in.png")
+    Image.fromarray(hole).save(tmp_path / "mask.png")
+    out = tmp_path / "out.png"
+    code = predict_command.main(["--ckpt", str(exported), "--image", str(tmp_path / "in.png"),
+                                 "--mask", str(tmp_path / "mask.png"), "--out", str(out)])
+    assert code == 0
+    result = np.asarray(Image.open(out).convert("RGB"))
+    assert result.shape == image.shape
+    known = hole == 0
+    assert np.array_equal(result[known], image[known])
+    assert not np.array_equal(result[~known], image[~known])
+
+
+class _Payload:
+    """A pickle that would create a file when unpickled without weights_only."""
+
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self):
+        return (Path.touch, (self.target,))
+
+
+def _small_official(**extra: torch.Tensor) -> dict[str, torch.Tensor]:
+    base = {"en_low_1_f.conv.weight": torch.zeros(180, 7, 3, 3), "pc_block.down.model.0.weight": torch.zeros(1),
+            "en_fusion_1.0.weight": torch.zeros(64, 180, 1, 1)}
+    return {**base, **extra}
+
+
+def _bad_files(folder: Path) -> dict[str, tuple[Path, str]]:
+    files: dict[str, tuple[Path, str]] = {}
+    truncated = folder / "truncated.pth"
+    torch.save(_small_official(), truncated)
+    truncated.write_bytes(truncated.read_bytes()[: truncated.stat().st_size // 2])
+    files["truncated"] = (truncated, "not a readable weights-only torch file")
+    payload = folder / "payload.pth"
+    with open(payload, "wb") as handle:
+        pickle.dump({"weight": _Payload(folder / "pwned")}, handle)
+    files["pickle_payload"] = (payload, "not a readable weights-only torch file")
+    old_decoder = folder / "old_decoder.pth"
+    torch.save(_small_official(**{"de_low_1.conv.weight": torch.zeros(1)}), old_decoder)
+    files["texture_aux_decoder"] = (old_decoder, "older revision .*de_low_")
+    old_fusion = folder / "old_fusion.pth"
+    torch.save(_small_official(**{"en_fusion_1.0.weight": torch.zeros(64, 180, 3, 3)}), old_fusion)
+    files["3x3_fusion"] = (old_fusion, "older revision .*3×3 fusion convs")
+    short_stage5 = folder / "short_stage5.pth"
+    torch.save(_small_official(**{f"en_low_5.blocks.{i}.fuse.weight": torch.zeros(1) for i in range(2)}), short_stage5)
+    files["stage5_two_blocks"] = (short_stage5, "older revision .*stage 5 with 2 transformer blocks")
+    lama = folder / "lama512.pth"
+    torch.save({"module.model.5.conv1.ffc.convl2l.weight": torch.zeros(1),
+                "module.model.5.conv1.ffc.convg2g.fu.conv_layer.weight": torch.zeros(1)}, lama)
+    files["lama_512"] = (lama, "LaMa-based \\(512\\) model")
+    return files
+
+
+@pytest.mark.parametrize("fault", ["truncated", "pickle_payload", "texture_aux_decoder", "3x3_fusion",
+                                   "stage5_two_blocks", "lama_512"])
+def test_bad_official_files_get_one_line_errors(fault: str, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path, message = _bad_files(tmp_path)[fault]
+    code = convert_command.main(["--from", "official", "--generator", str(path), "--out", str(tmp_path / "x.pt")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and re.search(message, err), err
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "x.pt").exists()

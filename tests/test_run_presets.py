@@ -79,3 +79,13 @@ def test_a_mixed_preset_is_recorded(tmp_path: Path) -> None:
     hybrid = _cli(["--model.generator.init_args.preset=official"], tmp_path / "hybrid")  # the old silent hybrid
     assert set(hybrid.config.preset_overrides) == {
         "model.losses", "model.lr_step_epochs", "data.init_args.smoothing"}  # lr_gamma 0.1 is also the default
+
+
+@pytest.mark.filterwarnings("ignore:LightningCLI's args parameter is intended")
+def test_the_official_step_schedule_counts_epochs_of_the_real_loader(tmp_path: Path) -> None:
+    """StepLR(3 epochs) needs the epoch length, which Lightning only knows once the train loader exists."""
+    cli = _cli(["--preset", "official", "--trainer.max_steps=1", "--trainer.limit_val_batches=0"], tmp_path / "run")
+    cli.trainer.fit(cli.model, cli.datamodule)
+    per_epoch = int(cli.trainer.num_training_batches)
+    scheduler = cli.trainer.lr_scheduler_configs[0].scheduler
+    assert scheduler.lr_lambdas[0].milestones[:2] == [3 * per_epoch, 6 * per_epoch]

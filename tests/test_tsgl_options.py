@@ -62,6 +62,10 @@ OBSERVED: dict[str, tuple[Any, Callable[[Any], Any], str]] = {
     "aux_decoder": (False, lambda g: g.aux_decoder is not None, VARIANT),
     "spectral_norm": (False, lambda g: _has_spectral_norm(g.encoder.reconstruction), VARIANT),
     "residual_resize": ("area", lambda g: g.encoder.residual_resize, VARIANT),
+    "antialias": (True, lambda g: {g.encoder.head_down.antialias, *(s.merge.antialias for s in g.encoder.stages)},
+                  VARIANT),
+    "shift_logit": (-100.0, lambda g: {m.shift_logit for m in _of(g, MaskedWindowAttentionLayer)}, VARIANT),
+    "aux_bottleneck_bias": (False, lambda g: g.aux_decoder.bottleneck[0].bias is not None, VARIANT),
     "use_structure": (True, lambda g: g.encoder.structure is not None, "Local->Local"),
     "window": (4, lambda g: {m.window for m in _of(g, MaskedWindowAttentionLayer)}, VARIANT),
 }
@@ -69,6 +73,7 @@ EXPECTED: dict[str, Any] = {
     "tau": {37.0}, "tau_position": {"after_scale"}, "global_norm": {"batch"}, "local_norm_unbiased": {True},
     "depths": (1, 2, 1, 1), "last_stage_masked": False, "pconv_style": {False}, "aux_decoder": False,
     "spectral_norm": False, "residual_resize": "area", "use_structure": True, "window": {4},
+    "antialias": {True}, "shift_logit": {-100.0}, "aux_bottleneck_bias": False,
 }
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from inpaint.errors import UserInputError
+from inpaint.models.presets import PRESETS
 
 DEFAULT_CLASS = "inpaint.models.generators.tsgl.TSGLGenerator"
 
@@ -16,7 +17,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="YAML: LightningCLI config (model.init_args.generator) "
                         "or a generator spec (class_path/init_args, or bare init args)")
     parser.add_argument("--variant", help="TSGL variant, e.g. '2Global(Local)->Global(Local)' (default) or 'Baseline'")
-    parser.add_argument("--preset", choices=["paper", "official"], help="paper (default) or official")
+    parser.add_argument("--preset", choices=sorted(PRESETS), help="paper (default), official or official_exact")
     parser.add_argument("--size", choices=["paper", "small"], help="width profile (default paper)")
     parser.add_argument("--resolution", type=str, default="256", help="H or HxW (default 256)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",

@@ -65,7 +65,7 @@ class InpaintingGAN(LightningModule):
         generator: an :class:`~inpaint.models.interface.InpaintGenerator` (``class_path`` in YAML).
         discriminator: a module mapping a B×3×H×W image in [-1, 1] to logits.
         losses: loss choices and the λ weights of Eq. 16 (paper: BCE, plain L1, 1 / 0.1 / 1), or the name of a
-            preset whose ``loss`` part to use (``paper`` / ``official``).
+            preset whose ``loss`` part to use (``paper`` / ``official`` / ``official_exact``).
         lr_g: generator learning rate (paper 5e-4).
         lr_d: discriminator learning rate (paper 1e-4).
         betas: Adam betas for both (paper (0.5, 0.99)).
@@ -83,7 +83,7 @@ class InpaintingGAN(LightningModule):
         self,
         generator: nn.Module,
         discriminator: nn.Module,
-        losses: LossConfig | Literal["paper", "official"] = LossConfig(),
+        losses: LossConfig | Literal["paper", "official", "official_exact"] = LossConfig(),
         lr_g: float = 5e-4,
         lr_d: float = 1e-4,
         betas: tuple[float, float] = (0.5, 0.99),
@@ -157,6 +157,10 @@ class InpaintingGAN(LightningModule):
             total = int(self.trainer.estimated_stepping_batches)
             milestones = [max(1, round(f * total)) for f in self.lr_milestones]
         elif self.lr_step_epochs:
+            # Lightning configures optimisers before it builds the train loader (num_training_batches is inf until
+            # then): build it now, as estimated_stepping_batches does.
+            if self.trainer.train_dataloader is None:
+                self.trainer.fit_loop.setup_data()
             per_epoch = max(1, int(self.trainer.num_training_batches))
             max_epochs = self.trainer.max_epochs if self.trainer.max_epochs and self.trainer.max_epochs > 0 else 1000
             milestones = [per_epoch * e for e in range(self.lr_step_epochs, max_epochs + 1, self.lr_step_epochs)]
