@@ -27,6 +27,7 @@ import torch
 from inpaint.commands.model_selection import add_model_arguments, generator_spec, parse_resolution
 from inpaint.errors import UserInputError
 from inpaint.lit.step_bench import benchmark
+from inpaint.losses import LOSS_PRESETS
 
 #: (name, init args, resolution, batch, repeats, warmup) — small@64² batch 8 is the CPU training target,
 #: paper@256² batch 1 the full model (fewer repeats: seconds per step on CPU).
@@ -70,7 +71,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=None, help="untimed repetitions first (default 2)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
-    parser.add_argument("--losses", choices=["paper", "official"], default="paper",
+    parser.add_argument("--losses", choices=sorted(LOSS_PRESETS), default="paper",
                         help="loss preset of the timed training step (default paper)")
     parser.add_argument("--standard", action="store_true", help="run the standard set (small@64² b8, paper@256² b1)")
     parser.add_argument("--out", type=Path, help="JSON file (or folder with --standard)")

@@ -10,6 +10,7 @@ a Lightning checkpoint of ``InpaintingGAN`` with the ``official_exact`` run pres
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from typing import Any
@@ -87,11 +88,18 @@ def _write_lightning_checkpoint(generator: torch.nn.Module, discriminator: torch
     from inpaint.lit.module import InpaintingGAN
 
     module = InpaintingGAN(generator=generator, discriminator=discriminator, **_run_preset_module_args())
-    trainer = Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
-                      enable_progress_bar=False, enable_model_summary=False, plugins=[AtomicCheckpointIO()])
-    trainer.strategy.connect(module)
-    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    trainer.save_checkpoint(out)
+    quiet = logging.getLogger("lightning.pytorch")  # no accelerator banner and tips for a file conversion
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        trainer = Trainer(accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+                          enable_progress_bar=False, enable_model_summary=False, plugins=[AtomicCheckpointIO()])
+        trainer.strategy.connect(module)
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        # a full checkpoint (loops, callbacks): `fit --ckpt_path` restores it and starts at step 0
+        trainer.save_checkpoint(out, weights_only=False)
+    finally:
+        quiet.setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> int:
