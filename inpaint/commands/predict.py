@@ -1,8 +1,9 @@
 """``inpaint predict --ckpt … --image in.png --mask mask.png --out out.png`` (or ``--images/--masks/--out`` folders).
 
 Fills the hole of images of any size with a trained generator (exported ``.pt`` or Lightning ``.ckpt``) and writes
-PNGs of the input's size whose known pixels are the input's, unchanged. Masks are white-is-hole by default
-(``--mask-hole-value black`` flips that) and must have the image's size.
+PNGs of the input's size whose known pixels are the input's, unchanged. Images and masks are read by the suite's one
+reader (:mod:`inpaint.data.image_io`: the same conversions as training and ``evaluate``); masks are white-is-hole by
+default (``--mask-hole-value black`` flips that) and must have the image's size.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     folder.add_argument("--masks", help="folder of masks with the same file names")
     parser.add_argument("--out", required=True, help="output .png (one image) or output folder (folder mode)")
     parser.add_argument("--mask-hole-value", choices=("white", "black"), default="white")
+    parser.add_argument("--alpha", choices=("white", "drop"), default="white",
+                        help="images with transparency: composite on white (default, as training) or drop alpha")
     parser.add_argument("--strategy", choices=STRATEGIES, default="resize")
     parser.add_argument("--resolution", type=int, default=None,
                         help="model working resolution (default: the checkpoint's, else the image's own size)")
@@ -47,10 +50,10 @@ def load_model(ckpt: str, device: str) -> tuple[nn.Module, dict[str, Any]]:
 
 
 def predict_file(predictor: Predictor, image_path: str | Path, mask_path: str | Path, out_path: str | Path,
-                 hole_value: str = "white") -> Path:  # fmt: skip
-    """Inpaint one image file with its mask file and save the PNG."""
-    image = read_rgb(image_path)
-    known = read_known_mask(mask_path, hole_value)
+                 hole_value: str = "white", alpha: str = "white") -> Path:  # fmt: skip
+    """Inpaint one image file with its mask file and save the PNG (known pixels: the reader's RGB view, unchanged)."""
+    image = read_rgb(image_path, alpha)
+    known = read_known_mask(mask_path, hole_value, alpha)
     if known.shape != image.shape[:2]:
         raise ValueError(
             f"mask {mask_path} is {known.shape[1]}×{known.shape[0]} but image {image_path} is "
@@ -60,7 +63,7 @@ def predict_file(predictor: Predictor, image_path: str | Path, mask_path: str | 
 
 
 def predict_folder(predictor: Predictor, images_dir: str, masks_dir: str, out_dir: str,
-                   hole_value: str = "white") -> list[Path]:  # fmt: skip
+                   hole_value: str = "white", alpha: str = "white") -> list[Path]:  # fmt: skip
     """Inpaint every image of a folder with the same-named mask; writes ``<out_dir>/<name>.png``."""
     from rich.progress import track
 
@@ -71,7 +74,8 @@ def predict_folder(predictor: Predictor, images_dir: str, masks_dir: str, out_di
         raise PairingError(f"no mask for {len(missing)} image(s): {', '.join(images[k].name for k in missing[:10])}")
     written = []
     for key in track(sorted(images), description="inpainting", transient=True):
-        written.append(predict_file(predictor, images[key], masks[key], Path(out_dir) / f"{key}.png", hole_value))
+        written.append(predict_file(predictor, images[key], masks[key], Path(out_dir) / f"{key}.png", hole_value,
+                                    alpha))
     return written
 
 
@@ -88,9 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         predictor = Predictor(generator, resolution=resolution, strategy=args.strategy, crop_margin=args.crop_margin,
                               smoothing=args.smoothing, device=args.device)  # fmt: skip
         if one:
-            print(f"wrote {predict_file(predictor, args.image, args.mask, args.out, args.mask_hole_value)}")
+            print(f"wrote {predict_file(predictor, args.image, args.mask, args.out, args.mask_hole_value, args.alpha)}")
         else:
-            paths = predict_folder(predictor, args.images, args.masks, args.out, args.mask_hole_value)
+            paths = predict_folder(predictor, args.images, args.masks, args.out, args.mask_hole_value, args.alpha)
             print(f"wrote {len(paths)} PNG file(s) to {args.out}")
     except (FileNotFoundError, ValueError) as err:
         print(f"inpaint predict: error: {err}", file=sys.stderr)
