@@ -15,6 +15,7 @@ from typing import Any
 
 from torch import nn
 
+from inpaint.errors import UserInputError
 from inpaint.inference import STRATEGIES, Predictor
 from inpaint.metrics.folders import PairingError, list_images, read_known_mask, read_rgb, write_png
 
@@ -40,6 +41,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="texture prior for generators that read it (use the one the model was trained with)")
     parser.add_argument("--device", default="cpu")
     return parser  # fmt: skip
+
+
+def refuse_overwriting_inputs(out: str, inputs: list[str], folder_mode: bool) -> None:
+    """``--out`` must not be an input file, nor (folder mode) an input folder or a folder inside one."""
+    target = Path(out).resolve()
+    for given in inputs:
+        source = Path(given).resolve()
+        if target == source:
+            raise UserInputError(f"--out {out} is the input {given}: it would be overwritten; write somewhere else")
+        if folder_mode and source in target.parents:
+            raise UserInputError(f"--out {out} is inside the input folder {given}: results would mix with (and could "
+                                 "overwrite) the inputs; write to a folder outside it")  # fmt: skip
 
 
 def load_model(ckpt: str, device: str) -> tuple[nn.Module, dict[str, Any]]:
@@ -87,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     if one == many or (one and not (args.image and args.mask)) or (many and not (args.images and args.masks)):
         parser.error("give either --image and --mask, or --images and --masks")
     try:
+        inputs = [args.image, args.mask] if one else [args.images, args.masks]
+        refuse_overwriting_inputs(args.out, inputs, folder_mode=not one)
         generator, meta = load_model(args.ckpt, args.device)
         resolution = args.resolution or meta.get("resolution")
         predictor = Predictor(generator, resolution=resolution, strategy=args.strategy, crop_margin=args.crop_margin,

@@ -38,7 +38,7 @@ from inpaint.lit.evaluation import EvaluationOptions, EvaluationWriter
 from inpaint.lit.integrity import verify_checksum
 from inpaint.lit.loggers import build_logger
 from inpaint.lit.module import InpaintingGAN
-from inpaint.lit.run_dir import RUN_DIR_ENV, RunOptions, resolve_run_dir
+from inpaint.lit.run_dir import RUN_DIR_ENV, RunOptions, is_launched_child, resolve_run_dir
 from inpaint.lit.trainer_annotations import prefer_int_for_count_or_fraction
 from inpaint.naming import slug
 
@@ -50,6 +50,10 @@ SPECIAL_CKPT_PATHS = ("last", "best", "hpc", "registry")
 
 class CheckpointConfigError(UserInputError):
     """The configured generator is not the one the ``--ckpt_path`` checkpoint holds."""
+
+
+class RunFolderInUseError(UserInputError):
+    """A new ``fit`` (no ``--ckpt_path``) aimed at a run folder that already holds another run's config."""
 
 
 def _plain(value: Any) -> Any:
@@ -78,7 +82,8 @@ LOCATION_HINT = "experiments/location.yaml (passed with --config)"
 
 # ---------------------------------------------------------------------------------------------- callbacks
 class RunConfigSaver(SaveConfigCallback):
-    """Save the resolved config as ``<run dir>/config.yaml`` (rank 0; rewritten on resume).
+    """Save the resolved config as ``<run dir>/config.yaml`` (rank 0; rewritten on resume — a new fit into a folder
+    that already holds one is refused before anything is written, :class:`RunFolderInUseError`).
 
     Other stages run inside an existing run folder write ``config.<stage>.yaml`` so the training record stays.
     """
@@ -197,6 +202,13 @@ class InpaintCLI(LightningCLI):
 
         variant = options.variant or self._generator_name(cfg)
         self.run_dir = resolve_run_dir(options, variant, resume=resume)
+        existing = os.path.join(self.run_dir, "config.yaml")
+        if "fit" in self.stage and not ckpt_path and not is_launched_child() and os.path.isfile(existing):
+            raise RunFolderInUseError(
+                f"run folder {self.run_dir} already holds a run ({existing}); a new fit would overwrite its config "
+                "and mix its checkpoints: resume it with --ckpt_path last, or start a new run without "
+                "run.version / run.dir (a new version folder is claimed) or with another one"
+            )
         options.variant = variant
         self.run_options = options
         os.environ[RUN_DIR_ENV] = self.run_dir  # DDP worker processes started by Lightning inherit it
