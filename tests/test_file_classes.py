@@ -215,8 +215,9 @@ def _hole_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
 
 def _one_line_error(capsys, name: str) -> str:
     err = capsys.readouterr().err.strip()
-    assert name in err and len(err.splitlines()) == 1 and "Traceback" not in err, err
-    return err
+    errors = [line for line in err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and name in errors[0] and "Traceback" not in err, err
+    return errors[0]
 
 
 @pytest.mark.parametrize("row", IMAGE_ROWS, ids=[r.id for r in IMAGE_ROWS])

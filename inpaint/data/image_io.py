@@ -365,6 +365,28 @@ def decode_rgb(data: bytes, name: str | Path, alpha: AlphaPolicy = "white") -> n
     return np.ascontiguousarray(orient(array[..., :3], orientation))
 
 
+def image_size(path: str | Path) -> tuple[int, int]:
+    """(height, width) of an image file from its header alone — milliseconds even for a huge file; the pixel-count
+    guard applies. The EXIF orientation is not applied (it may swap the two; the pixel count and the longer side,
+    which planning needs, stay the same)."""
+    data = read_file_bytes(Path(path))
+    if not data:
+        raise CorruptImageError(f"image file {str(path)!r} is empty (0 bytes); replace or delete it")
+    image = _open_pil(data, path)
+    if image is None:
+        import tifffile
+
+        try:
+            with tifffile.TiffFile(io.BytesIO(data)) as tif:
+                height, width = int(tif.pages[0].imagelength), int(tif.pages[0].imagewidth)
+        except Exception as err:
+            raise _corrupt(path, err) from err
+        _check_pixel_count(width, height, path)
+        return height, width
+    _check_pixel_count(image.width, image.height, path)
+    return image.height, image.width
+
+
 def read_rgb(path: str | Path, alpha: AlphaPolicy = "white") -> np.ndarray:
     """Read one image file as H×W×3 uint8 RGB (the reader's policy: module docstring and docs/files.md)."""
     return decode_rgb(read_file_bytes(Path(path)), path, alpha)
