@@ -3,7 +3,7 @@
 * image tensors: float RGB in [-1, 1];
 * mask tensors: float {0, 1}, 1 = known pixel, 0 = hole; a float mask is binarised once, above 0.5
   (:func:`known_mask`), wherever code needs a strict known/hole decision;
-* mask *files*: white = hole by default (NVIDIA / LaMa), binarised at 127 (never dithered);
+* mask *files*: white = hole by default (NVIDIA / LaMa), binarised at luminance > 127 (never dithered);
 * metric images: the composite, mapped once to uint8 with round(clip((x + 1) / 2) · 255).
 """
 
@@ -17,7 +17,7 @@ import torch
 from inpaint.errors import UserInputError
 
 HoleValue = Literal["white", "black"]  # which colour of a mask file marks the hole
-MASK_FILE_THRESHOLD = 127  # mask *file* pixels (0–255 scale): brighter is white
+MASK_FILE_THRESHOLD = 127  # mask *file* luminance (0–255): above is bright (white)
 KNOWN_THRESHOLD = 0.5  # mask *tensor* values: above is known
 
 
@@ -71,21 +71,35 @@ def hole_ratio(mask: torch.Tensor) -> torch.Tensor:
     return 1.0 - known_mask(mask, torch.float32).flatten(1).mean(dim=1)
 
 
-def mask_from_array(pixels: np.ndarray, hole_value: HoleValue = "white") -> np.ndarray:
-    """Binarise a mask file's pixels (H×W, or H×W×C of any integer/float range) into the {0,1} known-mask.
+def mask_luminance(pixels: np.ndarray) -> np.ndarray:
+    """Luminance (ITU-R 601: ``(299·R + 587·G + 114·B + 500) // 1000``) of an 8-bit RGB H×W×3 array, as uint8;
+    an H×W (or H×W×1) array is its own luminance. Exact integer arithmetic: a gray value v gives v."""
+    arr = np.asarray(pixels)
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    if arr.dtype != np.uint8:
+        raise TypeError(f"mask pixels must be the reader's 8-bit view (uint8), got {arr.dtype}; read mask files with "
+                        "inpaint.data.image_io.read_known_mask")
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 2:
+        return arr
+    if arr.ndim != 3 or arr.shape[-1] != 3:
+        raise ValueError(f"mask pixels must be H×W or H×W×3, got shape {arr.shape}")
+    weighted = arr.astype(np.uint32) @ np.array([299, 587, 114], dtype=np.uint32)
+    return ((weighted + 500) // 1000).astype(np.uint8)
 
-    ``hole_value="white"`` (default) means bright pixels (> 127 on a 0–255 scale) mark the hole, as in the
-    NVIDIA irregular-mask set and LaMa; ``"black"`` flips that. Returns float32 H×W with 1 = known.
+
+def mask_from_array(pixels: np.ndarray, hole_value: HoleValue = "white") -> np.ndarray:
+    """Binarise a mask file's 8-bit pixels (H×W gray or H×W×3 RGB, as the image reader returns them) into the
+    {0,1} known-mask — the one rule of every command.
+
+    A pixel is bright when its luminance (:func:`mask_luminance`) exceeds :data:`MASK_FILE_THRESHOLD` (127);
+    ``hole_value="white"`` (default) means bright pixels mark the hole, as in the NVIDIA irregular-mask set and
+    LaMa; ``"black"`` flips that. A pure-red pixel (luminance 76) is therefore dark. Returns float32 H×W, 1 = known.
     """
     if hole_value not in get_args(HoleValue):
         raise UserInputError(f"hole_value must be 'white' or 'black', got {hole_value!r}")
-    arr = np.asarray(pixels)
-    if arr.ndim == 3:
-        arr = arr[..., :3].max(axis=-1) if arr.shape[-1] >= 3 else arr[..., 0]
-    if arr.dtype == np.uint16:
-        arr = arr / 257.0
-    elif arr.dtype.kind == "f":
-        arr = arr * 255.0 if arr.max(initial=0.0) <= 1.0 else arr
-    bright = arr > MASK_FILE_THRESHOLD
+    bright = mask_luminance(pixels) > MASK_FILE_THRESHOLD
     hole = bright if hole_value == "white" else ~bright
     return (~hole).astype(np.float32)

@@ -32,12 +32,17 @@ def test_mask_file_white_is_hole_by_default():
     assert mask_from_array(pixels, hole_value="black").tolist() == [[0.0, 1.0], [1.0, 0.0]]
 
 
-def test_mask_file_rgb_and_16bit():
+def test_mask_file_rgb_by_luminance_and_8bit_only():
     rgb = np.zeros((2, 2, 3), dtype=np.uint8)
     rgb[0, 0] = (255, 255, 255)
-    assert mask_from_array(rgb)[0, 0] == 0.0
-    sixteen = np.array([[65535, 0]], dtype=np.uint16)
-    assert mask_from_array(sixteen).tolist() == [[0.0, 1.0]]
+    rgb[0, 1] = (255, 0, 0)  # pure red: luminance 76 → dark, not a hole (the same answer in every command)
+    rgb[1, 0] = (128, 128, 128)  # luminance 128 → bright
+    rgb[1, 1] = (0, 255, 0)  # pure green: luminance 150 → bright
+    assert mask_from_array(rgb).tolist() == [[0.0, 1.0], [0.0, 0.0]]
+    gray = np.arange(256, dtype=np.uint8).reshape(16, 16)
+    assert np.array_equal(mask_from_array(np.repeat(gray[..., None], 3, axis=2)), mask_from_array(gray))
+    with pytest.raises(TypeError, match="8-bit"):  # 16-bit files are converted by the image reader first
+        mask_from_array(np.array([[65535, 0]], dtype=np.uint16))
     with pytest.raises(ValueError, match="hole_value"):
         mask_from_array(rgb, hole_value="grey")
 

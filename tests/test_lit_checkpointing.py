@@ -34,7 +34,7 @@ def test_atomic_save_survives_a_crash_mid_write(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpointing.torch, "save", real_save)
     loaded = torch.load(path, weights_only=True)
     assert torch.equal(loaded["state_dict"]["w"], torch.full((64,), 1.0))  # the last good checkpoint is intact
-    assert os.listdir(tmp_path) == ["last.ckpt"]  # no partial file left behind
+    assert sorted(os.listdir(tmp_path)) == ["last.ckpt", "last.ckpt.sha256"]  # no partial file left behind
 
 
 def test_truncated_checkpoint_is_never_chosen(tmp_path):

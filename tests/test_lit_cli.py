@@ -40,8 +40,8 @@ def test_fit_writes_a_complete_run_folder(tiny_config, tmp_path):
     root = str(tmp_path / "runs")
     assert run_cli(["fit", "--config", tiny_config, f"--run.root={root}", "--run.experiment=cli"]) == 0
     run_dir = os.path.join(root, "cli", "tinygenerator", "version_0")
-    assert sorted(os.listdir(os.path.join(run_dir, "checkpoints"))) == [
-        "epoch0000.ckpt", "last.ckpt", "step00000001.ckpt", "step00000002.ckpt"]
+    ckpts = ["epoch0000.ckpt", "last.ckpt", "step00000001.ckpt", "step00000002.ckpt"]
+    assert sorted(os.listdir(os.path.join(run_dir, "checkpoints"))) == sorted(ckpts + [f"{c}.sha256" for c in ckpts])
     saved = yaml.safe_load(open(os.path.join(run_dir, "config.yaml")))
     assert saved["model"]["generator"]["class_path"] == "_tiny_models.TinyGenerator"
     assert saved["trainer"]["max_steps"] == 2

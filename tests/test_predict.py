@@ -64,8 +64,8 @@ def test_known_pixels_unchanged_and_size_kept(tmp_path, rng, strategy, resolutio
         assert h % 32 == 0 and w % 32 == 0  # padded to the model's multiple
         if resolution is not None:
             assert max(h, w) <= resolution + 31
-    if strategy == "crop":
-        assert len(generator.calls) == 3  # one per connected hole region
+    if strategy == "crop":  # one per connected hole region, after the memory estimate's 64² probe pass
+        assert len(generator.calls) == 4 and generator.calls[0]["image"][-2:] == (64, 64)
 
 
 def test_priors_are_computed_for_generators_that_read_them(tmp_path, rng):

@@ -60,9 +60,9 @@ def convert(generator_path: str, discriminator_path: str | None, out: str, force
     meta = {"source": f"official:{os.path.basename(generator_path)}", "global_step": 0, "epoch": 0, "ema": False,
             "resolution": oc.OFFICIAL_RESOLUTION}
     if kind == ".pt":
-        from inpaint.lit.export import write_generator
+        from inpaint.lit.export import save_generator
 
-        write_generator(out, oc.OFFICIAL_GENERATOR, generator.state_dict(), meta)
+        save_generator(out, oc.OFFICIAL_GENERATOR, generator.state_dict(), meta)
     else:
         _write_lightning_checkpoint(generator, discriminator, out)
     d_note = "with its discriminator" if discriminator_path else "with a freshly initialised discriminator"

@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--masks", default=None, help="folder of masks (same names); omit for whole-image metrics")
     parser.add_argument("--mask-hole-value", choices=("white", "black"), default="white",
                         help="which mask colour marks the hole (default white, NVIDIA/LaMa files)")
+    parser.add_argument("--alpha", choices=("white", "drop"), default="white",
+                        help="images with transparency: composite on white (default, as training) or drop alpha")
     parser.add_argument("--mask-kind", default="auto", choices=("auto", "none", *LAMA_KINDS),
                         help="LaMa kind of every mask; 'auto' reads thin/medium/thick from the mask path")
     parser.add_argument("--out", default=None, help="folder for metrics.json and metrics.csv")
@@ -62,16 +64,17 @@ def options_from_args(args: argparse.Namespace) -> MetricOptions:
     )  # fmt: skip
 
 
-def _load_pair(pair: ImagePair, hole_value: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    gt = read_rgb(pair.gt)
-    pred = read_rgb(pair.pred)
+def _load_pair(pair: ImagePair, hole_value: str, alpha: str = "white"
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:  # fmt: skip
+    gt = read_rgb(pair.gt, alpha)
+    pred = read_rgb(pair.pred, alpha)
     if pred.shape != gt.shape:
         raise PairingError(
             f"{pair.pred} is {pred.shape[1]}×{pred.shape[0]} but {pair.gt} is {gt.shape[1]}×{gt.shape[0]}"
         )
     known = None
     if pair.mask is not None:
-        known = read_known_mask(pair.mask, hole_value)
+        known = read_known_mask(pair.mask, hole_value, alpha)
         if known.shape != gt.shape[:2]:
             raise PairingError(f"mask {pair.mask} is {known.shape[1]}×{known.shape[0]} but {pair.gt} is "
                                f"{gt.shape[1]}×{gt.shape[0]}")  # fmt: skip
@@ -96,6 +99,7 @@ def evaluate_folders(
     batch_size: int = 16,
     device: str = "cpu",
     metrics: InpaintingMetrics | None = None,
+    alpha: str = "white",
     **option_changes: Any,
 ) -> MetricsReport:
     """Score a prediction folder against a ground-truth folder (the library form of the command).
@@ -124,7 +128,7 @@ def evaluate_folders(
         pending.clear()
 
     for pair in track(pairs, description="evaluating", transient=True):
-        gt_img, pred_img, known = _load_pair(pair, mask_hole_value)
+        gt_img, pred_img, known = _load_pair(pair, mask_hole_value, alpha)
         if known is None:  # no mask: the whole prediction is the result → an all-hole mask makes composite = pred
             known = np.zeros(gt_img.shape[:2], dtype=np.float32)
         if pending and (pending[0][0].shape != gt_img.shape or len(pending) >= batch_size):
@@ -146,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         report = evaluate_folders(args.pred, args.gt, args.masks, args.mask_hole_value, args.mask_kind,
-                                  options_from_args(args), args.batch_size, args.device)  # fmt: skip
+                                  options_from_args(args), args.batch_size, args.device, alpha=args.alpha)  # fmt: skip
     except (PairingError, UserInputError) as err:
         print(f"inpaint evaluate: error: {err}", file=sys.stderr)
         return 2

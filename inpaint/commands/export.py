@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from inpaint.commands.console import one_line_warnings
+from inpaint.errors import UserInputError
 from inpaint.lit.export import ExportError, export_generator
 
 
@@ -15,11 +17,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-ema", action="store_true", help="export the raw generator even when an EMA copy exists")
     args = parser.parse_args(argv)
     try:
-        meta = export_generator(args.ckpt, args.out, use_ema=not args.no_ema)
-    except (ExportError, FileNotFoundError) as err:
+        with one_line_warnings("inpaint export"):
+            meta = export_generator(args.ckpt, args.out, use_ema=not args.no_ema)
+    except (ExportError, UserInputError, FileNotFoundError) as err:
         print(f"inpaint export: error: {err}", file=sys.stderr)
         return 2
     kind = "EMA generator" if meta["ema"] else "generator"
-    print(f"wrote {kind} of {args.ckpt} (step {meta['global_step']}) to {args.out}; load it with "
+    print(f"wrote {kind} of {args.ckpt} (step {meta['global_step']}) to {args.out} (+ .sha256, .yaml); load it with "
           f"inpaint.lit.export.load_generator({args.out!r})")
     return 0

@@ -16,11 +16,10 @@ import numpy as np
 from inpaint.data import layouts
 from inpaint.data.cache import SmoothingCache, default_cache_dir
 from inpaint.data.image_io import (
-    CorruptImageError,
+    UnreadableImageError,
     content_hash,
-    decode_image,
+    decode_rgb,
     list_image_files,
-    pil_to_rgb_array,
     read_file_bytes,
 )
 from inpaint.data.masks import normalize_resolution
@@ -73,12 +72,12 @@ def main(argv: list[str]) -> int:
                 if cache.path_for(key).is_file():
                     skipped += 1
                 else:
-                    rgb = pil_to_rgb_array(decode_image(data, path), args.alpha)
+                    rgb = decode_rgb(data, path, args.alpha)
                     full = layouts.canonical(rgb, args.layout, height, width)
                     image01 = full.astype(np.float32) / 255.0
                     cache.put(key, smooth_image(image01, args.smoothing, args.l0_boundary))
                     done += 1
-            except CorruptImageError as err:
+            except UnreadableImageError as err:
                 if not args.skip_corrupt:
                     progress.stop()
                     print(f"inpaint prepare: {err}", file=sys.stderr)

@@ -43,6 +43,18 @@ def main(argv: list[str] | None = None) -> int:
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     console = Console()
+    if args.storage:  # a read-only command: never let the database driver create a mistyped file
+        from inpaint.sweeps.storage import sqlite_path
+
+        try:
+            db_file = sqlite_path(args.storage)
+        except ValueError as err:
+            print(f"inpaint report: error: {err}", file=sys.stderr)
+            return 2
+        if db_file is not None and not db_file.is_file():
+            print(f"inpaint report: error: storage {args.storage}: no such database file {db_file} (report never "
+                  "creates one); check the path, or run the sweep first", file=sys.stderr)  # fmt: skip
+            return 2
     storages = [args.storage] if args.storage else default_storages(Path(args.results))
     if not storages:
         console.print(

@@ -35,10 +35,9 @@ from inpaint.data.image_io import (
     AlphaPolicy,
     CorruptImageError,
     content_hash,
-    decode_image,
+    decode_rgb,
     find_corrupt,
     list_image_files,
-    pil_to_rgb_array,
     read_file_bytes,
 )
 from inpaint.data.masks import MaskSampler
@@ -102,7 +101,7 @@ class FolderImages:
         self.files = list(files)
         self.skipped: list[tuple[Path, str]] = []
         if skip_corrupt:
-            self.skipped = find_corrupt(self.files)
+            self.skipped = find_corrupt(self.files, alpha)
             bad = {path for path, _ in self.skipped}
             self.files = [path for path in self.files if path not in bad]
             if self.skipped:
@@ -118,7 +117,7 @@ class FolderImages:
         """Crop ``index``: random window and flip with ``rng`` (training), centre window without (evaluation)."""
         path = self.files[index % len(self.files)]
         data = read_file_bytes(path)
-        rgb = pil_to_rgb_array(decode_image(data, path), self.alpha)
+        rgb = decode_rgb(data, path, self.alpha)
         full = layouts.canonical(rgb, self.layout, self.height, self.width)
         corner = layouts.window(full.shape, self.height, self.width, rng)
         flip = bool(rng is not None and rng.random() < 0.5)

@@ -33,7 +33,7 @@ from typing import get_args
 import cv2
 import numpy as np
 
-from inpaint.conventions import HoleValue, mask_from_array
+from inpaint.conventions import HoleValue
 from inpaint.data.buckets import (
     NVIDIA_BUCKETS,
     Bucket,
@@ -43,7 +43,7 @@ from inpaint.data.buckets import (
     mask_kind_from_name,
     validate_buckets,
 )
-from inpaint.data.image_io import list_image_files, read_mask_pixels
+from inpaint.data.image_io import list_image_files, read_known_mask
 from inpaint.errors import UserInputError
 
 MASK_KINDS: tuple[str, ...] = ("irregular", "thin", "medium", "thick", "box", "center")
@@ -286,7 +286,8 @@ def generate_mask(
 
 class MaskFolder:
     """A folder of mask images (e.g. the NVIDIA irregular set): any size, resized with nearest neighbour,
-    binarised at 127 (:func:`inpaint.conventions.mask_from_array`), white = hole unless ``hole_value="black"``."""
+    read and binarised like every mask file (:func:`inpaint.data.image_io.read_known_mask`: luminance > 127),
+    white = hole unless ``hole_value="black"``."""
 
     def __init__(self, root: str | Path, hole_value: HoleValue = "white") -> None:
         if hole_value not in get_args(HoleValue):
@@ -300,7 +301,7 @@ class MaskFolder:
 
     def load(self, index: int, height: int, width: int, flip: bool = False) -> np.ndarray:
         """Mask ``index`` at height×width as float32 (1 = known), optionally flipped left–right."""
-        known = mask_from_array(read_mask_pixels(self.files[index]), self.hole_value)
+        known = read_known_mask(self.files[index], self.hole_value)
         if known.shape != (height, width):
             known = cv2.resize(known, (width, height), interpolation=cv2.INTER_NEAREST)
         return np.ascontiguousarray(known[:, ::-1] if flip else known)

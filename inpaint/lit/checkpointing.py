@@ -5,6 +5,11 @@ renamed over its final name (``os.replace`` is atomic on POSIX). A process kille
 worst a stray ``.*.partial-*`` file, never a truncated ``last.ckpt``. When resuming, every candidate is checked
 (a torch checkpoint is a zip archive: its central directory and CRCs must be intact) and the newest intact one
 wins, so even a checkpoint truncated by some other means (disk full, copy cut short) is skipped.
+
+Every checkpoint gets a SHA-256 beside it (``X.ckpt.sha256``, :mod:`inpaint.lit.integrity`), written after the
+rename and deleted with the checkpoint; resuming skips a candidate whose bytes do not match it, like a truncated one.
+A process killed between the two renames leaves the newest checkpoint with its predecessor's checksum: it is then
+skipped and the previous intact checkpoint resumes.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 from lightning.pytorch.utilities.rank_zero import rank_zero_warn
 
+from inpaint.lit.integrity import (
+    ChecksumMismatchError,
+    file_sha256,
+    recorded_checksum,
+    remove_checksum,
+    write_checksum,
+)
+
 PARTIAL_MARKER = ".partial-"
 
 # Lightning warns that, under manual optimisation, a step checkpoint holds the weights *after* that step's update.
@@ -29,7 +42,7 @@ warnings.filterwarnings("ignore", message="Using ModelCheckpoint with manual opt
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """``torch.save`` to ``.<name>.partial-<pid>``, fsync, then ``os.replace`` onto the final path."""
+    """``torch.save`` to ``.<name>.partial-<pid>``, fsync, ``os.replace`` onto the final path, then its SHA-256."""
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any | None = None) -> None:
         if storage_options is not None:
@@ -45,11 +58,18 @@ class AtomicCheckpointIO(TorchCheckpointIO):
                 torch.save(checkpoint, handle)
                 handle.flush()
                 os.fsync(handle.fileno())
+            digest = file_sha256(partial)
             os.replace(partial, path)
         finally:
             if os.path.exists(partial):
                 os.remove(partial)
+        write_checksum(path, digest)
         _fsync_directory(folder)
+
+    def remove_checkpoint(self, path) -> None:
+        super().remove_checkpoint(path)
+        if get_filesystem(os.fspath(path)).__class__.__name__.startswith("LocalFileSystem"):
+            remove_checksum(path)
 
 
 def _fsync_directory(folder: str) -> None:
@@ -81,12 +101,24 @@ def checkpoint_candidates(checkpoint_dir: str) -> list[str]:
     return sorted(paths, key=lambda p: (os.path.getmtime(p), os.path.basename(p).startswith("last")), reverse=True)
 
 
+def matches_checksum(path: str) -> bool:
+    """False when ``path`` has a checksum file that its bytes do not match (True without one: older files)."""
+    try:
+        expected = recorded_checksum(path)
+    except ChecksumMismatchError:
+        return False
+    return expected is None or file_sha256(path) == expected
+
+
 def find_resumable_checkpoint(checkpoint_dir: str) -> str | None:
-    """The newest intact checkpoint in ``checkpoint_dir`` (None when there is none); warns about damaged ones."""
+    """The newest intact checkpoint in ``checkpoint_dir`` (None when there is none); warns about damaged ones.
+
+    Intact: a complete zip archive and, when it has a checksum file, bytes that match it."""
     for path in checkpoint_candidates(checkpoint_dir):
-        if is_intact_checkpoint(path):
+        if is_intact_checkpoint(path) and matches_checksum(path):
             return path
-        rank_zero_warn(f"skipping damaged checkpoint {path} (truncated or corrupt); trying an older one")
+        rank_zero_warn(f"skipping damaged checkpoint {path} (truncated, corrupt or not matching its checksum); "
+                       "trying an older one")
     return None
 
 

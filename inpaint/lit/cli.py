@@ -10,7 +10,9 @@ On top of Lightning's CLI it adds the ``run:`` section (where the run lives, how
 :class:`~inpaint.lit.run_dir.RunOptions`), the ``location:`` and ``defaults:`` keys, the standard callbacks (atomic
 periodic + epoch-end checkpoints, validation image grids, rich progress bar, end-of-fit summary, the evaluation
 writer for ``test``) and the chosen logger, all inside the run folder, and resolves ``--ckpt_path last`` to the
-newest *intact* checkpoint of the run.
+newest *intact* checkpoint of the run. A ``--ckpt_path`` file is checked against its SHA-256
+(:mod:`inpaint.lit.integrity`) before anything reads it, and a generator configured differently from the one the
+checkpoint holds is refused (Lightning would otherwise replace the configured model by the checkpoint's silently).
 """
 
 from __future__ import annotations
@@ -33,20 +35,55 @@ from inpaint.lit.callbacks import RankAudit, RunSummary, ValidationImageGrid
 from inpaint.lit.checkpointing import AtomicCheckpointIO, checkpoint_callbacks, find_resumable_checkpoint
 from inpaint.lit.cli_errors import DEBUG_ENV, user_error_message
 from inpaint.lit.evaluation import EvaluationOptions, EvaluationWriter
+from inpaint.lit.integrity import verify_checksum
 from inpaint.lit.loggers import build_logger
 from inpaint.lit.module import InpaintingGAN
-from inpaint.lit.run_dir import RUN_DIR_ENV, RunOptions, resolve_run_dir
+from inpaint.lit.run_dir import RUN_DIR_ENV, RunOptions, is_launched_child, resolve_run_dir
 from inpaint.lit.trainer_annotations import prefer_int_for_count_or_fraction
 from inpaint.naming import slug
 
 #: Kept for callers that catch the CLI's input errors by this name; it is the library-wide type.
 CLIInputError = UserInputError
+#: ``--ckpt_path`` values that Lightning resolves itself (not file names)
+SPECIAL_CKPT_PATHS = ("last", "best", "hpc", "registry")
+
+
+class CheckpointConfigError(UserInputError):
+    """The configured generator is not the one the ``--ckpt_path`` checkpoint holds."""
+
+
+class RunFolderInUseError(UserInputError):
+    """A new ``fit`` (no ``--ckpt_path``) aimed at a run folder that already holds another run's config."""
+
+
+def _plain(value: Any) -> Any:
+    """A config value as plain, comparable data (Namespaces → dicts, tuples → lists)."""
+    if isinstance(value, Namespace):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def describe_generator_difference(configured: dict[str, Any], stored: dict[str, Any]) -> str:
+    """``class_path`` / ``init_args`` entries that differ, as ``key: configured vs checkpoint``."""
+    parts = []
+    if configured.get("class_path") != stored.get("class_path"):
+        parts.append(f"class_path: {configured.get('class_path')!r} vs {stored.get('class_path')!r}")
+    mine, theirs = configured.get("init_args") or {}, stored.get("init_args") or {}
+    for key in sorted(set(mine) | set(theirs)):
+        if mine.get(key) != theirs.get(key):
+            parts.append(f"{key}: {mine.get(key)!r} vs {theirs.get(key)!r}")
+    return "; ".join(parts) or "their configs differ"
 LOCATION_HINT = "experiments/location.yaml (passed with --config)"
 
 
 # ---------------------------------------------------------------------------------------------- callbacks
 class RunConfigSaver(SaveConfigCallback):
-    """Save the resolved config as ``<run dir>/config.yaml`` (rank 0; rewritten on resume).
+    """Save the resolved config as ``<run dir>/config.yaml`` (rank 0; rewritten on resume — a new fit into a folder
+    that already holds one is refused before anything is written, :class:`RunFolderInUseError`).
 
     Other stages run inside an existing run folder write ``config.<stage>.yaml`` so the training record stays.
     """
@@ -81,6 +118,7 @@ class InpaintCLI(LightningCLI):
 
     def __init__(self, *args: Any, stage: str | None = None, **kwargs: Any) -> None:
         self._stage_override = stage
+        self._configured_generator: dict[str, Any] | None = None
         self.run_dir: str | None = None
         self.run_options: RunOptions | None = None
         kwargs.setdefault("model_class", InpaintingGAN)
@@ -117,6 +155,30 @@ class InpaintCLI(LightningCLI):
     def _active(self, config: Namespace) -> Namespace:
         return config[self.subcommand] if self.subcommand else config
 
+    def parse_arguments(self, parser, args) -> None:
+        """Parse as Lightning does, then, before Lightning reads a ``--ckpt_path`` file's hyper-parameters into the
+        config: verify the file's checksum and remember the generator the configuration asks for."""
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        active = self.config[subcommand] if subcommand else self.config
+        ckpt_path = active.get("ckpt_path")
+        if not ckpt_path or ckpt_path in SPECIAL_CKPT_PATHS or not os.path.isfile(ckpt_path):
+            return
+        verify_checksum(ckpt_path)
+        generator = _plain(active.get("model.generator")) if active.get("model") is not None else None
+        self._configured_generator = generator if isinstance(generator, dict) else None
+
+    def _check_generator_matches_checkpoint(self, cfg: Namespace) -> None:
+        """Lightning replaces the configured model by the checkpoint's hyper-parameters; refuse when they differ."""
+        configured, stored = self._configured_generator, _plain(cfg.get("model.generator"))
+        if configured is None or not isinstance(stored, dict) or configured == stored:
+            return
+        raise CheckpointConfigError(
+            f"--ckpt_path {cfg.get('ckpt_path')} holds another generator than the one configured "
+            f"(configured vs checkpoint: {describe_generator_difference(configured, stored)}); drop the model options "
+            "to use the checkpoint's own (its run's config.yaml), or pick a checkpoint of the configured model"
+        )
+
     def before_instantiate_classes(self) -> None:
         cfg = self._active(self.config)
         options = RunOptions(**cfg.run.as_dict()) if isinstance(cfg.run, Namespace) else cfg.run
@@ -130,15 +192,23 @@ class InpaintCLI(LightningCLI):
 
         ckpt_path = cfg.get("ckpt_path")
         resume = ckpt_path == "last"
-        if ckpt_path and not resume and ckpt_path not in ("best", "hpc", "registry"):
+        if ckpt_path and not resume and ckpt_path not in SPECIAL_CKPT_PATHS:
             if not os.path.isfile(ckpt_path):
                 raise MissingPathError(f"checkpoint not found: {ckpt_path} (from --ckpt_path); check the path")
+            self._check_generator_matches_checkpoint(cfg)
             parent = os.path.dirname(os.path.abspath(ckpt_path))
             if os.path.basename(parent) == "checkpoints" and not options.dir and not options.version:
                 options.dir = os.path.dirname(parent)  # evaluate inside the run that produced it
 
         variant = options.variant or self._generator_name(cfg)
         self.run_dir = resolve_run_dir(options, variant, resume=resume)
+        existing = os.path.join(self.run_dir, "config.yaml")
+        if "fit" in self.stage and not ckpt_path and not is_launched_child() and os.path.isfile(existing):
+            raise RunFolderInUseError(
+                f"run folder {self.run_dir} already holds a run ({existing}); a new fit would overwrite its config "
+                "and mix its checkpoints: resume it with --ckpt_path last, or start a new run without "
+                "run.version / run.dir (a new version folder is claimed) or with another one"
+            )
         options.variant = variant
         self.run_options = options
         os.environ[RUN_DIR_ENV] = self.run_dir  # DDP worker processes started by Lightning inherit it

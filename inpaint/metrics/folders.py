@@ -13,11 +13,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inpaint.conventions import mask_from_array
-from inpaint.data.image_io import read_mask_pixels
+from inpaint.data.image_io import read_known_mask, read_rgb
 from inpaint.errors import MissingPathError, UserInputError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
+
+
+# Images and masks are read by the suite's one reader (re-exported here for the commands that pair folders).
+__all__ = ["ImagePair", "PairingError", "list_images", "pair_folders", "read_known_mask", "read_rgb", "write_png"]
 
 
 class PairingError(UserInputError):
@@ -75,21 +78,6 @@ def pair_folders(pred_dir: str | Path, gt_dir: str | Path, masks_dir: str | Path
         masks = list_images(masks_dir, "mask")
         _check_same_names(gt, masks, "ground-truth", "mask")
     return [ImagePair(key, pred[key], gt[key], masks.get(key)) for key in sorted(gt)]
-
-
-def read_rgb(path: str | Path) -> np.ndarray:
-    """H×W×3 uint8 RGB (alpha dropped, grey expanded)."""
-    try:
-        with Image.open(path) as image:
-            return np.asarray(image.convert("RGB"), dtype=np.uint8).copy()
-    except (OSError, ValueError) as err:
-        raise UserInputError(f"cannot read image {path}: {err}") from err
-
-
-def read_known_mask(path: str | Path, hole_value: str = "white") -> np.ndarray:
-    """H×W float32 known-mask (1 = known) of a mask file, binarised at 127 (white = hole unless ``"black"``) —
-    the same reading as training and evaluation masks (:func:`inpaint.data.image_io.read_mask_pixels`)."""
-    return mask_from_array(read_mask_pixels(Path(path)), hole_value)
 
 
 def write_png(path: str | Path, image: np.ndarray) -> Path:

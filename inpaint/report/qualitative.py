@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw
 
+from inpaint.data.image_io import read_rgb
+
 if TYPE_CHECKING:
     from inpaint.report.study_report import StudyReport
 
@@ -33,8 +35,8 @@ def _label(text: str, width: int, height: int) -> np.ndarray:
 
 
 def _tile(path: Path, size: int) -> np.ndarray:
-    with Image.open(path) as img:
-        return np.asarray(img.convert("RGB").resize((size, size), Image.Resampling.NEAREST))
+    rgb = read_rgb(path)  # the suite's one reader (these are PNGs the suite wrote)
+    return np.asarray(Image.fromarray(rgb).resize((size, size), Image.Resampling.NEAREST))
 
 
 def qualitative_grid(
