@@ -65,9 +65,8 @@ def convert(generator_path: str, discriminator_path: str | None, out: str, force
         save_generator(out, oc.OFFICIAL_GENERATOR, generator.state_dict(), meta)
     else:
         _write_lightning_checkpoint(generator, discriminator, out)
-    d_note = "with its discriminator" if discriminator_path else "with a freshly initialised discriminator"
-    if kind == ".pt":
-        d_note = "generator only"
+    d_note = ("generator only" if kind == ".pt" else
+              "with its discriminator" if discriminator_path else "with a freshly initialised discriminator")
     return (f"wrote {out}: the official TSGL-256 generator ({sum(p.numel() for p in generator.parameters()):,} "
             f"parameters, preset official_exact, 256×256 only), {d_note}")
 

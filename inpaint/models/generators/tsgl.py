@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import torch
 
-from inpaint.errors import UserInputError
 from inpaint.models.decoders import UNetDecoder
 from inpaint.models.encoders.options import TSGLOptions
 from inpaint.models.encoders.tsgl import EncoderFeatures
@@ -68,29 +67,10 @@ class TSGLGenerator(TSGLEncoderGenerator):
             CrossLayerBalance(channels, self.profile.balance_width, options=self.balance_options) if balance else None
         )
         self.decoder = UNetDecoder(channels)
-        #: the one input size the model runs at, or None for any: the stored official stream divisors fix the grid
-        divided = self.balance is not None and self.balance_options.stream_divisors
-        official_size = (8 * OFFICIAL_GRID[0], 8 * OFFICIAL_GRID[1])
-        self.fixed_input_size: tuple[int, int] | None = official_size if divided else None
+        if self.balance is not None and self.balance_options.stream_divisors:  # stored maps fix the stride-8 grid
+            self.fixed_input_size = (8 * OFFICIAL_GRID[0], 8 * OFFICIAL_GRID[1])
         if channels_last:
             self.to(memory_format=torch.channels_last)
-
-    def forward(
-        self,
-        image: torch.Tensor,
-        mask: torch.Tensor,
-        edge: torch.Tensor | None = None,
-        gray: torch.Tensor | None = None,
-        smooth: torch.Tensor | None = None,
-    ) -> GeneratorOutput:
-        if self.fixed_input_size is not None and tuple(image.shape[-2:]) != self.fixed_input_size:
-            h, w = self.fixed_input_size
-            raise UserInputError(
-                f"preset {self.preset!r} with stream divisors runs at {h}×{w} only (the authors' code is built for "
-                f"it), got {image.shape[-2]}×{image.shape[-1]}; resize the input (data.init_args.resolution: {h}; "
-                "inpaint predict does it) or use preset 'official'"
-            )
-        return super().forward(image, mask, edge, gray, smooth)
 
     def decode(self, features: EncoderFeatures, known: torch.Tensor) -> GeneratorOutput:
         maps = self.balance(features.features) if self.balance is not None else features.features

@@ -51,6 +51,8 @@ class TSGLEncoderGenerator(InpaintGenerator):
 
     #: sides the input must be divisible by; 1 = any size (the wiring pads to the encoder's multiple anyway).
     input_multiple: int = 1
+    #: the one input size the model runs at (set by a subclass whose stored maps fix it), or None for any size
+    fixed_input_size: tuple[int, int] | None = None
     host_name: str = "TSGL encoder generator"
 
     def _init_encoder(
@@ -100,6 +102,13 @@ class TSGLEncoderGenerator(InpaintGenerator):
         smooth: torch.Tensor | None = None,
     ) -> GeneratorOutput:
         check_host_inputs(image, mask, self.input_multiple, self.host_name)
+        if self.fixed_input_size is not None and tuple(image.shape[-2:]) != self.fixed_input_size:
+            fh, fw = self.fixed_input_size
+            raise UserInputError(
+                f"preset {self.preset!r} with stream divisors runs at {fh}×{fw} only (the authors' code is built for "
+                f"it), got {image.shape[-2]}×{image.shape[-1]}; resize the input (data.init_args.resolution: {fh}; "
+                "inpaint predict does it) or use preset 'official'"
+            )
         h, w = image.shape[-2:]
         mult = self.encoder.size_multiple
         pad = (0, (-w) % mult, 0, (-h) % mult)
