@@ -3,8 +3,8 @@
 The full fixture (``official-tsgl-256``: key list, constants, cases with the authors' outputs, float64 outputs) is
 looked up in ``$INPAINT_OFFICIAL_FIXTURE``, then in ``shared/fixtures/official-tsgl-256`` next to or above the
 checkout. Without it the tests use the trimmed copy committed in ``tests/fixtures/official_tsgl_256`` (made by
-:func:`trim`: the same inputs, float32 outputs and discriminator logits, small levels in full and the others as
-mean / std / 64 samples; no float64 outputs and no constants, which :func:`_constant` rebuilds).
+:func:`trim`: the same inputs, float32 and float64 outputs and discriminator logits, small levels in full and the
+others as mean / std / 64 samples; no constants, which :func:`_constant` rebuilds).
 The rule (its WEIGHTS.md) fills every tensor from its key: seed = CRC-32(key), one fresh Mersenne-Twister draw,
 a per-kind formula; spectral-norm vectors by 20 float64 power iterations.
 """
@@ -174,5 +174,6 @@ def trim(full: Path, out: Path) -> None:
                 levels[level] = summarise(stored["full"])
             else:
                 levels[level] = stored
-        trimmed[name] = {"reimpl_inputs": inputs, "outputs": case["outputs"], "levels": levels}
+        trimmed[name] = {"reimpl_inputs": inputs, "outputs": case["outputs"], "outputs_fp64": case["outputs_fp64"],
+                         "levels": levels}
     torch.save({"format_version": 1, "trimmed_from": FIXTURE_NAME, "cases": trimmed}, out / "cases.pt")

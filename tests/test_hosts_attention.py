@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -245,3 +248,23 @@ def test_cra_hole_pixels_do_not_leak() -> None:
         rtol=0,
         atol=0,
     )
+
+
+@pytest.mark.numerics
+def test_bilinear_hole_support_is_exact() -> None:
+    """The bilinear mask resize counts a hole wherever exact arithmetic gives a hole pixel any weight, and nowhere
+    else: float resizing leaks ~1e-6 onto a neighbour at some integer sample positions (e.g. 14 → 12 at j = 11),
+    which a threshold at 0 would turn into a hole that depends on the machine."""
+    for size_in in range(2, 40):
+        for size_out in range(1, size_in + 1):
+            eye = torch.eye(size_in).view(size_in, 1, size_in, 1)  # sample i: a single hole pixel at row i
+            known = 1.0 - eye
+            got = hole_at_scale(known, (size_out, 1), "bilinear").view(size_in, size_out) > 0
+            for j in range(size_out):
+                position = Fraction(j * (size_in - 1), max(size_out - 1, 1))
+                weighted = {math.floor(position), math.ceil(position)}
+                assert {i for i in range(size_in) if got[i, j]} == weighted, (size_in, size_out, j)
+            reference = F.interpolate(eye, size=(size_out, 1), mode="bilinear", align_corners=True)
+            reference = reference.view(size_in, size_out)
+            clear = (reference == 0) | (reference >= 1e-5)  # away from float fuzz: the resize itself decides
+            assert torch.equal(got[clear], (reference > 0)[clear])

@@ -1,19 +1,22 @@
 """The ``official_exact`` preset computes the authors' TSGL-256 forward pass (golden fixture, official-tsgl-256).
 
 The official-layout state dicts are rebuilt from the fixture's weight rule, written to ``.pth`` files, converted by
-``inpaint convert`` and loaded strictly; the outputs must match the authors' within the fixture's tolerances:
-float32 image max ≤ 2.5e-4 / mean ≤ 2e-5, edge max ≤ 1e-4 / mean ≤ 5e-6, D logits ≤ 1e-5, every stored level
-≤ 1e-4 of its largest magnitude; float64 image max ≤ 1e-6 / mean ≤ 1e-7, edge max ≤ 1e-7 / mean ≤ 1e-8 (only with
-the full fixture, which holds the float64 outputs). Switching off any one of the five official behaviours must
-break the match.
+``inpaint convert`` and loaded strictly. float32 outputs are compared with the authors' *float64* run
+(``outputs_fp64``, the exact-arithmetic reference; their float32 run holds its own machine's rounding): image
+max ≤ 2.5e-4 / mean ≤ 2e-5, edge max ≤ 1e-4 / mean ≤ 5e-6, D logits ≤ 1e-5, every stored level up to f6 ≤ 1e-4 of
+its largest magnitude, and the balance / decoder levels (which inherit the ill-conditioned stream divisors) within
+1e-4 of the port's own float64 run — with oneDNN on and off and in channels-last, so that the function does not
+depend on the CPU's kernels. float64: image max ≤ 1e-6 / mean ≤ 1e-7, edge max ≤ 1e-7 / mean ≤ 1e-8. Switching
+off any one of the five official behaviours must break the match.
 """
 
 from __future__ import annotations
 
+import functools
 import gc
 import pickle
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,42 +152,79 @@ def _level_error(ours: torch.Tensor, stored: dict[str, Any]) -> float:
     return float((mine - ref).abs().max()) / scale
 
 
-@pytest.mark.parametrize("case", ["center_irregular", "corner_border"])
-def test_converted_weights_reproduce_the_official_forward(case: str, models) -> None:
-    generator, discriminator = models
-    c = fx.cases()[case]
-    out, levels = _levels(generator, c["reimpl_inputs"])
-    image_err = (out.image - c["outputs"]["image"]).abs()
-    edge_err = (out.edge - c["outputs"]["edge"]).abs()
-    assert image_err.max() <= 2.5e-4 and image_err.mean() <= 2e-5, (image_err.max(), image_err.mean())
-    assert edge_err.max() <= 1e-4 and edge_err.mean() <= 5e-6, (edge_err.max(), edge_err.mean())
-    level_errors = {name: _level_error(levels[name], stored) for name, stored in c["levels"].items()}
-    worst = max(level_errors, key=level_errors.get)
-    assert level_errors[worst] <= 1e-4, f"level {worst}: {level_errors[worst]:.2e}"
-    assert set(c["levels"]) <= set(levels)
-    with torch.no_grad():
-        image, mask = c["reimpl_inputs"]["image"], c["reimpl_inputs"]["mask"]
-        composite = image * mask + c["outputs"]["image"] * (1 - mask)
-        for name, x in (("d_logits_output", c["outputs"]["image"]), ("d_logits_composite", composite)):
-            assert (discriminator(x) - c["outputs"][name]).abs().max() <= 1e-5, name
+CASES = ("center_irregular", "corner_border")
+#: levels after the balance streams' divisions; checked against the port's own float64 run
+DIVISOR_LEVELS = re.compile(r"^(bal_|dec)")
 
 
-@pytest.mark.skipif(fx.full_fixture_dir() is None, reason="float64 outputs are only in the full official-tsgl-256 "
-                    "fixture: set INPAINT_OFFICIAL_FIXTURE to its folder")
-def test_float64_conversion_matches_the_official_float64_run() -> None:
+@pytest.fixture(scope="module")
+def generator64() -> torch.nn.Module:
+    """The port in float64, converted in float64 (cast first, then the gains folded)."""
     state = oc.convert_generator(fx.build("generator"), dtype=torch.float64)
     generator = oc.build_generator(torch.float64)
     oc.load_strict(generator, state, "generator")
-    generator.eval()
-    c = fx.cases()["corner_border"]
-    with torch.no_grad():
-        out = generator(*(c["reimpl_inputs"][name].double() for name in INPUTS))
+    return generator.eval()
+
+
+@pytest.fixture(scope="module")
+def run64(generator64: torch.nn.Module) -> Iterator[Callable[[str], tuple[Any, dict[str, torch.Tensor]]]]:
+    """The float64 port's outputs and levels for a case (each computed once, on first use)."""
+
+    @functools.cache
+    def run(case: str) -> tuple[Any, dict[str, torch.Tensor]]:
+        return _levels(generator64, {k: v.double() for k, v in fx.cases()[case]["reimpl_inputs"].items()})
+
+    yield run
+    run.cache_clear()
+    gc.collect()
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("case", CASES)
+def test_float64_conversion_matches_the_official_float64_run(case: str, run64) -> None:
+    out, _ = run64(case)
+    c = fx.cases()[case]
     image_err = (out.image - c["outputs_fp64"]["image"]).abs()
     edge_err = (out.edge - c["outputs_fp64"]["edge"]).abs()
     assert image_err.max() <= 1e-6 and image_err.mean() <= 1e-7, (image_err.max(), image_err.mean())
     assert edge_err.max() <= 1e-7 and edge_err.mean() <= 1e-8, (edge_err.max(), edge_err.mean())
-    del generator, state
-    gc.collect()
+
+
+@pytest.mark.numerics
+@pytest.mark.parametrize("layout", ["contiguous", "channels_last"])
+@pytest.mark.parametrize("onednn", [True, False], ids=["onednn", "native"])
+@pytest.mark.parametrize("case", CASES)
+def test_converted_weights_reproduce_the_official_forward(case: str, onednn: bool, layout: str, models,
+                                                          run64) -> None:
+    generator, discriminator = models
+    c = fx.cases()[case]
+    inputs = c["reimpl_inputs"]
+    if layout == "channels_last":
+        generator.to(memory_format=torch.channels_last)
+        inputs = {k: v.contiguous(memory_format=torch.channels_last) for k, v in inputs.items()}
+    try:
+        with torch.backends.mkldnn.flags(enabled=onednn):
+            out, levels = _levels(generator, inputs)
+    finally:
+        generator.to(memory_format=torch.contiguous_format)
+    image_err = (out.image - c["outputs_fp64"]["image"]).abs()
+    edge_err = (out.edge - c["outputs_fp64"]["edge"]).abs()
+    assert image_err.max() <= 2.5e-4 and image_err.mean() <= 2e-5, (image_err.max(), image_err.mean())
+    assert edge_err.max() <= 1e-4 and edge_err.mean() <= 5e-6, (edge_err.max(), edge_err.mean())
+    assert set(c["levels"]) <= set(levels)
+    errors = {name: _level_error(levels[name], stored) for name, stored in c["levels"].items()
+              if not DIVISOR_LEVELS.match(name)}
+    _, levels64 = run64(case)
+    for name in filter(DIVISOR_LEVELS.match, c["levels"]):
+        reference = levels64[name]
+        errors[name] = float((levels[name].double() - reference).abs().max() / reference.abs().max())
+    worst = max(errors, key=errors.get)
+    assert errors[worst] <= 1e-4, f"level {worst}: {errors[worst]:.2e}"
+    with torch.no_grad(), torch.backends.mkldnn.flags(enabled=onednn):
+        image, mask = c["reimpl_inputs"]["image"], c["reimpl_inputs"]["mask"]
+        composite = image * mask + c["outputs"]["image"] * (1 - mask)
+        for name, x in (("d_logits_output", c["outputs"]["image"]), ("d_logits_composite", composite)):
+            assert (discriminator(x) - c["outputs"][name]).abs().max() <= 1e-5, name
 
 
 #: each official behaviour switched off alone (options on top of the official_exact preset)
@@ -208,10 +248,30 @@ def test_each_official_behaviour_is_needed(left_out: str, models) -> None:
     c = fx.cases()["corner_border"]  # the case in which all five behaviours show (a hole touching the border)
     with torch.no_grad():
         out = generator(*(c["reimpl_inputs"][name] for name in INPUTS))
-    assert (out.image - c["outputs"]["image"]).abs().max() > 0.3, f"{left_out} off still matches the official code"
+    assert (out.image - c["outputs_fp64"]["image"]).abs().max() > 0.3, f"{left_out} off still matches the official code"
     # the edge path (structure encoder, D_S) has none of the five behaviours
-    assert (out.edge - c["outputs"]["edge"]).abs().max() <= 1e-4
+    assert (out.edge - c["outputs_fp64"]["edge"]).abs().max() <= 1e-4
 
+
+
+
+@pytest.mark.numerics
+def test_the_near_zero_divisor_decides_the_image(models) -> None:
+    """The 26 entries of stream 7×7, layer 3 (official ``pc_block.cov_7.3``, channel 138) are exactly +1.72e-7 and
+    are stored so; with the −3.0e-7 that oneDNN's AVX-512 float32 conv computes, the image moves by > 0.1."""
+    exact, _ = models
+    divisor = exact.balance.streams[2][3][0].divisor
+    near_zero = divisor.abs() < 1e-6
+    assert int(near_zero.sum()) == 26 and bool((divisor[near_zero] > 0).all())
+    assert float(divisor[near_zero].min()) == pytest.approx(1.7249e-7, rel=1e-4)
+    flipped = TSGLGenerator(**oc.OFFICIAL_GENERATOR["init_args"])
+    flipped.load_state_dict(exact.state_dict())
+    flipped.balance.streams[2][3][0].divisor[near_zero] = -3.0e-7
+    flipped.eval()
+    c = fx.cases()["center_irregular"]
+    with torch.no_grad():
+        out = flipped(*(c["reimpl_inputs"][name] for name in INPUTS))
+    assert (out.image - c["outputs_fp64"]["image"]).abs().max() > 0.1
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +289,7 @@ def test_converted_export_loads_through_the_suite_loader(exported: Path) -> None
     c = fx.cases()["center_irregular"]
     with torch.no_grad():
         image = generator(*(c["reimpl_inputs"][name] for name in INPUTS)).image
-    assert (image - c["outputs"]["image"]).abs().max() <= 2.5e-4
+    assert (image - c["outputs_fp64"]["image"]).abs().max() <= 2.5e-4
     with pytest.raises(UserInputError, match="runs at 256×256 only"):
         generator(torch.zeros(1, 3, 128, 128), torch.ones(1, 1, 128, 128), torch.zeros(1, 1, 128, 128),
                   torch.zeros(1, 1, 128, 128), torch.zeros(1, 3, 128, 128))

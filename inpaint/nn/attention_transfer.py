@@ -30,16 +30,35 @@ MaskedSoftmax = Literal["zero_logit", "exclude"]
 ATTENTION_FLOOR = 1e-8
 
 
+def bilinear_support(size_in: int, size_out: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two input indices (lo, hi) that an align_corners=True bilinear resize weighs at each output index.
+
+    Output j samples input position j·(n−1)/(m−1); ``hi == lo`` where that is an integer (the other weight is
+    exactly 0). Integer arithmetic, so the answer is exact: a float resize puts ~1e-6 weight on a neighbour at
+    some of those positions, and a threshold at 0 would then count a hole there that is not.
+    """
+    if size_out == 1:
+        zero = torch.zeros(1, dtype=torch.long)
+        return zero, zero
+    numerator = torch.arange(size_out) * (size_in - 1)
+    lo = numerator // (size_out - 1)
+    hi = torch.where(numerator % (size_out - 1) == 0, lo, lo + 1)
+    return lo, hi
+
+
 def hole_at_scale(known: torch.Tensor, size: tuple[int, int], mode: MaskResize) -> torch.Tensor:
-    """Resize a B×1×H×W known-mask's *hole* indicator to ``size``.
+    """A B×1×H×W known-mask's *hole* indicator at ``size`` (values in [0, 1]; > 0 = hole at that cell).
 
     ``"maxpool"``: a cell is a hole when any pixel under it is a hole (exact, needs H, W divisible by ``size``);
-    ``"bilinear"``: the authors' bilinear resize with align_corners=True, which point-samples at strong
-    downscaling and can miss small holes (kept for fidelity).
+    ``"bilinear"``: the authors' rule — their bilinear resize with align_corners=True, where any hole weight makes
+    a hole. It point-samples at strong downscaling and can miss small holes (kept for fidelity). Which input
+    pixels carry weight is decided exactly (:func:`bilinear_support`), so the result is the same on every machine.
     """
     hole = 1.0 - known
     if mode == "bilinear":
-        return F.interpolate(hole, size=size, mode="bilinear", align_corners=True)
+        (y0, y1), (x0, x1) = bilinear_support(hole.shape[-2], size[0]), bilinear_support(hole.shape[-1], size[1])
+        rows = torch.maximum(hole[..., y0.to(hole.device), :], hole[..., y1.to(hole.device), :])
+        return torch.maximum(rows[..., x0.to(hole.device)], rows[..., x1.to(hole.device)])
     if mode != "maxpool":
         raise ValueError(f"mask_resize must be 'maxpool' or 'bilinear', got {mode!r}")
     height, width = hole.shape[-2:]

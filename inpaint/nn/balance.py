@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint.nn.exact_sum import ones_conv_exact
 from inpaint.nn.normalization import InstanceNorm
 
 EqualizationStyle = Literal["paper", "official"]
@@ -89,10 +90,13 @@ class DividedConv2d(nn.Conv2d):
 
 
 def divisor_map(kernel: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-    """conv(all-ones, ``kernel``, 'same' zero padding) on a ``grid`` map: C_out×H×W (float32 unless given float64)."""
-    k = kernel.shape[-1]
-    ones = torch.ones(1, kernel.shape[1], *grid, dtype=kernel.dtype, device=kernel.device)
-    return F.conv2d(ones, kernel, padding=k // 2)[0]
+    """conv(all-ones, ``kernel``, 'same' zero padding) on a ``grid`` map: C_out×H×W in the kernel's dtype.
+
+    Computed exactly and rounded once (:func:`~inpaint.nn.exact_sum.ones_conv_exact`), never by a float conv: the
+    official kernels are random, so some of these sums nearly cancel (condition number ≈ 1e9), and a float conv's
+    value — even its sign — then depends on the CPU's kernels; the division would carry that into the image.
+    """
+    return ones_conv_exact(kernel, grid)
 
 
 def instance_norm(channels: int, affine: bool) -> nn.Module:
