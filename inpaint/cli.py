@@ -29,8 +29,21 @@ def _usage() -> str:
     lines += [f"  {name}" for name in LIGHTNING_SUBCOMMANDS]
     lines += ["", "Suite commands:"]
     lines += [f"  {name:<10} {help_}" for name, (_, help_) in COMMANDS.items()]
-    lines += ["  predict    --ckpt M --image I --mask K --out O: inpaint files of any size (see docs/evaluation.md)"]
+    lines += ["  predict    --ckpt M --image I --mask K --out O: inpaint files of any size (see docs/evaluation.md);",
+              "             with --config it is Lightning's predict loop over a data module"]
     return "\n".join(lines)
+
+
+#: options only Lightning's ``predict`` takes (a config, trainer/model/data settings, a checkpoint path)
+LIGHTNING_PREDICT_OPTIONS = ("-c", "--config", "--print_config", "--seed_everything", "--trainer", "--model", "--data",
+                             "--ckpt_path", "--return_predictions", "--optimizer", "--lr_scheduler")
+
+
+def runs_lightning_predict(argv: list[str]) -> bool:
+    """``inpaint predict`` is the file-based predictor (``--ckpt --image --mask --out``, and its ``--help``) unless
+    an option only LightningCLI's predict loop takes is given (``--config …``)."""
+    return any(arg == option or arg.startswith((option + ".", option + "="))
+               for arg in argv for option in LIGHTNING_PREDICT_OPTIONS)
 
 
 def _run_command(module_name: str, argv: list[str]) -> int:
@@ -53,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     name, rest = argv[0], argv[1:]
     if name in COMMANDS:
         return _run_command(COMMANDS[name][0], rest)
-    # `inpaint predict --image … --mask …` is the file-based predictor; `inpaint predict --config …` is Lightning's.
-    if name == "predict" and any(a.startswith(("--image", "--images")) for a in rest):
+    if name == "predict" and not runs_lightning_predict(rest):
         return _run_command("predict", rest)
     if name in LIGHTNING_SUBCOMMANDS or name.startswith("-"):
         return lightning_main(argv)

@@ -285,3 +285,12 @@ def test_an_evaluation_option_is_checked_once_for_every_entry_point(tiny_config,
     rc = run_cli(["test", "--config", tiny_config, f"--run.root={tmp_path}", "--run.evaluation.schemes=[nosuch]"])
     assert rc == 2
     assert "unknown bucket scheme(s) ['nosuch']" in _error_line(capsys)
+
+
+@pytest.mark.parametrize(("content", "says"), [("", "is empty"), ("- a\n- b\n", "holds a list, not a mapping")])
+def test_an_empty_or_non_mapping_config_is_one_line(tmp_path, capsys, content: str, says: str):
+    path = tmp_path / "run.yaml"
+    path.write_text(content)
+    assert run_cli(["fit", "--config", str(path)]) == 2
+    line = _error_line(capsys)
+    assert f"config file {path} {says}" in line and "smoke_cpu.yaml" in line

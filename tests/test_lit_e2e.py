@@ -2,6 +2,7 @@
 
 * smoke fit with the ``lightning`` console script: checkpoints, config, PNG grids and an offline W&B run;
 * SIGKILL mid-run, a truncated newest checkpoint planted, then ``--ckpt_path last`` reaches the same step count;
+* SIGTERM mid-run: exit 143 with a resumable ``last.ckpt`` and a summary, then ``--ckpt_path last`` continues;
 * a 2-process CPU DDP fit (gloo): ranks see different samples, end with identical weights, one W&B run.
 """
 
@@ -21,6 +22,8 @@ import pytest
 import torch
 
 from inpaint.lit.callbacks.rank_audit import state_digest
+from inpaint.lit.checkpointing import matches_checksum
+from inpaint.lit.integrity import checksum_path
 
 pytestmark = pytest.mark.slow
 
@@ -112,6 +115,36 @@ def test_sigkill_then_resume_from_last_skips_a_truncated_checkpoint(tmp_path):
     losses = _csv_losses(run_dir)
     assert losses and all(math.isfinite(v) for v in losses)
     assert torch.load(os.path.join(ckpt_dir, "last.ckpt"), weights_only=True)["global_step"] == 4
+
+
+def test_sigterm_leaves_a_resumable_checkpoint_and_exits_143(tmp_path):
+    root = tmp_path / "runs"
+    args = [os.path.join(BIN, "inpaint"), "fit", "--config", SMOKE, *FAST, "--run.checkpoint_every_n_steps=1000",
+            "--trainer.val_check_interval=1", "--run.logger=csv", f"--run.root={root}"]
+    process = subprocess.Popen([*args, "--trainer.max_steps=200"], cwd=tmp_path, env=_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    first_grid = os.path.join(str(root), "smoke_cpu", "*", "*", "images", "val-step00000001.png")
+    while not glob.glob(first_grid):  # one step trained and validated
+        assert process.poll() is None, process.stderr.read()[-3000:]
+        assert time.monotonic() < deadline, "no validation grid after 120 s"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM, stderr[-3000:]
+    run_dir = _run_dir(root)
+    last = os.path.join(run_dir, "checkpoints", "last.ckpt")
+    summary = json.load(open(os.path.join(run_dir, "summary.json")))
+    stopped_at = summary["global_step"]
+    assert summary["stopped_by"] == "SIGTERM" and summary["last_checkpoint"] == last and 1 <= stopped_at < 200
+    assert f"stopped by SIGTERM at step {stopped_at}; resumable checkpoint {last}" in stderr
+    assert torch.load(last, weights_only=True)["global_step"] == stopped_at
+    assert matches_checksum(last) and os.path.isfile(checksum_path(last))  # written like every checkpoint
+
+    _run([*args, f"--trainer.max_steps={stopped_at + 2}", "--ckpt_path=last"], cwd=tmp_path)
+    summary = json.load(open(os.path.join(run_dir, "summary.json")))
+    assert summary["global_step"] == stopped_at + 2 and summary["train_steps_run"] == 2
+    assert summary["stopped_by"] is None
 
 
 BATCHNORM_STATS = ("running_mean", "running_var", "num_batches_tracked")

@@ -137,3 +137,25 @@ def test_dispatcher_routes_image_flags_to_this_command(tmp_path, rng, monkeypatc
     rc = cli.main(["predict", "--ckpt", "x", "--image", str(tmp_path / "in.png"), "--mask", str(tmp_path / "mask.png"),
                    "--out", str(tmp_path / "via_cli.png")])  # fmt: skip
     assert rc == 0 and (tmp_path / "via_cli.png").is_file()
+
+
+def test_predict_help_is_the_file_predictors(capsys):
+    from inpaint import cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["predict", "--help"])
+    out = capsys.readouterr().out
+    assert stopped.value.code == 0
+    assert out.startswith("usage: inpaint predict") and "--mask-hole-value" in out and "--config run.yaml" in out
+    assert "--trainer" not in out
+
+
+@pytest.mark.parametrize(("argv", "lightning"), [
+    (["--help"], False), ([], False), (["--ckpt", "m.pt", "--image", "a.png"], False),
+    (["--config", "run.yaml"], True), (["-c", "run.yaml", "--help"], True), (["--config=run.yaml"], True),
+    (["--trainer.devices", "1"], True), (["--ckpt_path", "last"], True), (["--model.generator", "x"], True),
+])
+def test_predict_goes_to_lightning_only_with_its_options(argv, lightning):
+    from inpaint.cli import runs_lightning_predict
+
+    assert runs_lightning_predict(argv) is lightning

@@ -6,6 +6,11 @@ Two variants × one seed, one training step, four evaluation images: real Optuna
 from __future__ import annotations
 
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -95,3 +100,36 @@ def test_miniature_ablation_end_to_end(tmp_path, capsys):
     # re-running the sweep runs nothing new
     assert sweep_main([str(spec), "--profile", "cpu", "--quiet", "--no-report"]) == 0
     assert len(optuna.load_study(study_name="mini-cpu", storage=storage).trials) == 2
+
+
+def test_sigterm_stops_the_sweep_with_exit_143_and_a_rerun_finishes_with_exit_0(tmp_path):
+    """SIGTERM mid-trial: the trial's checkpoint is written, the command exits 143 and says how far it got; the re-run
+    retries that cell and exits 0 although the study holds the interrupted (failed) trial."""
+    spec = mini_spec(tmp_path)
+    command = [str(Path(sys.executable).parent / "inpaint"), "sweep", str(spec), "--profile", "cpu", "--quiet",
+               "--no-report", "--override", "trainer.enable_checkpointing=true",
+               "--override", "run.checkpoint_every_n_steps=1"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([*command, "--override", "trainer.max_steps=500"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runs = tmp_path / "results" / "mini" / "runs"
+    deadline = time.monotonic() + 150
+    while not list(runs.glob("*/trial-*/checkpoints/step*.ckpt")):  # the first trial is training
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "no training step after 150 s"
+        time.sleep(0.1)
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signal.SIGTERM, err[-3000:]
+    assert "stopped by SIGTERM: 0 of 2 cells complete" in out
+    assert len(list(runs.glob("*/trial-*/checkpoints/last.ckpt"))) == 1
+    storage = f"sqlite:///{tmp_path / 'results' / 'studies.db'}"
+    trials = optuna.load_study(study_name="mini-cpu", storage=storage).get_trials(deepcopy=False)
+    assert [t.state.name for t in trials if t.state.name != "WAITING"] == ["FAIL"]
+    assert "SIGTERM" in trials[0].user_attrs["error"]
+
+    rerun = subprocess.run([*command, "--override", "trainer.max_steps=1"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    states = sorted(t.state.name for t in optuna.load_study(study_name="mini-cpu", storage=storage).trials)
+    assert states == ["COMPLETE", "COMPLETE", "FAIL"]

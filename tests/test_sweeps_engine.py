@@ -22,11 +22,13 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from optuna.trial import TrialState
 
 from inpaint.sweeps.objective import TrialContext, TrialOutcome
 from inpaint.sweeps.optuna_private import study_storage, trial_id
-from inpaint.sweeps.queue import cell_key, grid_cells, sync_queue
+from inpaint.sweeps.queue import cell_key, claim_next, grid_cells, incomplete_cells, sync_queue
+from inpaint.sweeps.stop import StopRequest
 from inpaint.sweeps.storage import normalise_url, open_storage
 from inpaint.sweeps.study import open_grid_study
 from inpaint.sweeps.worker import run_grid_worker
@@ -61,12 +63,18 @@ def ledger_counts(ledger: Path, kind: str) -> Counter[str]:
     return Counter(p.read_text() for p in ledger.glob(f"{kind}-*.json"))
 
 
-def worker_main(url: str, study_name: str, ledger: str, sleep_s: float, n_variants: int, n_seeds: int) -> None:
+def worker_main(url: str, study_name: str, ledger: str, sleep_s: float, n_variants: int, n_seeds: int) -> int:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     axes = toy_axes(n_variants, n_seeds)
     storage = open_storage(url, heartbeat_interval=HEARTBEAT_S, grace_period=GRACE_S)
     study = open_grid_study(storage, study_name, axes, direction="minimize")
-    run_grid_worker(study, axes, LedgerObjective(Path(ledger), sleep_s), Path(ledger) / "runs", poll_s=0.3)
+    stop = StopRequest().install()
+    try:
+        run_grid_worker(study, axes, LedgerObjective(Path(ledger), sleep_s), Path(ledger) / "runs", poll_s=0.3,
+                        stop=stop)
+    except SIGTERMException:
+        return stop.exit_code
+    return 0
 
 
 SPAWNED: list[subprocess.Popen] = []
@@ -192,6 +200,48 @@ def test_sigkill_midway_then_rerun_completes_without_rerunning_finished(tmp_path
     assert all(t.state in (TrialState.COMPLETE, TrialState.FAIL) for t in trials)
 
 
+def test_sigterm_stops_after_the_running_trial_with_exit_143_then_rerun_completes(tmp_path):
+    """Outside a trainer, SIGTERM lets the running trial finish and stops before the next claim: nothing is lost
+    and nothing runs twice."""
+    url, study, ledger = f"sqlite:///{tmp_path / 'studies.db'}", "termme", tmp_path / "ledger"
+    ledger.mkdir()
+    proc = spawn_worker(url, study, ledger, 1.0, 3, 2)
+    deadline = time.monotonic() + WORKER_TIMEOUT_S
+    while sum(ledger_counts(ledger, "start").values()) < 2:
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() < deadline, "worker made no progress"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)  # inside the second trial
+    out, _ = proc.communicate(timeout=WORKER_TIMEOUT_S)
+    assert proc.returncode == 128 + signal.SIGTERM, out
+    assert ledger_counts(ledger, "start") == ledger_counts(ledger, "done")  # the running trial finished
+    assert sum(ledger_counts(ledger, "done").values()) == 2
+    trials = load_trials(url, study)
+    assert all(t.state in (TrialState.COMPLETE, TrialState.WAITING) for t in trials)
+
+    finish(spawn_worker(url, study, ledger, 0.05, 3, 2))
+    assert set(ledger_counts(ledger, "done").values()) == {1}  # every cell ran exactly once
+    assert len(ledger_counts(ledger, "done")) == 6
+
+
+def test_status_is_the_current_state_of_each_cell(tmp_path):
+    """A cell whose first trial failed and whose retry completed is complete: the sweep's status is not its past."""
+    storage = open_storage(f"sqlite:///{tmp_path / 'studies.db'}", heartbeat_interval=HEARTBEAT_S,
+                           grace_period=GRACE_S)
+    axes = toy_axes(2, 1)
+    study = open_grid_study(storage, "status", axes, direction="minimize")
+    cells = grid_cells(axes)
+    sync_queue(study, cells, requeue_failed=True)
+    first = claim_next(study)
+    study.tell(first, state=TrialState.FAIL)
+    assert incomplete_cells(study, cells) == [cell_key(c) for c in cells]
+    sync_queue(study, cells, requeue_failed=True)  # a new run retries the failed cell
+    while (trial := claim_next(study)) is not None:
+        study.tell(trial, 1.0)
+    assert any(t.state == TrialState.FAIL for t in study.get_trials(deepcopy=False))
+    assert incomplete_cells(study, cells) == []
+
+
 def run_two_workers(url: str, ledger: Path, sleep_s: float, n_variants: int, n_seeds: int) -> None:
     study = f"pair-{uuid.uuid4().hex[:8]}"
     procs = [spawn_worker(url, study, ledger, sleep_s, n_variants, n_seeds) for _ in range(2)]
@@ -227,4 +277,4 @@ def test_two_workers_postgres_run_each_cell_once(tmp_path, sleep_s, n_variants, 
 
 
 if __name__ == "__main__":
-    worker_main(sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]))
+    sys.exit(worker_main(sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])))

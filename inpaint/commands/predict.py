@@ -29,7 +29,11 @@ from inpaint.metrics.folders import PairingError, list_images, read_known_mask, 
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="inpaint predict", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="inpaint predict", description=__doc__.split("\n\n")[0],
+        epilog="Lightning's predict loop over a data module instead: inpaint predict --config run.yaml "
+               "(its options: inpaint predict --config run.yaml --help).",
+    )
     parser.add_argument("--ckpt", required=True, help="exported generator (.pt) or Lightning checkpoint (.ckpt)")
     single = parser.add_argument_group("one image")
     single.add_argument("--image", help="input image")

@@ -52,12 +52,14 @@ def main(argv: list[str] | None = None) -> int:
         print("inpaint sweep: --workers must be >= 1", file=sys.stderr)
         return 2
     import optuna
+    from lightning.pytorch.utilities.exceptions import SIGTERMException
     from rich.console import Console
 
     from inpaint.report.build import build_study_report
     from inpaint.sweeps.lightning_trial import LightningTrial
-    from inpaint.sweeps.run import make_plan, run_plan
+    from inpaint.sweeps.run import make_plan, open_study, run_plan
     from inpaint.sweeps.spec import load_spec
+    from inpaint.sweeps.stop import StopRequest
 
     if args.workers > 1 and not any(key == THREADS_KEY for key, _ in args.override):
         # Worker processes share the cores instead of each spinning up as many threads as there are cores.
@@ -78,21 +80,48 @@ def main(argv: list[str] | None = None) -> int:
     if not args.worker_only:
         console.print(f"[bold]{plan.study_name}[/bold]: storage {plan.storage_url} · results {plan.out_dir} · "
                       f"{args.workers} worker(s)  (dashboard: optuna-dashboard {plan.storage_url})")
-    study = run_plan(plan, objective, workers=args.workers, argv=[a for a in argv if a != "--worker-only"],
-                     show_progress=not (args.quiet or args.worker_only))
+    stop = StopRequest().install()
+    try:
+        study = run_plan(plan, objective, workers=args.workers, argv=[a for a in argv if a != "--worker-only"],
+                         show_progress=not (args.quiet or args.worker_only), stop=stop)
+    except SIGTERMException:
+        if not args.worker_only:
+            done, total, _ = sweep_status(plan, open_study(plan))
+            unit = "cells" if plan.spec.kind == "grid" else "trials"
+            console.print(f"[yellow]stopped by {stop.name}: {done} of {total} {unit} complete; run the same command "
+                          "again to resume (an interrupted cell is retried)[/yellow]")
+        return stop.exit_code
     if args.worker_only:
         return 0
-    failed = [t.number for t in study.get_trials(deepcopy=False) if t.state.name == "FAIL" and "error" in t.user_attrs]
+    _, _, missing = sweep_status(plan, study)
     if not args.no_report:
         report = build_study_report(plan.storage_url, plan.study_name, plan.out_dir)
         print(report.markdown, flush=True)  # raw, unwrapped: copy-paste ready Markdown
         for note in report.notes:
             console.print(f"[yellow]{note}[/yellow]")
         console.print("written: " + ", ".join(str(p) for p in report.paths))
-    if failed:
-        console.print(f"[red]trials that raised: {failed} (see their 'error' attribute; re-run to retry)[/red]")
+    if missing:
+        console.print(f"[red]not complete: {', '.join(missing)} (their failed trials' 'error' attribute says why; "
+                      "re-run to retry)[/red]")
         return 1
     return 0
+
+
+def sweep_status(plan: Any, study: Any) -> tuple[int, int, list[str]]:
+    """(done, total, what is missing) now: grid cells without a complete trial, or the search's missing trials.
+
+    Earlier failures that a retry has since completed do not count: the status is each cell's current state."""
+    from optuna.trial import TrialState
+
+    from inpaint.sweeps.queue import grid_cells, incomplete_cells
+
+    if plan.spec.kind == "grid":
+        cells = grid_cells(plan.axes)
+        missing = incomplete_cells(study, cells)
+        return len(cells) - len(missing), len(cells), missing
+    total = plan.profile.n_trials
+    done = min(total, len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))))
+    return done, total, [f"{total - done} of {total} trials"] if done < total else []
 
 
 if __name__ == "__main__":

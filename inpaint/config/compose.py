@@ -52,7 +52,7 @@ CompositionPass = Callable[[str, dict[str, Any]], list[Source]]
 
 
 def read_config(path: str) -> dict[str, Any]:
-    """Parse one config file into its top-level mapping (empty file → ``{}``)."""
+    """Parse one config file into its top-level mapping; an empty file or one that is not a mapping is refused."""
     if not os.path.isfile(path):
         raise MissingPathError(f"config file not found: {path}")
     with open(path) as handle:
@@ -60,7 +60,11 @@ def read_config(path: str) -> dict[str, Any]:
             content = yaml.safe_load(handle)
         except yaml.YAMLError as err:
             raise UserInputError(f"{path} is not valid YAML: {str(err).splitlines()[0]}") from err
-    return content if isinstance(content, dict) else {}
+    if not isinstance(content, dict):
+        what = "is empty" if content is None else f"holds a {type(content).__name__}, not a mapping"
+        raise UserInputError(f"config file {path} {what}: a config maps keys to values (model:, data:, trainer:, "
+                             "run:, defaults: …), e.g. experiments/runs/smoke_cpu.yaml")
+    return content
 
 
 def defaults_pass(path: str, content: dict[str, Any]) -> list[Source]:

@@ -27,11 +27,12 @@ from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.callbacks import Callback, ProgressBar, RichProgressBar
 from lightning.pytorch.cli import LightningCLI, SaveConfigCallback
 from lightning.pytorch.plugins.io import CheckpointIO
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_warn
 
 from inpaint.config.compose import expand_defaults, preset_deviations, preset_names, substitute_locations
 from inpaint.errors import MissingPathError, UserInputError
-from inpaint.lit.callbacks import RankAudit, RunSummary, ValidationImageGrid
+from inpaint.lit.callbacks import SIGTERM_EXIT, CheckpointOnSigterm, RankAudit, RunSummary, ValidationImageGrid
 from inpaint.lit.checkpointing import AtomicCheckpointIO, checkpoint_callbacks, find_resumable_checkpoint
 from inpaint.lit.cli_errors import DEBUG_ENV, user_error_message
 from inpaint.lit.evaluation import EvaluationOptions, EvaluationWriter
@@ -267,6 +268,7 @@ class InpaintCLI(LightningCLI):
                 os.path.join(run_dir, "checkpoints"), options.checkpoint_every_n_steps,
                 options.keep_step_checkpoints, options.keep_epoch_checkpoints,
             )
+            callbacks.append(CheckpointOnSigterm(os.path.join(run_dir, "checkpoints")))
         if options.image_grid_samples > 0:
             callbacks.append(ValidationImageGrid(max_images=options.image_grid_samples))
         if trainer_cfg.get("enable_progress_bar", True) is not False and not any(
@@ -316,6 +318,8 @@ def run_cli(argv: list[str]) -> int:
     ignore_explicit_args_warning()
     try:
         InpaintCLI(args=expand_defaults(list(argv)), parser_kwargs={"exit_on_error": False})
+    except SIGTERMException:  # a SystemExit without a code: the checkpoint and message come from CheckpointOnSigterm
+        return SIGTERM_EXIT
     except SystemExit as exit_:  # --help, --print_config
         return int(exit_.code or 0) if not isinstance(exit_.code, str) else 1
     except Exception as err:

@@ -123,6 +123,13 @@ def sync_queue(study: optuna.Study, cells: Iterable[Cell], requeue_failed: bool)
     return state
 
 
+def incomplete_cells(study: optuna.Study, cells: Iterable[Cell]) -> list[str]:
+    """Keys of the grid cells that have no COMPLETE trial now (a cell that failed once and was retried with success
+    counts as complete: the sweep's status is the current state of each cell, not its history)."""
+    complete = {trial_cell_key(t) for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
+    return [key for key in map(cell_key, cells) if key not in complete]
+
+
 def claim_next(study: optuna.Study) -> Trial | None:
     """Atomically move one WAITING trial to RUNNING for this worker; None when the queue is empty."""
     storage = study_storage(study)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ from inpaint.sweeps.objective import Objective, TrialContext
 from inpaint.sweeps.progress import SweepProgress
 from inpaint.sweeps.queue import grid_cells
 from inpaint.sweeps.spec import ProfileSpec, SweepSpec
+from inpaint.sweeps.stop import StopRequest
 from inpaint.sweeps.storage import default_storage_url, open_storage
 from inpaint.sweeps.study import open_grid_study, open_search_study
 from inpaint.sweeps.worker import cell_slug, run_grid_worker, run_trial, store_outcome
@@ -119,7 +121,8 @@ def suggest_search_params(trial: optuna.Trial, spec: SweepSpec) -> dict[str, Any
     return params
 
 
-def run_search_worker(plan: SweepPlan, study: optuna.Study, objective: Objective, progress: SweepProgress) -> None:
+def run_search_worker(plan: SweepPlan, study: optuna.Study, objective: Objective, progress: SweepProgress,
+                      stop: StopRequest | None = None) -> None:
     """TPE + median pruning through :meth:`optuna.Study.optimize` (it handles heartbeats and stale trials)."""
     runs_dir = plan.out_dir / "runs"
     n_trials = plan.profile.n_trials
@@ -143,6 +146,8 @@ def run_search_worker(plan: SweepPlan, study: optuna.Study, objective: Objective
         progress.set_done(min(done, n_trials))
         if done >= n_trials:
             study.stop()
+        if stop is not None:
+            stop.check()
 
     if len(study.get_trials(deepcopy=False, states=states)) >= n_trials:
         return
@@ -165,9 +170,21 @@ def spawn_workers(argv: list[str], workers: int) -> list[subprocess.Popen]:
     ]
 
 
+def stop_workers(procs: list[subprocess.Popen]) -> None:
+    """Pass SIGTERM on to every worker still running (each stops at its next step, leaving a checkpoint)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+
+
 def run_plan(plan: SweepPlan, objective: Objective, workers: int = 1, argv: list[str] | None = None,
-             show_progress: bool = True, max_trials: int | None = None) -> optuna.Study:
-    """Run the sweep with ``workers`` worker processes (1: in this process) and return the study."""
+             show_progress: bool = True, max_trials: int | None = None,
+             stop: StopRequest | None = None) -> optuna.Study:
+    """Run the sweep with ``workers`` worker processes (1: in this process) and return the study.
+
+    ``stop`` (:mod:`inpaint.sweeps.stop`): once requested, worker processes are sent SIGTERM and waited for, an
+    in-process worker stops before its next trial, and ``SIGTERMException`` is raised.
+    """
     study = open_study(plan)
     total = len(grid_cells(plan.axes)) if plan.spec.kind == "grid" else plan.profile.n_trials
     title = f"{plan.study_name}"
@@ -176,18 +193,24 @@ def run_plan(plan: SweepPlan, objective: Objective, workers: int = 1, argv: list
             if argv is None:
                 raise ValueError("several workers need the command line to re-run (argv)")
             procs = spawn_workers(argv, workers)
+            passed_on = False
             while any(p.poll() is None for p in procs):
+                if stop is not None and stop.requested and not passed_on:
+                    stop_workers(procs)
+                    passed_on = True
                 progress.poll(study)
-                time.sleep(2.0)
+                time.sleep(0.2 if passed_on else 2.0)
             progress.poll(study)
+            if stop is not None:
+                stop.check()
             failed = [p.returncode for p in procs if p.returncode != 0]
             if failed:
                 raise RuntimeError(f"{len(failed)} worker process(es) failed (exit codes {failed})")
         elif plan.spec.kind == "grid":
             run_grid_worker(study, plan.axes, objective, plan.out_dir / "runs", on_event=progress.on_event,
-                            max_trials=max_trials)
+                            max_trials=max_trials, stop=stop)
         else:
-            run_search_worker(plan, study, objective, progress)
+            run_search_worker(plan, study, objective, progress, stop)
     return study
 
 

@@ -24,6 +24,7 @@ from inpaint.naming import slug
 from inpaint.sweeps.objective import Objective, TrialContext, TrialOutcome
 from inpaint.sweeps.optuna_private import study_storage, trial_id
 from inpaint.sweeps.queue import CELL_ATTR, ERROR_ATTR, Cell, QueueState, claim_next, grid_cells, sync_queue
+from inpaint.sweeps.stop import StopRequest
 
 # Events sent to a progress display: ("sync", QueueState) | ("start", trial_number, cell) | ("done", …)
 EventSink = Callable[[str, dict[str, Any]], None]
@@ -125,6 +126,7 @@ def run_grid_worker(
     poll_s: float = 2.0,
     on_event: EventSink | None = None,
     max_trials: int | None = None,
+    stop: StopRequest | None = None,
 ) -> WorkerSummary:
     """Work through the study's grid until every cell is finished (by this or other workers).
 
@@ -134,6 +136,7 @@ def run_grid_worker(
 
     Args:
         max_trials: stop after running this many trials (None = until the grid is done).
+        stop: checked before each claim; a requested stop raises ``SIGTERMException`` (:mod:`inpaint.sweeps.stop`).
     """
     cells = grid_cells(axes)
     runs_dir = Path(runs_dir)
@@ -142,6 +145,8 @@ def run_grid_worker(
     state = sync_queue(study, cells, requeue_failed=True)
     emit("sync", {"state": state})
     while max_trials is None or len(summary.ran) < max_trials:
+        if stop is not None:
+            stop.check()
         trial = claim_next(study)
         if trial is None:
             state = sync_queue(study, cells, requeue_failed=False)

@@ -1,4 +1,5 @@
-"""End-of-fit summary: where the run's files are, how fast it trained, and how to upload an offline W&B run.
+"""End-of-fit summary: where the run's files are, how fast it trained, and how to upload an offline W&B run (also
+for a fit stopped by SIGTERM, with ``stopped_by`` set).
 
 Printed with rich on rank 0 and written to ``<run dir>/summary.json`` (which the sweeps and speed reports read).
 """
@@ -13,6 +14,10 @@ import time
 from typing import Any
 
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.trainer.states import TrainerFn
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+from inpaint.lit.callbacks.stop_on_signal import CheckpointOnSigterm
 
 
 def peak_rss_mib() -> float:
@@ -37,8 +42,18 @@ class RunSummary(Callback):
             self.step_seconds.append(time.perf_counter() - self._step_started)
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if not trainer.is_global_zero:
+        if trainer.is_global_zero:
+            self._write(trainer)
+
+    def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
+        """A fit stopped by SIGTERM is summarised too, with the checkpoint it left (:class:`CheckpointOnSigterm`)."""
+        if not (isinstance(exception, SIGTERMException) and trainer.state.fn == TrainerFn.FITTING
+                and trainer.is_global_zero):
             return
+        saved = next((c.saved for c in trainer.callbacks if isinstance(c, CheckpointOnSigterm) and c.saved), None)
+        self._write(trainer, stopped_by="SIGTERM", last_checkpoint=saved)
+
+    def _write(self, trainer: Trainer, **changes: Any) -> None:
         run_dir = trainer.default_root_dir
         timed = self.step_seconds[1:] or self.step_seconds
         ckpt = trainer.checkpoint_callback
@@ -56,6 +71,8 @@ class RunSummary(Callback):
             "train_steps_timed": len(timed),
             "train_steps_per_s": (len(timed) / sum(timed)) if timed else None,
             "peak_rss_mib": peak_rss_mib(),
+            "stopped_by": None,
+            **changes,
         }
         with open(os.path.join(run_dir, "summary.json"), "w") as handle:
             json.dump(self.summary, handle, indent=1)
@@ -71,6 +88,8 @@ def _print_summary(summary: dict[str, Any]) -> None:
     table.add_column(overflow="fold")
     for key in ("run_dir", "config", "checkpoints", "last_checkpoint", "images", "global_step"):
         table.add_row(key, str(summary[key]))
+    if summary.get("stopped_by"):
+        table.add_row("stopped by", f"{summary['stopped_by']} (resume with --ckpt_path last)")
     if summary["train_steps_per_s"]:
         table.add_row(
             "speed", f"{summary['train_steps_per_s']:.2f} steps/s, peak RSS {summary['peak_rss_mib']:.0f} MiB"
