@@ -128,8 +128,15 @@ def test_sigterm_stops_the_sweep_with_exit_143_and_a_rerun_finishes_with_exit_0(
     assert [t.state.name for t in trials if t.state.name != "WAITING"] == ["FAIL"]
     assert "SIGTERM" in trials[0].user_attrs["error"]
 
-    rerun = subprocess.run([*command, "--override", "trainer.max_steps=1"], cwd=tmp_path, env=env,
-                           capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run([c for c in command if c != "--quiet"] + ["--override", "trainer.max_steps=1"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    states = sorted(t.state.name for t in optuna.load_study(study_name="mini-cpu", storage=storage).trials)
-    assert states == ["COMPLETE", "COMPLETE", "FAIL"]
+    trials = optuna.load_study(study_name="mini-cpu", storage=storage).trials
+    assert sorted(t.state.name for t in trials) == ["COMPLETE", "COMPLETE", "FAIL"]
+    # a quiet console: the header, one line per finished cell, the live view; each trial's output is in its log
+    console = (rerun.stdout + rerun.stderr).splitlines()
+    assert len(console) <= 12, console
+    assert sum("✓" in line for line in console) == 2
+    for trial in trials:
+        log = (Path(trial.user_attrs["run_dir"]) / "trial.log").read_text()
+        assert "stopped by SIGTERM" in log if trial.state.name == "FAIL" else "run summary" in log

@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-report", action="store_true", help="skip writing the report at the end")
     parser.add_argument("--worker-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress display")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show every trial's own output here (default: in its run folder's trial.log)")
     return parser
 
 
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     stop = StopRequest().install()
     try:
         study = run_plan(plan, objective, workers=args.workers, argv=[a for a in argv if a != "--worker-only"],
-                         show_progress=not (args.quiet or args.worker_only), stop=stop)
+                         show_progress=not (args.quiet or args.worker_only), stop=stop, quiet=not args.verbose)
     except SIGTERMException:
         if not args.worker_only:
             done, total, _ = sweep_status(plan, open_study(plan))

@@ -130,11 +130,15 @@ class LightningTrial:
         return out
 
     def callbacks(self, ctx: TrialContext) -> Sequence[Any]:
+        """The step file the live view reads, and the pruning callback of search sweeps."""
+        from inpaint.sweeps.trial_log import PROGRESS_NAME, StepFile
+
+        steps = StepFile(Path(ctx.run_dir) / PROGRESS_NAME)
         if not self.prune_monitor:
-            return []
+            return [steps]
         from optuna_integration import PyTorchLightningPruningCallback
 
-        return [PyTorchLightningPruningCallback(ctx.trial, monitor=self.prune_monitor)]
+        return [steps, PyTorchLightningPruningCallback(ctx.trial, monitor=self.prune_monitor)]
 
     def __call__(self, ctx: TrialContext) -> TrialOutcome:
         from inpaint.lit.runner import run_experiment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 
 import optuna
 from optuna.trial import TrialState
+from rich.console import Console
 
 from inpaint.sweeps.objective import Objective, TrialContext
 from inpaint.sweeps.progress import SweepProgress
@@ -22,6 +24,7 @@ from inpaint.sweeps.spec import ProfileSpec, SweepSpec
 from inpaint.sweeps.stop import StopRequest
 from inpaint.sweeps.storage import default_storage_url, open_storage
 from inpaint.sweeps.study import open_grid_study, open_search_study
+from inpaint.sweeps.trial_log import LOG_NAME, terminal_stream, trial_output
 from inpaint.sweeps.worker import cell_slug, run_grid_worker, run_trial, store_outcome
 
 WORKER_ENV = "INPAINT_SWEEP_WORKER"  # set in worker processes started by --workers N
@@ -122,7 +125,7 @@ def suggest_search_params(trial: optuna.Trial, spec: SweepSpec) -> dict[str, Any
 
 
 def run_search_worker(plan: SweepPlan, study: optuna.Study, objective: Objective, progress: SweepProgress,
-                      stop: StopRequest | None = None) -> None:
+                      stop: StopRequest | None = None, quiet: bool = False) -> None:
     """TPE + median pruning through :meth:`optuna.Study.optimize` (it handles heartbeats and stale trials)."""
     runs_dir = plan.out_dir / "runs"
     n_trials = plan.profile.n_trials
@@ -135,13 +138,16 @@ def run_search_worker(plan: SweepPlan, study: optuna.Study, objective: Objective
         run_dir = runs_dir / f"trial-{trial.number:04d}"
         run_dir.mkdir(parents=True, exist_ok=True)
         trial.set_user_attr("run_dir", str(run_dir))
-        progress.on_event("start", {"cell": params})
+        progress.on_event("start", {"number": trial.number, "cell": params, "run_dir": run_dir})
         started = time.perf_counter()
-        outcome = objective(TrialContext(trial=trial, params=params_with_seed, run_dir=run_dir))
+        with trial_output(run_dir / LOG_NAME, enabled=quiet):
+            outcome = objective(TrialContext(trial=trial, params=params_with_seed, run_dir=run_dir))
         store_outcome(trial, outcome, wall_s=time.perf_counter() - started)
         return outcome.value
 
-    def stop_when_enough(study: optuna.Study, _trial: optuna.trial.FrozenTrial) -> None:
+    def stop_when_enough(study: optuna.Study, finished: optuna.trial.FrozenTrial) -> None:
+        progress.on_event("done", {"number": finished.number, "cell": finished.params, "state": finished.state,
+                                   "attrs": finished.user_attrs, "count": False})
         done = len(study.get_trials(deepcopy=False, states=states))
         progress.set_done(min(done, n_trials))
         if done >= n_trials:
@@ -179,8 +185,10 @@ def stop_workers(procs: list[subprocess.Popen]) -> None:
 
 def run_plan(plan: SweepPlan, objective: Objective, workers: int = 1, argv: list[str] | None = None,
              show_progress: bool = True, max_trials: int | None = None,
-             stop: StopRequest | None = None) -> optuna.Study:
+             stop: StopRequest | None = None, quiet: bool = False) -> optuna.Study:
     """Run the sweep with ``workers`` worker processes (1: in this process) and return the study.
+
+    ``quiet``: each trial's output goes to its run folder's ``trial.log``; the console shows the live view only.
 
     ``stop`` (:mod:`inpaint.sweeps.stop`): once requested, worker processes are sent SIGTERM and waited for, an
     in-process worker stops before its next trial, and ``SIGTERMException`` is raised.
@@ -188,7 +196,10 @@ def run_plan(plan: SweepPlan, objective: Objective, workers: int = 1, argv: list
     study = open_study(plan)
     total = len(grid_cells(plan.axes)) if plan.spec.kind == "grid" else plan.profile.n_trials
     title = f"{plan.study_name}"
-    with SweepProgress(title, total, enabled=show_progress) as progress:
+    terminal = terminal_stream() if quiet and show_progress else None  # stays on screen while trials are redirected
+    console = Console(file=terminal) if terminal else None
+    with contextlib.closing(terminal) if terminal else contextlib.nullcontext(), \
+            SweepProgress(title, total, console=console, enabled=show_progress) as progress:
         if workers > 1:
             if argv is None:
                 raise ValueError("several workers need the command line to re-run (argv)")
@@ -208,9 +219,9 @@ def run_plan(plan: SweepPlan, objective: Objective, workers: int = 1, argv: list
                 raise RuntimeError(f"{len(failed)} worker process(es) failed (exit codes {failed})")
         elif plan.spec.kind == "grid":
             run_grid_worker(study, plan.axes, objective, plan.out_dir / "runs", on_event=progress.on_event,
-                            max_trials=max_trials, stop=stop)
+                            max_trials=max_trials, stop=stop, quiet=quiet)
         else:
-            run_search_worker(plan, study, objective, progress, stop)
+            run_search_worker(plan, study, objective, progress, stop, quiet)
     return study
 
 

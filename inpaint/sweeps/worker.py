@@ -25,6 +25,7 @@ from inpaint.sweeps.objective import Objective, TrialContext, TrialOutcome
 from inpaint.sweeps.optuna_private import study_storage, trial_id
 from inpaint.sweeps.queue import CELL_ATTR, ERROR_ATTR, Cell, QueueState, claim_next, grid_cells, sync_queue
 from inpaint.sweeps.stop import StopRequest
+from inpaint.sweeps.trial_log import LOG_NAME, trial_output
 
 # Events sent to a progress display: ("sync", QueueState) | ("start", trial_number, cell) | ("done", …)
 EventSink = Callable[[str, dict[str, Any]], None]
@@ -57,6 +58,11 @@ def cell_slug(cell: Cell) -> str:
     return "_".join(f"{name}={slug(str(value))}" for name, value in cell.items())
 
 
+def trial_run_dir(runs_dir: Path, cell: Cell, number: int) -> Path:
+    """``<runs>/<cell slug>/trial-0007``: the run folder of trial ``number`` of ``cell``."""
+    return Path(runs_dir) / cell_slug(cell) / f"trial-{number:04d}"
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
@@ -68,21 +74,26 @@ def run_trial(
     objective: Objective,
     runs_dir: Path,
     axes: Mapping[str, Sequence[Any]] | None = None,
+    quiet: bool = False,
 ) -> TrialState:
-    """Run one claimed trial and store its outcome (COMPLETE with user attrs, FAIL with the error)."""
+    """Run one claimed trial and store its outcome (COMPLETE with user attrs, FAIL with the error).
+
+    ``quiet``: everything the trial prints goes to ``<run dir>/trial.log`` instead (:mod:`inpaint.sweeps.trial_log`).
+    """
     for name, value in cell.items():
         # Records parameter + distribution on the trial; the fixed (enqueued) value is returned.
         choices = list(axes[name]) if axes and name in axes and value in axes[name] else [value]
         trial.suggest_categorical(name, choices)
-    run_dir = runs_dir / cell_slug(cell) / f"trial-{trial.number:04d}"
+    run_dir = trial_run_dir(runs_dir, cell, trial.number)
     run_dir.mkdir(parents=True, exist_ok=True)
     trial.set_user_attr("run_dir", str(run_dir))
     trial.set_user_attr("worker", f"{os.uname().nodename}:{os.getpid()}")
     started = time.perf_counter()
     storage = study_storage(study)
     interval = storage.get_heartbeat_interval() or 10
+    log = run_dir / LOG_NAME
     try:
-        with heartbeat(storage, trial_id(trial), interval):
+        with heartbeat(storage, trial_id(trial), interval), trial_output(log, enabled=quiet):
             outcome = objective(TrialContext(trial=trial, params=dict(cell), run_dir=run_dir))
     except optuna.TrialPruned:
         study.tell(trial, state=TrialState.PRUNED)
@@ -92,7 +103,11 @@ def run_trial(
         study.tell(trial, state=TrialState.FAIL)
         if not isinstance(err, Exception):
             raise
-        traceback.print_exc()
+        if quiet:
+            with open(log, "a", encoding="utf-8") as handle:
+                traceback.print_exc(file=handle)
+        else:
+            traceback.print_exc()
         return TrialState.FAIL
     store_outcome(trial, outcome, wall_s=time.perf_counter() - started)
     study.tell(trial, outcome.value)
@@ -127,6 +142,7 @@ def run_grid_worker(
     on_event: EventSink | None = None,
     max_trials: int | None = None,
     stop: StopRequest | None = None,
+    quiet: bool = False,
 ) -> WorkerSummary:
     """Work through the study's grid until every cell is finished (by this or other workers).
 
@@ -137,6 +153,7 @@ def run_grid_worker(
     Args:
         max_trials: stop after running this many trials (None = until the grid is done).
         stop: checked before each claim; a requested stop raises ``SIGTERMException`` (:mod:`inpaint.sweeps.stop`).
+        quiet: each trial's output goes to its run folder's ``trial.log`` (:func:`run_trial`).
     """
     cells = grid_cells(axes)
     runs_dir = Path(runs_dir)
@@ -158,8 +175,8 @@ def run_grid_worker(
             continue
         frozen = study_storage(study).get_trial(trial_id(trial))
         cell: Cell = dict(frozen.system_attrs.get("fixed_params") or {})
-        emit("start", {"number": trial.number, "cell": cell})
-        result = run_trial(study, trial, cell, objective, runs_dir, axes)
+        emit("start", {"number": trial.number, "cell": cell, "run_dir": trial_run_dir(runs_dir, cell, trial.number)})
+        result = run_trial(study, trial, cell, objective, runs_dir, axes, quiet=quiet)
         summary.ran.append(trial.number)
         if result == TrialState.FAIL:
             summary.failed.append(trial.number)
@@ -169,4 +186,4 @@ def run_grid_worker(
     return summary
 
 
-__all__ = ["run_grid_worker", "run_trial", "heartbeat", "cell_slug", "WorkerSummary", "CELL_ATTR"]
+__all__ = ["run_grid_worker", "run_trial", "trial_run_dir", "heartbeat", "cell_slug", "WorkerSummary", "CELL_ATTR"]
