@@ -12,7 +12,7 @@ from inpaint.nn.gated_conv import GatedUpConv2d, LightweightGatedConv2d
 
 @pytest.mark.parametrize(
     ("gate", "gate_params"),
-    [("single", 9 * 6 + 1), ("pixel", 6 * 4 + 4), ("depthwise", (9 * 6 + 6) + (6 * 4 + 4))],
+    [("full", 9 * 6 * 4 + 4), ("single", 9 * 6 + 1), ("pixel", 6 * 4 + 4), ("depthwise", (9 * 6 + 6) + (6 * 4 + 4))],
 )
 def test_gate_variants_parameter_counts_and_shapes(gate: str, gate_params: int) -> None:
     layer = LightweightGatedConv2d(6, 4, 3, stride=2, gate=gate)
@@ -31,8 +31,13 @@ def test_output_is_sigmoid_gate_times_elu_feature() -> None:
 
 def test_up_layer_doubles_size_and_rejects_bad_options() -> None:
     assert GatedUpConv2d(4, 2)(torch.randn(1, 4, 5, 6)).shape == (1, 2, 10, 12)
+    assert GatedUpConv2d(4, 2, gate="full", mode="nearest")(torch.randn(1, 4, 5, 6)).shape == (1, 2, 10, 12)
     with pytest.raises(ValueError, match="gate must be one of"):
-        LightweightGatedConv2d(3, 3, gate="full")
+        LightweightGatedConv2d(3, 3, gate="dense")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="activation must be"):
+        LightweightGatedConv2d(3, 3, activation="gelu")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="mode must be"):
+        GatedUpConv2d(4, 2, mode="bicubic")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="odd"):
         LightweightGatedConv2d(3, 3, 4)
 

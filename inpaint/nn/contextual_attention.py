@@ -13,7 +13,11 @@ Three pieces, named as in the paper (Sec. 3.1–3.2, Fig. 2):
   image (image minus the upsampled low-resolution image), aggregated by A inside the hole and added to the
   upsampled low-resolution prediction, so a network run at 512² yields sharp output at (512·k)².
 
-Like the authors' code, pasted patches are not normalised by their overlap count (ATM: a uniform 4× gain; the
+DeepFill v1/v2's contextual attention (Yu et al., CVPR 2018 / ICCV 2019) is the same ACM with 4×4 pasted patches
+(``paste_size=4``); DeepFill judges key validity on a point-sampled mask, the ACM here on the max-pooled one (a key
+is valid only if no hole pixel is under its cells).
+
+Like HiFill's code, its 3×3 pasted patches are not normalised by their overlap count (ATM: a uniform 4× gain; the
 ACM's 3×3/stride-2 paste: 1, 2 or 4 contributions per pixel); the convolutions that follow absorb the gain.
 """
 
@@ -24,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inpaint.conventions import is_known, known_mask
-from inpaint.nn.attention_transfer import MaskedSoftmax, masked_key_softmax, valid_keys
+from inpaint.nn.attention_transfer import AttentionTransfer, MaskedSoftmax, masked_key_softmax, valid_keys
 
 
 def _diagonal_sum(scores: torch.Tensor) -> torch.Tensor:
@@ -74,6 +78,8 @@ class ContextualAttention(nn.Module):
         propagate: apply :func:`propagate_scores` (HiFill: on).
         key_dilation: extra dilation (in grid cells) of the hole before keys are judged (HiFill: 1 → 3×3 pool).
         masked_softmax: how invalid keys are removed (see :func:`masked_key_softmax`; HiFill: zero logit).
+        paste_size: side of the feature-map patch each grid cell pastes (stride 2): 3 (HiFill, unnormalised) or
+            4 (DeepFill v1/v2: 4×4 patches, padding 1, summed and divided by 4, as PEN-Net's transfer).
     """
 
     def __init__(
@@ -84,10 +90,14 @@ class ContextualAttention(nn.Module):
         propagate: bool = True,
         key_dilation: int = 1,
         masked_softmax: MaskedSoftmax = "zero_logit",
+        paste_size: int = 3,
     ) -> None:
         super().__init__()
         if patch_size % 2 != 1:
             raise ValueError(f"ContextualAttention: patch_size must be odd, got {patch_size}")
+        if paste_size not in (3, 4):
+            raise ValueError(f"ContextualAttention: paste_size must be 3 (HiFill) or 4 (DeepFill), got {paste_size}")
+        self.paste_size = paste_size
         self.patch_size = patch_size
         self.softmax_scale = softmax_scale
         self.propagate = propagate
@@ -118,6 +128,8 @@ class ContextualAttention(nn.Module):
         attention = masked_key_softmax(
             scores, self.key_validity(known, grid), self.softmax_scale, self.masked_softmax
         )
+        if self.paste_size == 4:
+            return attention, AttentionTransfer.transfer(features, attention)
         raw = F.unfold(features, 3, padding=1, stride=2)  # one 3×3 patch per grid cell
         pasted = F.fold(torch.bmm(raw, attention.transpose(1, 2)), (height, width), 3, padding=1, stride=2)
         return attention, pasted

@@ -1,7 +1,10 @@
-"""Light-weight gated convolution (LWGC), the only layer type of HiFill (Yi et al., CVPR 2020, Sec. 3.3).
+"""Gated convolution (DeepFillv2, Yu et al., ICCV 2019, Eq. 1) and HiFill's light-weight variants (LWGC, Yi et al.,
+CVPR 2020, Sec. 3.3).
 
-A gated convolution multiplies an ELU feature branch by a sigmoid gate: ``y = σ(G(x)) ⊙ ELU(F(x))``. HiFill makes
-the gate branch cheap in one of three ways, selected by ``gate``:
+A gated convolution multiplies an ELU feature branch by a sigmoid gate: ``y = σ(G(x)) ⊙ ELU(F(x))`` (ReLU where
+DeepFillv2 asks for it). DeepFillv2's
+gate is a full k×k conv with one gate per output channel (``gate="full"``); HiFill makes the gate branch cheap in
+one of three ways:
 
 * ``"single"``    – one gate channel from a k×k conv, broadcast over all output channels (LWGC_sc; HiFill's
   coarse network);
@@ -22,12 +25,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-GateKind = Literal["single", "pixel", "depthwise"]
-GATE_KINDS: tuple[str, ...] = ("single", "pixel", "depthwise")
+GateKind = Literal["full", "single", "pixel", "depthwise"]
+GATE_KINDS: tuple[str, ...] = ("full", "single", "pixel", "depthwise")
+UpsampleMode = Literal["bilinear", "nearest"]
 
 
 class LightweightGatedConv2d(nn.Module):
-    """``σ(gate(x)) ⊙ ELU(feature(x))`` with a k×k feature conv and a light gate branch (see module doc)."""
+    """``σ(gate(x)) ⊙ ELU(feature(x))`` with a k×k feature conv and a gate branch (see module doc)."""
 
     def __init__(
         self,
@@ -38,8 +42,12 @@ class LightweightGatedConv2d(nn.Module):
         stride: int = 1,
         dilation: int = 1,
         gate: GateKind = "pixel",
+        activation: Literal["elu", "relu"] = "elu",
     ) -> None:
         super().__init__()
+        if activation not in ("elu", "relu"):
+            raise ValueError(f"LightweightGatedConv2d: activation must be 'elu' or 'relu', got {activation!r}")
+        self.activation = F.elu if activation == "elu" else F.relu
         if gate not in GATE_KINDS:
             raise ValueError(f"LightweightGatedConv2d: gate must be one of {GATE_KINDS}, got {gate!r}")
         if kernel_size % 2 != 1:
@@ -49,7 +57,9 @@ class LightweightGatedConv2d(nn.Module):
         padding = dilation * (kernel_size - 1) // 2
         self.feature = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation)
         self.gate: nn.Module
-        if gate == "single":
+        if gate == "full":
+            self.gate = nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation)
+        elif gate == "single":
             self.gate = nn.Conv2d(in_channels, 1, kernel_size, stride, padding, dilation)
         elif gate == "pixel":
             # a 1×1 stride-s conv samples the same pixels the k×k stride-s feature conv is centred on
@@ -61,19 +71,26 @@ class LightweightGatedConv2d(nn.Module):
             )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.sigmoid(self.gate(x)) * F.elu(self.feature(x))
+        return torch.sigmoid(self.gate(x)) * self.activation(self.feature(x))
 
 
 class GatedUpConv2d(nn.Module):
-    """HiFill's "up" layer: bilinear ×2 upsampling, then a stride-1 :class:`LightweightGatedConv2d`."""
+    """×2 upsampling, then a stride-1 :class:`LightweightGatedConv2d`: HiFill's "up" layer (bilinear) and
+    DeepFillv2's ``gen_deconv`` (nearest, full gate)."""
 
     def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int = 3, *, gate: GateKind = "pixel"
+        self, in_channels: int, out_channels: int, kernel_size: int = 3, *, gate: GateKind = "pixel",
+        mode: UpsampleMode = "bilinear",
     ) -> None:
         super().__init__()
+        if mode not in ("bilinear", "nearest"):
+            raise ValueError(f"GatedUpConv2d: mode must be 'bilinear' or 'nearest', got {mode!r}")
+        self.mode = mode
         self.conv = LightweightGatedConv2d(in_channels, out_channels, kernel_size, gate=gate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.mode == "nearest":
+            return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
         return self.conv(F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False))
 
 
