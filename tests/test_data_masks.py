@@ -129,3 +129,17 @@ def test_unknown_mask_kind():
         generate_mask("stripes", 64, 64, np.random.default_rng(0))
     with pytest.raises(ValueError, match="unknown mask kind"):
         MaskSampler("stripes")
+
+
+def test_deepfill_masks_hold_their_box_and_strokes():
+    """DeepFillv2's training masks: a box of 37.5–50 % of each side (96–128 px at 256) united with brush strokes."""
+    ratios = []
+    for seed in range(30):
+        hole = 1 - generate_mask("deepfill", 256, 256, np.random.default_rng([seed, 3]))
+        ratios.append(hole.mean())
+        integral = np.pad(hole, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+        full = integral[96:, 96:] - integral[:-96, 96:] - integral[96:, :-96] + integral[:-96, :-96]
+        assert full.max() == 96 * 96  # some 96×96 square is all hole: the box
+        assert hole.sum() > 96 * 96  # and strokes beyond it
+        assert hole.sum() < 256 * 256
+    assert 0.2 < np.mean(ratios) < 0.6, np.mean(ratios)

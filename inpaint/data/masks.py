@@ -15,6 +15,11 @@ Generator families (``generate_mask(kind, ...)``), all driven by a ``numpy.rando
   (``max_tamper_area``).
 * ``box`` — 1–4 axis-aligned rectangles (LaMa's wide box parameters).
 * ``center`` — one centred square (PG's centre masks); 25 % of the area unless a ratio interval is asked.
+* ``deepfill`` — DeepFillv2's free-form training masks (its paper's Algorithm 1): 1–3 brush strokes of 4–11
+  vertices, turning by 2π/5 ± up to 2π/15 with alternating direction, segment lengths ~ N(r, r/2) clipped to
+  [0, 2r] with r = image diagonal / 8, brush 24–80 px (12–40 at its 256), round joints, randomly mirrored; united
+  with one random box of 37.5–50 % of each side (its 128-px box shrunk by up to 16 px per edge at 256). Ratio
+  requests add strokes only.
 
 Lengths, widths, margins and box sizes are given at 512 px and scaled by min(H, W) / 512.
 Ratio requests (``ratio_range=(lo, hi)``) draw a target ratio in the interval and add one stroke (box) at a time,
@@ -46,7 +51,7 @@ from inpaint.data.buckets import (
 from inpaint.data.image_io import list_image_files, read_known_mask
 from inpaint.errors import UserInputError
 
-MASK_KINDS: tuple[str, ...] = ("irregular", "thin", "medium", "thick", "box", "center")
+MASK_KINDS: tuple[str, ...] = ("irregular", "thin", "medium", "thick", "box", "center", "deepfill")
 #: ``mask_kind`` of samples whose masks come from a folder of mask files (no generator kind is known)
 FOLDER_MASK_KIND = "folder"
 
@@ -137,6 +142,44 @@ def _free_form_stroke(hole: np.ndarray, rng: np.random.Generator, scale: float) 
         x, y = end_x, end_y
 
 
+def _deepfill_stroke(hole: np.ndarray, rng: np.random.Generator, scale: float) -> None:
+    """One DeepFillv2 brush stroke (module doc): a polyline whose turns alternate around 2π/5, drawn with one width."""
+    height, width = hole.shape
+    radius = math.hypot(height, width) / 8
+    spread = rng.uniform(0, 2 * math.pi / 15, size=2)
+    low, high = 2 * math.pi / 5 - spread[0], 2 * math.pi / 5 + spread[1]
+    brush = max(1, round(rng.uniform(24, 80) * scale))
+    x, y = float(rng.integers(width)), float(rng.integers(height))
+    for i in range(int(rng.integers(4, 12))):
+        angle = rng.uniform(low, high)
+        angle = 2 * math.pi - angle if i % 2 == 0 else angle
+        length = float(np.clip(rng.normal(radius, radius / 2), 0, 2 * radius))
+        end_x = float(np.clip(x + length * math.cos(angle), 0, width - 1))
+        end_y = float(np.clip(y + length * math.sin(angle), 0, height - 1))
+        cv2.line(hole, (int(x), int(y)), (int(end_x), int(end_y)), 1, brush)
+        cv2.circle(hole, (int(x), int(y)), max(1, brush // 2), 1, -1)
+        x, y = end_x, end_y
+    cv2.circle(hole, (int(x), int(y)), max(1, brush // 2), 1, -1)
+
+
+def _deepfill_hole(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """DeepFillv2's training mask: 1–3 strokes, randomly mirrored, united with one random box."""
+    scale = _scale(height, width)
+    hole = np.zeros((height, width), np.uint8)
+    for _ in range(int(rng.integers(1, 4))):
+        _deepfill_stroke(hole, rng, scale)
+    if rng.random() < 0.5:
+        hole = hole[:, ::-1]
+    if rng.random() < 0.5:
+        hole = hole[::-1, :]
+    hole = np.ascontiguousarray(hole)
+    box_h = height // 2 - 2 * int(rng.integers(height // 16 + 1))  # its 128 of 256, minus up to 16 px per edge
+    box_w = width // 2 - 2 * int(rng.integers(width // 16 + 1))
+    top, left = int(rng.integers(height - box_h + 1)), int(rng.integers(width - box_w + 1))
+    hole[top : top + box_h, left : left + box_w] = 1
+    return hole
+
+
 # LaMa's 512 data_gen parameters (docs/data.md): (max_len, max_width, min strokes, max strokes, box params or None).
 _LAMA_STROKES = {
     "thin": dict(max_angle=4, max_len=100, max_width=20, min_times=4, max_times=70),
@@ -155,6 +198,8 @@ def _piece_drawer(kind: str, rng: np.random.Generator) -> Callable[[np.ndarray, 
     """A function that adds one piece (stroke or box) of ``kind`` to a hole map, for ratio-targeted drawing."""
     if kind == "irregular":
         return lambda hole, scale, i: _free_form_stroke(hole, rng, scale)
+    if kind == "deepfill":
+        return lambda hole, scale, i: _deepfill_stroke(hole, rng, scale)
     if kind == "box":
         p = _LAMA_BOXES["box"]
         return lambda hole, scale, i: _boxes(hole, rng, scale, p["margin"], p["min_size"], p["max_size"], 1)
@@ -168,6 +213,8 @@ def _natural_hole(kind: str, height: int, width: int, rng: np.random.Generator) 
     """One mask of ``kind`` from its own distribution (no ratio request), as a uint8 hole map."""
     scale = _scale(height, width)
     hole = np.zeros((height, width), np.uint8)
+    if kind == "deepfill":
+        return _deepfill_hole(height, width, rng)
     if kind == "center":
         side_h, side_w = round(height / 2), round(width / 2)
         top, left = (height - side_h) // 2, (width - side_w) // 2

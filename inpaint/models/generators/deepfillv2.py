@@ -69,7 +69,11 @@ def decoder(cnum: int, cin: int) -> nn.Sequential:
 
 
 class DeepFillCoarseNet(nn.Module):
-    """Stage 1: 5-channel input → RGB in [-1, 1] at the same size."""
+    """Stage 1: 5-channel input → (RGB in [-1, 1] at the same size, its 1/4-resolution bottleneck features).
+
+    ``add_features`` (same shape as the bottleneck) is added to it before decoding: the Pyramid Generator's
+    feature-level fusion into the coarse stage.
+    """
 
     def __init__(self, cnum: int, dilations: tuple[int, ...] = DEEPFILL_DILATIONS) -> None:
         super().__init__()
@@ -81,12 +85,20 @@ class DeepFillCoarseNet(nn.Module):
         )
         self.decoder = decoder(cnum, c4)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.body(x))
+    def forward(self, x: torch.Tensor, add_features: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.body(x)
+        if add_features is not None:
+            features = features + add_features
+        return self.decoder(features), features
 
 
 class DeepFillRefineNet(nn.Module):
-    """Stage 2: a dilated branch and a contextual-attention branch at 1/4, merged and decoded."""
+    """Stage 2: a dilated branch and a contextual-attention branch at 1/4, merged and decoded.
+
+    Returns (RGB, the dilated branch's features). The Pyramid Generator's fusion options enter here:
+    ``attention_x`` feeds the attention branch a different input than the dilated branch, ``add_features`` is
+    added to the dilated branch's output.
+    """
 
     def __init__(self, cnum: int, dilations: tuple[int, ...] = DEEPFILL_DILATIONS) -> None:
         super().__init__()
@@ -104,10 +116,13 @@ class DeepFillRefineNet(nn.Module):
         self.attention_out = nn.Sequential(gated(c4, c4), gated(c4, c4))
         self.decoder = decoder(cnum, 2 * c4)
 
-    def forward(self, x: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, known: torch.Tensor, attention_x: torch.Tensor | None = None,
+                add_features: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         hallucinated = self.dilated(x)
-        _, pasted = self.attention(self.attention_in(x), known)
-        return self.decoder(torch.cat([hallucinated, self.attention_out(pasted)], dim=1))
+        if add_features is not None:
+            hallucinated = hallucinated + add_features
+        _, pasted = self.attention(self.attention_in(x if attention_x is None else attention_x), known)
+        return self.decoder(torch.cat([hallucinated, self.attention_out(pasted)], dim=1)), hallucinated
 
 
 class DeepFillV2Generator(InpaintGenerator):
@@ -161,8 +176,8 @@ class DeepFillV2Generator(InpaintGenerator):
         extras: dict[str, torch.Tensor] = {}
         refine_input = masked
         if self.coarse is not None:
-            coarse = self.coarse(torch.cat([masked, ones, hole], dim=1))
+            coarse, _ = self.coarse(torch.cat([masked, ones, hole], dim=1))
             extras["coarse"] = coarse
             refine_input = torch.where(is_known(known), masked, coarse)
-        refined = self.refine(torch.cat([refine_input, ones, hole], dim=1), known)
+        refined, _ = self.refine(torch.cat([refine_input, ones, hole], dim=1), known)
         return GeneratorOutput(image=refined, extras=extras)
