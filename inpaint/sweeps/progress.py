@@ -78,8 +78,10 @@ class SweepProgress:
         self.progress.__exit__(*exc)
 
     def running_text(self) -> str:
+        """Called by the display's refresh thread: it reads a snapshot (``_running`` is only ever replaced, never
+        changed in place, so the worker thread cannot change it under the iteration)."""
         parts = []
-        for cell, run_dir in self._running.values():
+        for cell, run_dir in tuple(self._running.values()):
             step = read_step(run_dir)
             parts.append(f"{cell} ({step})" if step else cell)
         return "running: " + "; ".join(parts) if parts else ""
@@ -99,9 +101,10 @@ class SweepProgress:
             self.set_done(data["state"].complete)
         elif kind == "start":
             run_dir = data.get("run_dir")
-            self._running[data.get("number", -1)] = (describe(data["cell"]), str(run_dir) if run_dir else None)
+            entry = (describe(data["cell"]), str(run_dir) if run_dir else None)
+            self._running = {**self._running, data.get("number", -1): entry}
         elif kind == "done":
-            self._running.pop(data.get("number", -1), None)
+            self._running = {k: v for k, v in self._running.items() if k != data.get("number", -1)}
             state: TrialState = data["state"]
             attrs = data.get("attrs", {})
             if state == TrialState.COMPLETE:
