@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from inpaint.report.build import build_study_report
     from inpaint.sweeps.lightning_trial import LightningTrial
-    from inpaint.sweeps.run import make_plan, open_study, run_plan
+    from inpaint.sweeps.run import make_plan, open_study, run_plan, sweep_status
     from inpaint.sweeps.spec import load_spec
     from inpaint.sweeps.stop import StopRequest
 
@@ -107,23 +107,6 @@ def main(argv: list[str] | None = None) -> int:
                       "re-run to retry)[/red]")
         return 1
     return 0
-
-
-def sweep_status(plan: Any, study: Any) -> tuple[int, int, list[str]]:
-    """(done, total, what is missing) now: grid cells without a complete trial, or the search's missing trials.
-
-    Earlier failures that a retry has since completed do not count: the status is each cell's current state."""
-    from optuna.trial import TrialState
-
-    from inpaint.sweeps.queue import grid_cells, incomplete_cells
-
-    if plan.spec.kind == "grid":
-        cells = grid_cells(plan.axes)
-        missing = incomplete_cells(study, cells)
-        return len(cells) - len(missing), len(cells), missing
-    total = plan.profile.n_trials
-    done = min(total, len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))))
-    return done, total, [f"{total - done} of {total} trials"] if done < total else []
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from inpaint.sweeps.objective import Objective, TrialContext
 from inpaint.sweeps.progress import SweepProgress
-from inpaint.sweeps.queue import grid_cells
+from inpaint.sweeps.queue import grid_cells, incomplete_cells
 from inpaint.sweeps.spec import ProfileSpec, SweepSpec
 from inpaint.sweeps.stop import StopRequest
 from inpaint.sweeps.storage import default_storage_url, open_storage
@@ -225,4 +225,17 @@ def run_plan(plan: SweepPlan, objective: Objective, workers: int = 1, argv: list
     return study
 
 
-__all__ = ["SweepPlan", "make_plan", "open_study", "run_plan", "run_trial", "cell_slug"]
+def sweep_status(plan: SweepPlan, study: optuna.Study) -> tuple[int, int, list[str]]:
+    """(done, total, what is missing) now: grid cells without a complete trial, or the search's missing trials.
+
+    Earlier failures that a retry has since completed do not count: the status is each cell's current state."""
+    if plan.spec.kind == "grid":
+        cells = grid_cells(plan.axes)
+        missing = incomplete_cells(study, cells)
+        return len(cells) - len(missing), len(cells), missing
+    total = plan.profile.n_trials
+    done = min(total, len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))))
+    return done, total, [f"{total - done} of {total} trials"] if done < total else []
+
+
+__all__ = ["SweepPlan", "make_plan", "open_study", "run_plan", "run_trial", "cell_slug", "sweep_status"]
