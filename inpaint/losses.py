@@ -28,6 +28,9 @@ under the common loss above):
   penalty ``mean_b (‖∇D(x̂_b)‖₂ − 1)²`` on random interpolates x̂ of real and fake (HiFill weight 10) →
   ``gradient_penalty``;
 * HiFill's coarse-stage L1 over ``extras["coarse"]``, weighted like the main L1 → ``lambda_coarse`` (HiFill 1.2);
+* the Pyramid Generator's per-level losses (seed 002): with one discriminator per level, every level's adversarial
+  and L1 terms against the ground truth downscaled to it, weighted 10 : 1 : 1 bottom to top → ``level_weights``
+  (the step's side: :mod:`inpaint.lit.levels`);
 * the L1 normalisations of PEN-Net (hole and known terms each divided by the batch's hole / known fraction) and
   HiFill (only the known term) → ``l1_normalize = "both"`` / ``"known"``.
 
@@ -36,6 +39,7 @@ under the common loss above):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -74,6 +78,9 @@ class LossConfig:
         lambda_coarse: weight of the L1 on ``extras["coarse"]`` (HiFill's coarse stage: 1.2; default off).
         l1_normalize: divide the L1's hole / known terms by the batch's hole / known fraction: ``"none"``
             (default), ``"both"`` (PEN-Net) or ``"known"`` (HiFill). Applies to the main and the coarse L1.
+        level_weights: weight of each level's generator loss L_n, bottom level first, for a pyramid generator with
+            one discriminator per level (seed 002: 10, 1, 1); empty (default) = every level 1. Needs
+            :class:`~inpaint.models.discriminators.LevelDiscriminators`.
     """
 
     adversarial: AdversarialKind = "bce"
@@ -93,8 +100,12 @@ class LossConfig:
     gradient_penalty: float = 0.0
     lambda_coarse: float = 0.0
     l1_normalize: L1Normalization = "none"
+    level_weights: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "level_weights", tuple(float(w) for w in self.level_weights))  # YAML gives a list
+        if not all(w >= 0.0 for w in self.level_weights):
+            raise ValueError(f"losses.level_weights must be non-negative numbers, got {list(self.level_weights)}")
         if self.adversarial not in ("bce", "hinge", "wgan"):
             raise ValueError(f"losses.adversarial must be 'bce', 'hinge' or 'wgan', got {self.adversarial!r}")
         if self.l1_normalize not in ("none", "both", "known"):
@@ -208,7 +219,8 @@ def discriminator_loss(
     return scale * (as_real(real_logits).mean() + fake_term.mean())
 
 
-def gradient_penalty(discriminator: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def gradient_penalty(discriminator: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
+                     fake: torch.Tensor) -> torch.Tensor:
     """WGAN-GP (Gulrajani et al. 2017) as HiFill uses it: ``mean_b (‖∇_x̂ D(x̂)_b‖₂ − 1)²`` at
     x̂ = real + ε·(fake − real), ε ~ U(0, 1) per sample; the graph is kept so it back-propagates into D."""
     epsilon = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)

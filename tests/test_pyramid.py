@@ -18,8 +18,9 @@ from inpaint.data.masks import generate_mask
 from inpaint.lit.module import InpaintingGAN
 from inpaint.losses import LossConfig
 from inpaint.models.discriminators import PatchDiscriminator
-from inpaint.models.generators.pyramid import FUSIONS, PyramidGenerator, downscale_image, downscale_known
+from inpaint.models.generators.pyramid import FUSIONS, PyramidGenerator
 from inpaint.nn.gated_conv import LightweightGatedConv2d
+from inpaint.nn.image_pyramid import downscale_image, downscale_known
 
 SIZE = 64
 

@@ -7,6 +7,9 @@
 3. generator step with ``λ_r·L_rec + λ_adv·L_adv^G + λ_aux·L_aux`` (Eq. 16, :func:`inpaint.losses.generator_losses`)
    against the updated discriminator, frozen while G steps.
 
+A pyramid generator with one discriminator per level (seed 002) runs steps 1–3 on every level and weights the
+levels' generator losses (:mod:`inpaint.lit.levels`); one discriminator optimiser holds all of them.
+
 What differs between a Lightning run and a plain-PyTorch timing loop (backward, freezing, clipping, the non-finite
 guard, Lightning's step counting, memory format) goes through :class:`StepHooks`; :func:`plain_hooks` gives the
 plain-PyTorch ones. EMA and learning-rate schedules stay with the caller: they follow the iteration, not part of it.
@@ -22,6 +25,7 @@ import torch
 from torch import nn
 
 from inpaint.conventions import composite
+from inpaint.lit.levels import judged_levels, weighted_terms
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite
 from inpaint.losses import (
     LossConfig,
@@ -101,32 +105,38 @@ def gan_training_step(
 ) -> StepResult:
     """One D step then one G step on ``batch`` (keys ``image``, ``mask`` and optional ``edge``/``gray``/``smooth``)."""
     fmt = hooks.memory_format
-    image, mask = batch["image"], batch["mask"]
-    # (1) one generator forward; D judges the composite (official code) or the raw output (Eq. 15's I_out).
+    # (1) one generator forward; D judges the composite (official code) or the raw output (Eq. 15's I_out) of each
+    # level: the output alone, or every level of a pyramid generator with its own discriminator (inpaint.lit.levels).
     out = generator(**generator_inputs(batch, fmt))
-    judged = composite(image, out.image, mask) if losses.discriminator_input == "composite" else out.image
+    levels = judged_levels(discriminator, out, batch, losses)
+    judged = [composite(level.real, level.output, level.known) if losses.discriminator_input == "composite"
+              else level.output for level in levels]
 
-    # (2) discriminator: real vs the detached fake, G untouched.
+    # (2) discriminator(s): real vs the detached fake, G untouched; the levels' D losses add up.
     hooks.before_discriminator_step(opt_d)
     hooks.toggle(opt_d)
-    real_input = fmt(image)
-    if losses.r1_gamma > 0:  # LaMa's R1 needs the gradient of D w.r.t. the real images
-        real_input = real_input.detach().requires_grad_(True)
-    real_logits = discriminator(real_input)
-    fake_input = fmt(judged.detach())
-    fake_logits = discriminator(fake_input)
-    # LaMa: logits over known pixels of the fake are trained towards "real"
-    fake_known = logit_grid_known(mask, fake_logits) if losses.mask_as_fake_target else None
-    loss_d = discriminator_loss(real_logits, fake_logits, losses.adversarial, fake_known)
+    d_losses: list[torch.Tensor] = []
     d_terms: dict[str, torch.Tensor] = {}
-    if losses.r1_gamma > 0:
-        r1 = r1_penalty(real_logits, real_input)
-        loss_d = loss_d + losses.r1_gamma * r1
-        d_terms["r1"] = r1.detach()
-    if losses.gradient_penalty > 0:  # HiFill's WGAN-GP
-        gp = gradient_penalty(discriminator, real_input, fake_input)
-        loss_d = loss_d + losses.gradient_penalty * gp
-        d_terms["gp"] = gp.detach()
+    for level, fake in zip(levels, judged):
+        real_input = fmt(level.real)
+        if losses.r1_gamma > 0:  # LaMa's R1 needs the gradient of D w.r.t. the real images
+            real_input = real_input.detach().requires_grad_(True)
+        real_logits = level.discriminator(real_input)
+        fake_input = fmt(fake.detach())
+        fake_logits = level.discriminator(fake_input)
+        # LaMa: logits over known pixels of the fake are trained towards "real"
+        fake_known = logit_grid_known(level.known, fake_logits) if losses.mask_as_fake_target else None
+        loss = discriminator_loss(real_logits, fake_logits, losses.adversarial, fake_known)
+        if losses.r1_gamma > 0:
+            r1 = r1_penalty(real_logits, real_input)
+            loss = loss + losses.r1_gamma * r1
+            d_terms["r1"] = d_terms["r1"] + r1.detach() if "r1" in d_terms else r1.detach()
+        if losses.gradient_penalty > 0:  # HiFill's WGAN-GP
+            gp = gradient_penalty(level.discriminator, real_input, fake_input)
+            loss = loss + losses.gradient_penalty * gp
+            d_terms["gp"] = d_terms["gp"] + gp.detach() if "gp" in d_terms else gp.detach()
+        d_losses.append(loss)
+    loss_d = d_losses[0] if len(d_losses) == 1 else torch.stack(d_losses).sum()
     hooks.guard({"d": loss_d})
     opt_d.zero_grad(set_to_none=True)
     hooks.backward(loss_d)
@@ -134,17 +144,21 @@ def gan_training_step(
     opt_d.step()
     hooks.untoggle(opt_d)
 
-    # (3) generator: Eq. 16 against the updated (frozen) discriminator.
+    # (3) generator: Eq. 16 against the updated (frozen) discriminator(s), Σ_n w_n·L_n over the levels.
     hooks.toggle(opt_g)
-    fake_features = real_features = None
-    if losses.lambda_feature_matching > 0:  # LaMa's feature matching: D's maps of fake vs real
-        g_logits, fake_features = discriminator_features(discriminator, fmt(judged))
-        with torch.no_grad():
-            real_features = discriminator_features(discriminator, fmt(image))[1]
-    else:
-        g_logits = discriminator(fmt(judged))
-    terms = generator_losses(losses, out.image, image, mask, g_logits, out.edge, batch.get("edge"),
-                             extras=out.extras, fake_features=fake_features, real_features=real_features)
+    per_level = []
+    for level, fake in zip(levels, judged):
+        fake_features = real_features = None
+        if losses.lambda_feature_matching > 0:  # LaMa's feature matching: D's maps of fake vs real
+            g_logits, fake_features = discriminator_features(level.discriminator, fmt(fake))
+            with torch.no_grad():
+                real_features = discriminator_features(level.discriminator, fmt(level.real))[1]
+        else:
+            g_logits = level.discriminator(fmt(fake))
+        per_level.append(generator_losses(losses, level.output, level.real, level.known, g_logits,
+                                          level.edge_prediction, level.edge_target, extras=level.extras,
+                                          fake_features=fake_features, real_features=real_features))
+    terms = weighted_terms(levels, per_level)
     hooks.guard({"g_" + k: v for k, v in terms.items()})
     opt_g.zero_grad(set_to_none=True)
     hooks.backward(terms["total"])

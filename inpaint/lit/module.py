@@ -63,7 +63,9 @@ class InpaintingGAN(LightningModule):
 
     Args:
         generator: an :class:`~inpaint.models.interface.InpaintGenerator` (``class_path`` in YAML).
-        discriminator: a module mapping a B×3×H×W image in [-1, 1] to logits.
+        discriminator: a module mapping a B×3×H×W image in [-1, 1] to logits (a mask-conditioned one such as
+            DeepFillv2's ``SNPatchGAN`` also gets the known-mask), or ``LevelDiscriminators``: one per level of a
+            pyramid generator (:mod:`inpaint.lit.levels`).
         losses: loss choices and the λ weights of Eq. 16 (paper: BCE, plain L1, 1 / 0.1 / 1), or the name of a
             preset whose ``loss`` part to use (``paper`` / ``official`` / ``official_exact``).
         lr_g: generator learning rate (paper 5e-4).
@@ -235,6 +237,8 @@ class InpaintingGAN(LightningModule):
                 "train/lr_g": float(opt_g.param_groups[0]["lr"]),
                 **{f"train/{k}": v for k, v in step.discriminator_terms.items()},
                 **{f"train/{k}": terms[k].detach() for k in ("pyramid", "fm", "coarse") if k in terms},
+                # a pyramid generator's levels (inpaint.lit.levels): rec_0, adv_0, rec_1, ...
+                **{f"train/{k}": v.detach() for k, v in terms.items() if k[:4] in ("rec_", "adv_")},
             },
             on_step=True, on_epoch=False, batch_size=batch_size,
         )

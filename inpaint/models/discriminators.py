@@ -1,9 +1,12 @@
 """Discriminators: the TSGL PatchGAN with spectral norm (the authors' code, EdgeConnect style), LaMa's pix2pixHD
-NLayer PatchGAN with batch norm (``pix2pixhd_nlayer``) and HiFill's global WGAN critic; sizes in docs/hosts.md.
+NLayer PatchGAN with batch norm (``pix2pixhd_nlayer``), HiFill's global WGAN critic, DeepFillv2's SN-PatchGAN and
+one SN-PatchGAN per level of the Pyramid Generator (seed 002); sizes in docs/hosts.md and docs/seeds.md.
 
-All map a B×3×H×W image in [-1, 1] to raw scores (B×1×h×w logits for the PatchGANs, B×1 for the critic);
-``forward_features`` also returns the intermediate feature maps (after each activation) for LaMa's feature-matching
-loss (:func:`inpaint.losses.feature_matching_loss`).
+All map a B×3×H×W image in [-1, 1] to raw scores (B×1×h×w logits for the PatchGANs, B×1 for the critic,
+B×C×h×w for the SN-PatchGAN, whose every element is a score); ``forward_features`` also returns the intermediate
+feature maps (after each activation) for LaMa's feature-matching loss (:func:`inpaint.losses.feature_matching_loss`).
+A discriminator with ``sees_mask = True`` also takes the known-mask (``forward(x, known)``); the training step binds
+it (:func:`judge`), so the losses see every discriminator as ``x → scores``.
 """
 
 from __future__ import annotations
@@ -121,7 +124,84 @@ class GlobalCritic(nn.Module):
         return self.forward_features(x)[0]
 
 
-def discriminator_features(discriminator: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+class SNPatchGAN(nn.Module):
+    """DeepFillv2's SN-PatchGAN: six 5×5 stride-2 spectral-norm convs with bias and "same" padding, LeakyReLU 0.2
+    after every one, widths ``width``·(1, 2, 4, 4, 4, 4), on the image and the hole indicator (1 = hole, DeepFill's
+    convention, converted here).
+
+    There is no classifier layer: every element of the last B×4·width×⌈H/64⌉×⌈W/64⌉ map is a score (DeepFillv2
+    applies the hinge loss to the flattened map). ``width=64`` gives DeepFillv2's 5,946,816 parameters.
+    """
+
+    sees_mask = True
+
+    def __init__(self, in_channels: int = 3, width: int = 64) -> None:
+        super().__init__()
+        widths = (width, 2 * width, 4 * width, 4 * width, 4 * width, 4 * width)
+        layers: list[nn.Module] = []
+        cin = in_channels + 1  # + the hole indicator
+        for cout in widths:
+            layers += [spectral_norm(nn.Conv2d(cin, cout, 5, stride=2, padding=2)), nn.LeakyReLU(0.2)]
+            cin = cout
+        self.net = nn.Sequential(*layers)
+
+    def forward_features(self, x: torch.Tensor, known: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """(scores, the six maps after each LeakyReLU; the last one *is* the scores)."""
+        hole = (1.0 - known).to(x.dtype).expand(x.shape[0], 1, *x.shape[-2:])
+        x = torch.cat([x, hole], dim=1)
+        features = []
+        for layer in self.net:
+            x = layer(x)
+            if isinstance(layer, nn.LeakyReLU):
+                features.append(x)
+        return x, features
+
+    def forward(self, x: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
+        return self.forward_features(x, known)[0]
+
+
+class LevelDiscriminators(nn.Module):
+    """One independent :class:`SNPatchGAN` per level of a pyramid generator, bottom level first (seed 002: one
+    discriminator per level, all of the same structure).
+
+    The training step gives level n's discriminator that level's output (``extras["level_<n>"]``) and the ground
+    truth and mask downscaled to it (:mod:`inpaint.lit.levels`); it is never called on one image directly.
+    """
+
+    def __init__(self, levels: int = 3, in_channels: int = 3, width: int = 64) -> None:
+        super().__init__()
+        if levels < 1:
+            raise ValueError(f"LevelDiscriminators: levels must be >= 1, got {levels}")
+        self.levels = nn.ModuleList(SNPatchGAN(in_channels, width) for _ in range(levels))
+
+    def __len__(self) -> int:
+        return len(self.levels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise TypeError("LevelDiscriminators judges each pyramid level with its own discriminator; the training step "
+                        "calls discriminator.levels[n] (inpaint.lit.levels), not the container")
+
+
+class MaskBound:
+    """A mask-conditioned discriminator with its known-mask bound: callable as ``x → scores`` like any other."""
+
+    def __init__(self, discriminator: nn.Module, known: torch.Tensor) -> None:
+        self.discriminator, self.known = discriminator, known
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return self.discriminator(x, self.known)
+
+    def forward_features(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        return self.discriminator.forward_features(x, self.known)
+
+
+def judge(discriminator: nn.Module, known: torch.Tensor) -> nn.Module | MaskBound:
+    """``discriminator`` as an ``x → scores`` callable: mask-conditioned ones (``sees_mask``) get ``known`` bound."""
+    return MaskBound(discriminator, known) if getattr(discriminator, "sees_mask", False) else discriminator
+
+
+def discriminator_features(discriminator: nn.Module | MaskBound,
+                           x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """(logits, feature maps) of any discriminator that has ``forward_features``; a clear error otherwise."""
     forward_features = getattr(discriminator, "forward_features", None)
     if forward_features is None:

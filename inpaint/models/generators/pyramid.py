@@ -4,7 +4,7 @@ pyramid, coarse to fine.
 Level n works on the image and mask downscaled by ``levels[n]`` (default 4, 2, 1: 64 / 128 / 256 at 256²; the
 paper's 128 / 256 / 512 at 512²). The mask is downscaled by area and binarised at one half, so every level keeps the
 hole ratio up to the rounding of boundary blocks; the image by a mask-aware area average, so no hole pixel reaches
-a known pixel of any level. With the default fusion (Eq. 3)::
+a known pixel of any level (:mod:`inpaint.nn.image_pyramid`). With the default fusion (Eq. 3)::
 
     Ĩ₀ = G₀(x₀),    Ĩₙ = Gₙʳ(Gₙᶜ(xₙ) + up(Ĩₙ₋₁))
 
@@ -39,6 +39,7 @@ from inpaint.conventions import is_known, known_mask
 from inpaint.models.generators.deepfillv2 import DEEPFILL_DILATIONS, DeepFillV2Generator
 from inpaint.models.generators.host_interface import check_host_inputs, masked_input
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
+from inpaint.nn.image_pyramid import downscale_image, downscale_known
 
 Fusion = Literal["refine_input", "attention_path", "dilated_path", "feature_coarse", "feature_refine"]
 FUSIONS: tuple[str, ...] = ("refine_input", "attention_path", "dilated_path", "feature_coarse", "feature_refine")
@@ -53,21 +54,6 @@ def dilation_schedule(kind: str, n_levels: int) -> list[tuple[int, ...]]:
     if kind == "standard":
         return [DEEPFILL_DILATIONS] * n_levels
     raise ValueError(f"PyramidGenerator: dilations must be 'adaptive' or 'standard', got {kind!r}")
-
-
-def downscale_known(known: torch.Tensor, factor: int) -> torch.Tensor:
-    """A {0, 1} known-mask at 1/``factor``: a cell is known when more than half of its block is known."""
-    if factor == 1:
-        return known
-    return (F.avg_pool2d(known, factor) > 0.5).to(known.dtype)
-
-
-def downscale_image(masked: torch.Tensor, known: torch.Tensor, factor: int) -> torch.Tensor:
-    """The mean of the *known* pixels of each block (0 where a block has none): hole pixels never leak in."""
-    if factor == 1:
-        return masked
-    weight = F.avg_pool2d(known, factor)
-    return torch.where(weight > 0, F.avg_pool2d(masked * known, factor) / weight.clamp_min(1e-12), 0.0)
 
 
 class PyramidGenerator(InpaintGenerator):
