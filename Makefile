@@ -17,7 +17,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= 4294967296
 # Weights & Biases never needs the network here.
 export WANDB_MODE ?= offline
 
-.PHONY: install lint test ablation tau search swap report bench clean
+.PHONY: install lint test ablation tau search swap pyramid report bench clean
 
 install: $(STAMP)
 
@@ -46,6 +46,9 @@ search: install
 
 swap: install
 	$(BIN)/inpaint sweep swap --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
+
+pyramid: install
+	$(BIN)/inpaint sweep pyramid --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
 
 report: install
 	$(BIN)/inpaint report --all

@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate", "score a folder of predictions against ground truth"),
     "export": ("export", "write generator-only weights for inference"),
     "convert": ("convert", "convert the authors' TSGL checkpoint (--from official) to a .ckpt or .pt"),
-    "sweep": ("sweep", "run an Optuna study (ablation, tau, search, swap)"),
+    "sweep": ("sweep", "run an Optuna study (ablation, tau, search, swap, pyramid)"),
     "report": ("report", "rebuild tables and figures from stored studies"),
 }
 LIGHTNING_SUBCOMMANDS = ("fit", "validate", "test", "predict")

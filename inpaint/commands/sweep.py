@@ -1,4 +1,5 @@
-"""``inpaint sweep ablation|tau|search|swap --profile cpu|paper``: run (or resume) an Optuna study, then report.
+"""``inpaint sweep ablation|tau|search|swap|pyramid --profile cpu|paper``: run (or resume) an Optuna study, then
+report.
 
 Re-running the same command resumes the study: finished trials are kept, trials of a killed run are failed
 (after the heartbeat grace period) and re-queued. ``--workers N`` starts N worker processes on the study;
@@ -29,7 +30,8 @@ def parse_override(text: str) -> tuple[str, Any]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inpaint sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sweep", help="sweep name (sweeps/<name>.yaml: ablation, tau, search, swap) or a YAML path")
+    parser.add_argument("sweep", help="sweep name (sweeps/<name>.yaml: ablation, tau, search, swap, pyramid) or a "
+                                      "YAML path")
     parser.add_argument("--profile", default="cpu", help="profile in the sweep file (cpu | paper); default cpu")
     parser.add_argument("--data-root", default=None, help="dataset folder for profiles that train on your data")
     parser.add_argument("--storage", default=None, help="Optuna storage URL (default sqlite:///<results>/studies.db)")

@@ -23,6 +23,7 @@ REPORT_BUILDERS: Final[dict[str, str]] = {
     "table4": "inpaint.report.table4:table4_report",  # Table IV (architecture ablation)
     "tau": "inpaint.report.tau:tau_report",  # Fig. 23 (τ sensitivity)
     "swap": "inpaint.report.swap:swap_report",  # Tables II, III and VII (encoder swap)
+    "pyramid": "inpaint.report.pyramid:pyramid_report",  # seed 002, Tables 3-5 (Pyramid Generator ablations)
 }
 #: the kind of a study that stores none.
 DEFAULT_KIND: Final[str] = "table"
