@@ -134,6 +134,13 @@ def test_shipped_experiment_configs_parse(capsys):
             assert config["model"]["losses"]["adversarial"] == host[2], name
             assert config["data"]["init_args"]["resolution"] == 512
             assert config["data"]["init_args"]["lama_eval_kinds"] == ["thin", "medium", "thick"]
+        if name.startswith(("pyramid_", "deepfillv2_")):  # seed 002's setting: 512², batch 4, its masks
+            discriminator = "LevelDiscriminators" if name.startswith("pyramid_") else "SNPatchGAN"
+            assert config["model"]["discriminator"]["class_path"].endswith(discriminator), name
+            assert config["model"]["losses"]["adversarial"] == "hinge", name
+            data = config["data"]["init_args"]
+            assert (data["resolution"], data["batch_size"], data["train_masks"], data["eval_masks"]) == (
+                512, 4, "deepfill", "center"), name
     expected_epochs = {"tsgl_celeba.yaml": 150, "tsgl_places2.yaml": 20, "tsgl_psv.yaml": 150}
     for name, epochs in expected_epochs.items():
         run_cli(["fit", "--config", os.path.join(runs, name), "--print_config"])

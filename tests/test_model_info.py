@@ -51,3 +51,17 @@ def test_bench_writes_json(tmp_path: Path) -> None:
     assert code == 0
     data = json.loads(out.read_text())
     assert data["train_step_s_median"] > 0 and data["forward_s_median"] > 0 and data["peak_memory_mb"] > 0
+
+
+def test_bench_times_the_configs_own_discriminator_and_losses(tmp_path: Path) -> None:
+    """A model config that names its discriminator and losses (the pyramid's one SN-PatchGAN per level and
+    10 : 1 : 1 level weights) is timed with them, not with the stand-in patch discriminator."""
+    out = tmp_path / "bench.json"
+    config = Path(__file__).resolve().parents[1] / "experiments" / "model" / "pyramid.yaml"
+    code = bench.main(["--config", str(config), "--size", "small", "--resolution", "64", "--batch", "1",
+                       "--repeats", "1", "--warmup", "0", "--no-progress", "--quiet", "--out", str(out)])
+    assert code == 0
+    data = json.loads(out.read_text())
+    assert data["discriminator"] == "inpaint.models.discriminators.LevelDiscriminators"
+    assert data["losses"]["level_weights"] == [10.0, 1.0, 1.0] and data["losses"]["adversarial"] == "hinge"
+    assert data["class_path"] == "inpaint.models.generators.pyramid.PyramidGenerator"

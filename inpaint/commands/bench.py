@@ -8,8 +8,10 @@ Examples::
 
 The training step is the suite's own (:func:`inpaint.lit.gan_step.gan_training_step`, the function
 ``InpaintingGAN.training_step`` runs): G forward, D step on real vs. composite, G step with Eq. 16 under the
-chosen loss preset (``--losses``, default paper: BCE, plain L1, 1 / 0.1 / 1 with the aux edge L1), with the
-optimisers ``InpaintingGAN`` configures. Each standard case runs in its own process so the peak-memory figures are
+chosen loss preset (``--losses``; default: the losses of ``--config``'s model section, else paper: BCE, plain L1,
+1 / 0.1 / 1 with the aux edge L1), with the optimisers ``InpaintingGAN`` configures. A ``--config`` that names a
+discriminator (e.g. ``experiments/model/pyramid.yaml``: one SN-PatchGAN per level) is timed with it; otherwise the
+suite's patch discriminator stands in. Each standard case runs in its own process so the peak-memory figures are
 separate. Set ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` (as ``make`` does) for representative CPU times.
 """
 
@@ -24,7 +26,7 @@ from typing import Any
 
 import torch
 
-from inpaint.commands.model_selection import add_model_arguments, generator_spec, parse_resolution
+from inpaint.commands.model_selection import add_model_arguments, generator_spec, parse_resolution, training_spec
 from inpaint.errors import UserInputError
 from inpaint.lit.step_bench import benchmark
 from inpaint.losses import LOSS_PRESETS
@@ -46,7 +48,8 @@ def _run_standard(out_dir: Path, args: argparse.Namespace) -> int:
         warmup = warmup if args.warmup is None else args.warmup
         cmd = [sys.executable, "-m", "inpaint.commands.bench", "--resolution", str(res), "--batch", str(batch),
                "--repeats", str(repeats), "--warmup", str(warmup), "--threads", str(args.threads),
-               "--device", args.device, "--losses", args.losses, "--out", str(target), "--no-progress", "--quiet"]
+               "--device", args.device, "--losses", args.losses or "paper", "--out", str(target), "--no-progress",
+               "--quiet"]
         for key, value in init_args.items():
             cmd += [f"--{key}", str(value)]
         print(f"[bench] {name}: {' '.join(cmd[3:])}", flush=True)
@@ -71,8 +74,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--warmup", type=int, default=None, help="untimed repetitions first (default 2)")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:i]")
-    parser.add_argument("--losses", choices=sorted(LOSS_PRESETS), default="paper",
-                        help="loss preset of the timed training step (default paper)")
+    parser.add_argument("--losses", choices=sorted(LOSS_PRESETS), default=None,
+                        help="loss preset of the timed training step (default: --config's losses, else paper)")
     parser.add_argument("--standard", action="store_true", help="run the standard set (small@64² b8, paper@256² b1)")
     parser.add_argument("--out", type=Path, help="JSON file (or folder with --standard)")
     parser.add_argument("--no-progress", action="store_true")
@@ -84,9 +87,10 @@ def main(argv: list[str]) -> int:
     try:
         height, width = parse_resolution(args.resolution)
         class_path, init_args = generator_spec(args)
+        discriminator, config_losses = training_spec(args)
         result = benchmark(class_path, init_args, height, width, args.batch, args.repeats or 5,
                            2 if args.warmup is None else args.warmup, args.device, progress=not args.no_progress,
-                           losses=args.losses)
+                           losses=args.losses or config_losses or "paper", discriminator=discriminator)
     except UserInputError as err:
         print(f"inpaint bench: {err}", file=sys.stderr)
         return 2

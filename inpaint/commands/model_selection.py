@@ -50,6 +50,28 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+def _model_node(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``model`` mapping of a LightningCLI config (``model.init_args`` when it has a class path), else {}."""
+    model = data.get("model")
+    if isinstance(model, dict) and isinstance(model.get("init_args"), dict):
+        model = model["init_args"]
+    return model if isinstance(model, dict) else {}
+
+
+def training_spec(args: argparse.Namespace) -> tuple[tuple[str, dict[str, Any]] | None, dict[str, Any] | str | None]:
+    """The discriminator (class path, init args) and the losses (a mapping or a preset name) that ``--config``'s
+    model section trains with; None for what it does not name (``--size small`` does not narrow them)."""
+    if args.config is None:
+        return None, None
+    model = _model_node(_load_yaml(args.config))
+    node = model.get("discriminator")
+    discriminator = None
+    if isinstance(node, dict) and "class_path" in node:
+        discriminator = (str(node["class_path"]), dict(node.get("init_args") or {}))
+    losses = model.get("losses")
+    return discriminator, losses if isinstance(losses, (dict, str)) else None
+
+
 def generator_spec(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """(class path, init args) from --config and the flags (flags win)."""
     import yaml

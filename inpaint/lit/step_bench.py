@@ -42,12 +42,17 @@ def _peak_memory_mb(device: torch.device) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | str = "paper") -> InpaintingGAN:
-    """The ``InpaintingGAN`` training would build for this generator, with the profile's patch discriminator."""
+def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | dict[str, Any] | str = "paper",
+              discriminator: tuple[str, dict[str, Any]] | None = None) -> InpaintingGAN:
+    """The ``InpaintingGAN`` training would build for this generator: with the given discriminator (class path,
+    init args; e.g. a config's one SN-PatchGAN per pyramid level), else the profile's patch discriminator."""
     generator = instantiate(class_path, init_args)
-    profile = getattr(generator, "profile", None)
-    discriminator = PatchDiscriminator(width=getattr(profile, "discriminator_width", 64))
-    return InpaintingGAN(generator, discriminator, losses=losses)
+    if discriminator is not None:
+        d = instantiate(*discriminator)
+    else:
+        profile = getattr(generator, "profile", None)
+        d = PatchDiscriminator(width=getattr(profile, "discriminator_width", 64))
+    return InpaintingGAN(generator, d, losses=losses)
 
 
 def training_step_callable(model: InpaintingGAN, batch: dict[str, torch.Tensor]) -> Callable[[], gan_step.StepResult]:
@@ -73,11 +78,12 @@ def benchmark(
     warmup: int = 2,
     device: str = "cpu",
     progress: bool = True,
-    losses: LossConfig | str = "paper",
+    losses: LossConfig | dict[str, Any] | str = "paper",
+    discriminator: tuple[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB."""
     dev = torch.device(device)
-    model = build_gan(class_path, init_args, losses).to(dev)
+    model = build_gan(class_path, init_args, losses, discriminator).to(dev)
     generator = model.generator
     inputs = {k: v.to(dev) for k, v in example_inputs(batch, height, width).items()}
     train_step = training_step_callable(model, inputs)
@@ -136,6 +142,7 @@ def benchmark(
         "peak_memory_kind": "cuda_max_allocated" if dev.type == "cuda" else "process_peak_rss",
         "malloc_tuned": os.environ.get("MALLOC_MMAP_THRESHOLD_") is not None,
         "losses": dataclasses.asdict(model.losses),
+        "discriminator": f"{type(model.discriminator).__module__}.{type(model.discriminator).__name__}",
         "torch": torch.__version__,
         "machine": platform.processor() or platform.machine(),
     }
