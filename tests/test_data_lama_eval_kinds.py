@@ -1,5 +1,6 @@
 """Table III's LaMa kind set in the same test pass: ``lama_eval_kinds`` adds a second test loader (thin / medium /
-thick masks on the main set's crops), and the EvaluationWriter merges its ``lama`` rows into the main report."""
+thick masks on the main set's crops), and the EvaluationWriter merges its ``lama`` rows into the main report;
+``eval_kinds`` does the same for any mask generators (seed 002's free-form set), scored in the ``kind`` scheme."""
 
 from __future__ import annotations
 
@@ -73,6 +74,19 @@ def test_bad_kinds_fail_fast(kinds, message):
         InpaintDataModule(**SMALL, lama_eval_kinds=kinds)
 
 
+def test_eval_kinds_take_any_generator_and_exclude_lama_eval_kinds():
+    module = InpaintDataModule(**SMALL, eval_kinds=["deepfill", "center"])
+    kinds = _all(module.test_dataloader()[1])
+    assert kinds["mask_kind"] == ["deepfill", "deepfill", "center", "center"]
+    centre = kinds["mask"][2:]  # a centred square of 25 % of the area
+    assert torch.allclose(1 - centre.mean(dim=(1, 2, 3)), torch.tensor([0.25, 0.25]), atol=0.02)
+    assert describe_eval_set(module)["eval_kinds"] == ["deepfill", "center"]
+    with pytest.raises(ValueError, match="not both"):
+        InpaintDataModule(**SMALL, eval_kinds=["deepfill"], lama_eval_kinds=["thin"])
+    with pytest.raises(ValueError, match=r"'stroke' is not a mask kind; choose from irregular, thin"):
+        InpaintDataModule(**SMALL, eval_kinds=["stroke"])
+
+
 def test_merge_replaces_the_scheme_rows_and_keeps_the_overall_row():
     def row(scheme, bucket, n, psnr):
         return BucketResult(scheme, bucket, n, {"composite": {"psnr": psnr}})
@@ -134,6 +148,25 @@ def test_writer_scores_the_kind_set_in_the_same_test_pass(tmp_path):
     assert not any("dataloader_idx" in key for key in trainer.callback_metrics)
     assert len(results) == 2 and "test/psnr" in results[0]
     assert trainer.callback_metrics["eval/psnr"] == pytest.approx(writer.report.overall.get("psnr"), rel=1e-6)
+
+
+def test_writer_scores_any_kind_set_in_the_kind_scheme(tmp_path):
+    from _tiny_models import TinyDiscriminator, TinyGenerator
+    from lightning.pytorch import Trainer
+
+    from inpaint.lit.evaluation import EvaluationWriter
+    from inpaint.lit.module import InpaintingGAN
+
+    metrics = InpaintingMetrics(fid=False, lpips_net=None)
+    writer = EvaluationWriter(out_dir=str(tmp_path / "run"), metrics=metrics)
+    trainer = Trainer(accelerator="cpu", callbacks=[writer], logger=False, enable_checkpointing=False,
+                      enable_progress_bar=False, enable_model_summary=False, default_root_dir=str(tmp_path))
+    trainer.test(InpaintingGAN(TinyGenerator(), TinyDiscriminator()),
+                 InpaintDataModule(**SMALL, eval_kinds=["deepfill", "thin"]), verbose=False)
+    rows = {(r.scheme, r.bucket): r.n for r in writer.report.buckets}
+    assert rows[("kind", "deepfill")] == 2 and rows[("kind", "thin")] == 2
+    assert rows[("lama", "thin")] == 2 and ("lama", "deepfill") not in rows  # LaMa's rows: its kinds only
+    assert rows[("all", "all")] == 2 * len(PAPER_BUCKETS)  # the overall row is still the main set alone
 
 
 CONFIG = """

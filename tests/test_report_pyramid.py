@@ -18,10 +18,15 @@ ROOT = Path(__file__).resolve().parents[1]
 VARIANTS = list(dict.fromkeys(v for _, v, _ in PYRAMID_ROWS))
 
 
-def record(number: int, variant: str, seed: int, ssim: float, psnr: float, l1: float) -> TrialRecord:
-    values = {"ssim": ssim, "psnr": psnr, "l1": l1}
-    metrics = {"protocol": {"fid_backend": "test"},
-               "buckets": [{"scheme": "all", "bucket": "all", "n": 16, "values": {"composite": values}}]}
+def record(number: int, variant: str, seed: int, ssim: float, psnr: float, l1: float,
+           free_form: bool = True) -> TrialRecord:
+    """Square-mask values as given; the free-form (kind set) row 10 dB lower, as the kind scheme stores it."""
+    square = {"ssim": ssim, "psnr": psnr, "l1": l1}
+    rows = [{"scheme": "all", "bucket": "all", "n": 16, "values": {"composite": square}}]
+    if free_form:
+        rows.append({"scheme": "kind", "bucket": "deepfill", "n": 16,
+                     "values": {"composite": {"ssim": ssim / 2, "psnr": psnr - 10, "l1": 2 * l1}}})
+    metrics = {"protocol": {"fid_backend": "test"}, "buckets": rows}
     return TrialRecord(number, {"variant": variant, "seed": seed}, metrics)
 
 
@@ -46,28 +51,34 @@ def test_table_means_paper_values_groups_and_best_per_group() -> None:
     table = build_pyramid_table(records, facts={"data": "test"})
     assert [row.group for row in table.rows] == [t for t, _, _ in PYRAMID_ROWS]
     ours3 = table.row("PG 128+256+512 (ours)", "3")
-    assert ours3.seeds == [0, 1] and ours3.cells["psnr_all"].ours.mean == pytest.approx(21.0)
-    assert ours3.cells["l1_all"].ours.mean == pytest.approx(0.040) and ours3.cells["psnr_all"].paper == (26.74,)
+    assert ours3.seeds == [0, 1] and ours3.cells["psnr_square"].ours.mean == pytest.approx(21.0)
+    assert ours3.cells["l1_square"].ours.mean == pytest.approx(0.040) and ours3.cells["psnr_square"].paper == (26.74,)
+    # free-form: the kind set's deepfill row; the seed publishes no ablation numbers for it
+    assert ours3.cells["psnr_free-form"].ours.mean == pytest.approx(11.0)
+    assert ours3.cells["psnr_free-form"].paper == (None,)
     # the same trials fill "ours" in every table
-    assert table.row("adaptive (ours)", "5").cells["ssim_all"].ours.mean == pytest.approx(0.81)
+    assert table.row("adaptive (ours)", "5").cells["ssim_square"].ours.mean == pytest.approx(0.81)
     # best within each table: Table 3's PSNR is the two-level pyramid's, Table 5's L1 is the standard dilations'
-    assert table.best_row("psnr_all", "3").label == "PG 128+256"
-    assert table.best_row("l1_all", "5").label == "standard {2, 4, 8, 16}"
-    assert table.best_row("ssim_all", "3").label == "PG 128+256+512 (ours)"
-    refine = table.row("feature / refine", "4").cells["psnr_all"]
+    assert table.best_row("psnr_square", "3").label == "PG 128+256"
+    assert table.best_row("l1_square", "5").label == "standard {2, 4, 8, 16}"
+    assert table.best_row("ssim_square", "3").label == "PG 128+256+512 (ours)"
+    refine = table.row("feature / refine", "4").cells["psnr_square"]
     assert refine.ours.n == 0 and refine.paper == (None,)
     assert any("not run" in note and "feature / coarse" in note for note in table.notes)
     assert any("did not converge" in note for note in table.notes)
     text = to_markdown(table)
     assert "4. fusion" in text and "26.74" in text and "n/a" in text
     header = to_csv(table).splitlines()[0]
-    assert "psnr_all" in header and "psnr_all_paper" in header
+    assert "psnr_square" in header and "psnr_square_paper" in header and "psnr_free-form" in header
+    assert not any("free-form n/a" in note for note in table.notes)
+    without = build_pyramid_table([record(0, "ours", 0, 0.8, 20.0, 0.05, free_form=False)])
+    assert any("free-form n/a" in note and "eval_kinds" in note for note in without.notes)
 
 
 def test_unknown_variants_are_named_not_dropped_silently() -> None:
     table = build_pyramid_table([record(0, "levels_64", 0, 0.5, 10.0, 0.1)])
     assert any("levels_64" in note for note in table.notes)
-    assert all(row.cells["psnr_all"].ours.mean is None for row in table.rows)
+    assert all(row.cells["psnr_square"].ours.mean is None for row in table.rows)
 
 
 @pytest.mark.filterwarnings("ignore:LightningCLI's args parameter is intended")  # pytest's own argv is not ours

@@ -11,7 +11,9 @@ Named sets:
 * :data:`TABLE4_BUCKETS` — the merged 10–30 / 30–50 % of Tables IV and VIII (ablation);
 * :data:`NVIDIA_BUCKETS` — the six groups of the NVIDIA irregular test masks, (0.01, 0.1] … (0.5, 0.6];
 * :data:`LAMA_KINDS` — LaMa's thin / medium / thick evaluation sets, grouped by the mask's *kind label* (the
-  ``mask_kind`` of a sample), not by its ratio; :class:`BucketScheme` covers both kinds of grouping.
+  ``mask_kind`` of a sample), not by its ratio; :class:`BucketScheme` covers both kinds of grouping;
+* :data:`MASK_KINDS` — every mask generator's kind label (scheme ``kind``: a kind set of any generators, e.g. seed
+  002's centre squares and free-form strokes).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ PAPER_BUCKETS: tuple[Bucket, ...] = ((0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0
 TABLE4_BUCKETS: tuple[Bucket, ...] = ((0.1, 0.3), (0.3, 0.5))
 NVIDIA_BUCKETS: tuple[Bucket, ...] = ((0.01, 0.1), (0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.6))
 LAMA_KINDS: tuple[str, ...] = ("thin", "medium", "thick")
+#: the kind label of every mask generator of :mod:`inpaint.data.masks`
+MASK_KINDS: tuple[str, ...] = ("irregular", "thin", "medium", "thick", "box", "center", "deepfill")
 
 #: A ratio this close to a bucket edge counts as *on* the edge. It absorbs float32 rounding of a ratio (a 30 % mask
 #: measured in float32 is 0.3000000119) while staying below one pixel's share of a 10-megapixel mask (1e-7), so no
@@ -114,6 +118,7 @@ SCHEMES: dict[str, BucketScheme] = {
     "table4": BucketScheme("table4", TABLE4_BUCKETS),
     "nvidia": BucketScheme("nvidia", NVIDIA_BUCKETS),
     "lama": BucketScheme("lama", kinds=LAMA_KINDS),
+    "kind": BucketScheme("kind", kinds=MASK_KINDS),
 }
 
 

@@ -8,8 +8,9 @@ Every batch (train / val / test / predict) is a dict: ``image`` B×3×H×W [-1, 
 
 val / test / predict give the fixed evaluation set: ``eval_per_bucket`` samples for each bucket, with masks from
 :func:`inpaint.data.masks.fixed_eval_masks` — identical on every call and run for the same (seed, resolution,
-buckets, eval_per_bucket), hence the same masks for every model. With ``lama_eval_kinds`` the test split adds a
-second loader, the LaMa kind set (Table III's thin / medium / thick rows in the same test pass).
+buckets, eval_per_bucket), hence the same masks for every model. With ``lama_eval_kinds`` (or ``eval_kinds``) the
+test split adds a second loader, the kind set (Table III's thin / medium / thick rows, or e.g. seed 002's free-form
+masks, in the same test pass).
 """
 
 from __future__ import annotations
@@ -97,6 +98,8 @@ class InpaintDataModule(pl.LightningDataModule):
         lama_eval_kinds: LaMa mask kinds (thin | medium | thick) for an extra *test* set: ``eval_per_bucket`` fixed
             masks of each kind's own distribution on the same eval crops, labelled with their kind. When set,
             ``test_dataloader`` returns ``[main, kinds]`` (val and predict stay the main set alone).
+        eval_kinds: the same extra test set from any mask generators (irregular | thin | medium | thick | box |
+            center | deepfill), scored per kind (bucket scheme ``kind``); give this or ``lama_eval_kinds``.
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class InpaintDataModule(pl.LightningDataModule):
         eval_per_bucket: int = 16,
         eval_border_margin: bool = False,
         lama_eval_kinds: tuple[str, ...] = (),
+        eval_kinds: tuple[str, ...] = (),
         edge_backend: EdgeBackend = "skimage",
         smoothing: SmoothingName = "l0",
         l0_boundary: L0Boundary = "symmetric",
@@ -146,6 +150,12 @@ class InpaintDataModule(pl.LightningDataModule):
                              f"{eval_per_bucket}, {num_workers}")
         self.eval_buckets = validate_buckets(eval_buckets)
         check_lama_eval_kinds(lama_eval_kinds)
+        check_eval_kinds(eval_kinds, MASK_KINDS, "eval_kinds")
+        if lama_eval_kinds and eval_kinds:
+            raise UserInputError("give the extra test set's kinds once: lama_eval_kinds (LaMa's three) or eval_kinds "
+                                 f"(any generator), not both (got {list(lama_eval_kinds)} and {list(eval_kinds)})")
+        #: the kinds of the extra test set (empty: none)
+        self.kind_set_kinds: tuple[str, ...] = tuple(lama_eval_kinds) or tuple(eval_kinds)
         for name, spec in (("train_masks", train_masks), ("eval_masks", eval_masks)):
             if spec not in MASK_KINDS and not Path(spec).is_dir():
                 hint = "no such folder" if any(s in spec for s in "/\\") else f"choose one of {', '.join(MASK_KINDS)}"
@@ -200,7 +210,7 @@ class InpaintDataModule(pl.LightningDataModule):
         hp = self.hparams
         masks: list = []
         kinds: list[str] = []
-        for kind in hp.lama_eval_kinds:
+        for kind in self.kind_set_kinds:
             masks += fixed_eval_masks(kind, None, hp.eval_per_bucket, (self.height, self.width), hp.seed,
                                       hp.bucket_closed, hp.eval_border_margin)
             kinds += [kind] * hp.eval_per_bucket
@@ -221,7 +231,7 @@ class InpaintDataModule(pl.LightningDataModule):
         for split in wanted.get(stage, ["val", "test"]):
             if split not in self.eval_sets:
                 self.eval_sets[split] = self._eval_set(split)
-        if "test" in self.eval_sets and hp.lama_eval_kinds and "test_kinds" not in self.eval_sets:
+        if "test" in self.eval_sets and self.kind_set_kinds and "test_kinds" not in self.eval_sets:
             self.eval_sets["test_kinds"] = self._kind_set(self.eval_sets["test"])
         if self.skipped_files:
             warnings.warn(f"skipped {len(self.skipped_files)} corrupt image file(s) in total", stacklevel=2)
@@ -250,7 +260,7 @@ class InpaintDataModule(pl.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader | list[DataLoader]:
         main = self._eval_loader("test")
-        if not self.hparams.lama_eval_kinds:
+        if not self.kind_set_kinds:
             return main  # a single loader, not a list: the test step then gets no dataloader_idx
         return [main, self._eval_loader("test_kinds")]
 
@@ -269,19 +279,21 @@ class InpaintDataModule(pl.LightningDataModule):
         return self.add_device_priors(batch) if isinstance(batch, dict) else batch
 
 
+def check_eval_kinds(kinds: Any, allowed: tuple[str, ...], option: str) -> None:
+    """``option`` must be a list of distinct kinds from ``allowed`` (an error names the bad value and the choices)."""
+    if isinstance(kinds, str):
+        raise UserInputError(f"{option} must be a list such as [{', '.join(allowed[:3])}], got the string {kinds!r}")
+    what = "a LaMa mask kind" if allowed == LAMA_KINDS else "a mask kind"
+    for index, kind in enumerate(kinds):
+        if kind not in allowed:
+            raise UserInputError(f"{option}: {kind!r} is not {what}; choose from {', '.join(allowed)}")
+        if kind in list(kinds)[:index]:
+            raise UserInputError(f"{option} names {kind!r} twice; give each of {', '.join(allowed)} at most once")
+
+
 def check_lama_eval_kinds(kinds: Any) -> None:
     """``lama_eval_kinds`` must be a list of distinct LaMa kinds (an error names the bad value and the choices)."""
-    if isinstance(kinds, str):
-        raise UserInputError(f"lama_eval_kinds must be a list such as [thin, medium, thick], got the string {kinds!r}")
-    for index, kind in enumerate(kinds):
-        if kind not in LAMA_KINDS:
-            raise UserInputError(
-                f"lama_eval_kinds: {kind!r} is not a LaMa mask kind; choose from {', '.join(LAMA_KINDS)}"
-            )
-        if kind in list(kinds)[:index]:
-            raise UserInputError(
-                f"lama_eval_kinds names {kind!r} twice; give each of {', '.join(LAMA_KINDS)} at most once"
-            )
+    check_eval_kinds(kinds, LAMA_KINDS, "lama_eval_kinds")
 
 
 def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:
@@ -294,7 +306,8 @@ def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:
         "resolution": [module.height, module.width], "buckets": [list(b) for b in module.eval_buckets],
         "bucket_closed": hp.bucket_closed, "per_bucket": hp.eval_per_bucket,
         "border_margin": hp.eval_border_margin, "source": hp.source, "lama_eval_kinds": list(hp.lama_eval_kinds),
+        "eval_kinds": list(hp.eval_kinds),
     }
 
 
-__all__ = ["EpochSampler", "InpaintDataModule", "check_lama_eval_kinds", "describe_eval_set"]
+__all__ = ["EpochSampler", "InpaintDataModule", "check_eval_kinds", "check_lama_eval_kinds", "describe_eval_set"]

@@ -40,6 +40,7 @@ import numpy as np
 
 from inpaint.conventions import HoleValue
 from inpaint.data.buckets import (
+    MASK_KINDS,
     NVIDIA_BUCKETS,
     Bucket,
     ClosedSide,
@@ -51,7 +52,6 @@ from inpaint.data.buckets import (
 from inpaint.data.image_io import list_image_files, read_known_mask
 from inpaint.errors import UserInputError
 
-MASK_KINDS: tuple[str, ...] = ("irregular", "thin", "medium", "thick", "box", "center", "deepfill")
 #: ``mask_kind`` of samples whose masks come from a folder of mask files (no generator kind is known)
 FOLDER_MASK_KIND = "folder"
 

@@ -13,11 +13,12 @@ Add it to ``trainer.callbacks`` (``inpaint test`` does); it reads the dict every
   metrics.csv), prints the table, logs the overall numbers as ``eval/<metric>``, and leaves the
   :class:`~inpaint.metrics.results.MetricsReport` on ``pl_module.test_results`` and ``self.report``.
 
-With two test loaders (the data module's ``lama_eval_kinds``), loader 0 is the main set, scored as above, and
-loader 1 the LaMa kind set: a second metric (``lama`` scheme only, same options, networks and feature cache) scores
-it, its PNGs go to ``<out_dir>/lama_kinds/{composites,masked,targets}/`` (the main folders hold the main set alone:
-Table VII and the qualitative grids read them), and the written report is the main one plus the kind set's
-``lama`` rows (:func:`~inpaint.metrics.results.with_scheme_rows`); its "all" row stays the main set's.
+With two test loaders (the data module's ``lama_eval_kinds`` or ``eval_kinds``), loader 0 is the main set, scored as
+above, and loader 1 the kind set: a second metric (the ``lama`` and ``kind`` schemes only, same options, networks and
+feature cache) scores it, its PNGs go to ``<out_dir>/lama_kinds/{composites,masked,targets}/`` (the main folders hold
+the main set alone: Table VII and the qualitative grids read them), and the written report is the main one plus the
+kind set's ``lama`` rows (LaMa's kinds, Table III) and ``kind`` rows (every kind of the set)
+(:func:`~inpaint.metrics.results.with_scheme_rows`); its "all" row stays the main set's.
 
 Ground-truth Inception features are cached per batch content (:mod:`inpaint.metrics.feature_cache`), so the
 trials of a sweep compute them once. Options come from the ``run.evaluation:`` section of a config
@@ -53,7 +54,7 @@ MaskedFill = Literal["grey", "white"]
 MASKED_FILL_VALUES: dict[str, int] = {"grey": 128, "white": 255}  # uint8 value of hole pixels in masked/<id>.png
 KIND_SET_LOADER = 1  # test dataloader index of the LaMa kind set (InpaintDataModule.lama_eval_kinds)
 KIND_SET_DIR = "lama_kinds"
-KIND_SCHEME = "lama"
+KIND_SCHEMES = ("lama", "kind")  # the kind set's rows: LaMa's three kinds (Table III) and every generator kind
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class EvaluationWriter(Callback):
         loaders = trainer.test_dataloaders
         has_kind_set = isinstance(loaders, (list, tuple)) and len(loaders) > KIND_SET_LOADER
         # made here, not on the first kind batch, so that every DDP rank holds (and syncs) the same metrics
-        self.kind_metrics = self.metrics.with_schemes([KIND_SCHEME]).to(pl_module.device) if has_kind_set else None
+        self.kind_metrics = self.metrics.with_schemes(KIND_SCHEMES).to(pl_module.device) if has_kind_set else None
         self.report = None
         self._seen = {0: 0, KIND_SET_LOADER: 0}
 
@@ -235,7 +236,9 @@ class EvaluationWriter(Callback):
         assert self.metrics is not None
         report = self.metrics.compute()  # every rank computes on the gathered states
         if self.kind_metrics is not None:
-            report = with_scheme_rows(report, self.kind_metrics.compute(), KIND_SCHEME)
+            kinds = self.kind_metrics.compute()
+            for scheme in KIND_SCHEMES:
+                report = with_scheme_rows(report, kinds, scheme)
         self.report = report
         pl_module.test_results = report  # type: ignore[attr-defined]
         overall = report.overall

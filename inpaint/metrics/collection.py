@@ -24,7 +24,7 @@ from torchmetrics.utilities import dim_zero_cat
 
 from inpaint.conventions import composite as make_composite
 from inpaint.conventions import from_uint8, is_known, to_uint8
-from inpaint.data.buckets import LAMA_KINDS, BucketScheme, resolve_schemes
+from inpaint.data.buckets import MASK_KINDS, BucketScheme, resolve_schemes
 from inpaint.metrics.feature_cache import FeatureCache
 from inpaint.metrics.fid import MIN_IMAGES, frechet_distance
 from inpaint.metrics.image_quality import (
@@ -140,8 +140,9 @@ class InpaintingMetrics(Metric):
     ) -> None:
         """Add a batch. ``target``/``output``/``composite`` B×3×H×W in [-1, 1]; ``mask`` B×1×H×W, 1 = known.
 
-        ``composite`` defaults to ``gt·M + out·(1−M)``; ``mask_kind`` holds LaMa labels ("thin"/"medium"/"thick")
-        for the kind buckets, None where unknown.
+        ``composite`` defaults to ``gt·M + out·(1−M)``; ``mask_kind`` holds each mask's generator kind
+        (:data:`~inpaint.data.buckets.MASK_KINDS`, e.g. LaMa's "thin"/"medium"/"thick") for the kind buckets, None
+        where unknown.
         """
         self._check_inputs(target, output, mask)
         batch = target.shape[0]
@@ -152,7 +153,7 @@ class InpaintingMetrics(Metric):
         kinds = list(mask_kind) if mask_kind is not None else [None] * batch
         if len(kinds) != batch:
             raise ValueError(f"mask_kind has {len(kinds)} entries for a batch of {batch}")
-        codes = [LAMA_KINDS.index(k) if k in LAMA_KINDS else -1 for k in kinds]
+        codes = [MASK_KINDS.index(k) if k in MASK_KINDS else -1 for k in kinds]
         self.mask_kind.append(torch.tensor(codes, dtype=torch.long, device=target.device))
 
         target8 = to_uint8(target)
@@ -187,7 +188,7 @@ class InpaintingMetrics(Metric):
         rows = [("all", "all", torch.ones(len(ratios), dtype=torch.bool))]
         for scheme in self.schemes:
             assigned = [
-                scheme.assign(float(r), LAMA_KINDS[int(k)] if int(k) >= 0 else None, self.closed)
+                scheme.assign(float(r), MASK_KINDS[int(k)] if int(k) >= 0 else None, self.closed)
                 for r, k in zip(ratios, kinds)
             ]
             for index, label in enumerate(scheme.labels()):
