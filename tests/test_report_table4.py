@@ -86,6 +86,9 @@ def test_table4_rows_stats_and_best_marks(records):
     assert any("not run yet" in n for n in table.notes) and any("FID n/a" in n for n in table.notes)
     assert "N per bucket: 10-30%: 3, 30-50%: 5" in table.caption and "tf-inception" in table.caption
     assert "64²" in table.caption and "embedded" in table.caption and "gaussian 11" in table.caption
+    assert "model:" not in table.caption  # the paper's model: nothing to declare
+    changed = build_table4(records, facts={"data": "embedded", "model": "decoder upsampling resize-conv"})
+    assert "model: decoder upsampling resize-conv;" in changed.caption  # a profile's model change is stated
 
 
 def test_markdown_content(records):

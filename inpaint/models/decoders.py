@@ -5,24 +5,43 @@ Both take their sizes from the encoder's pyramid, never from constants.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from inpaint.nn.partial_conv import PartialConv2d
 
+#: how the decoder doubles the resolution: the paper's transposed conv, or nearest ×2 then a 3×3 conv
+Upsampling = Literal["transposed", "resize"]
+UPSAMPLINGS: tuple[str, ...] = ("transposed", "resize")
+
 
 class UpBlock(nn.Module):
-    """ReLU → ConvTranspose 4×4/2 → BatchNorm (or → tanh for the output block)."""
+    """ReLU → ConvTranspose 4×4/2 → BatchNorm (or → tanh for the output block).
 
-    def __init__(self, cin: int, cout: int, last: bool = False) -> None:
+    ``upsampling="resize"`` replaces the transposed conv by nearest ×2 and a 3×3 conv (Odena et al., "Deconvolution
+    and Checkerboard Artifacts", 2016): a 4×4/2 transposed conv gives neighbouring output pixels different kernel
+    taps, which an untrained or briefly trained network shows as a checkerboard; resize-then-conv cannot. A model
+    change (other weights, 9/16 of the parameters), not the paper's decoder.
+    """
+
+    def __init__(self, cin: int, cout: int, last: bool = False, upsampling: Upsampling = "transposed") -> None:
         super().__init__()
+        if upsampling not in UPSAMPLINGS:
+            raise ValueError(f"decoder upsampling must be one of {UPSAMPLINGS}, got {upsampling!r}")
         self.act = nn.ReLU()
-        self.up = nn.ConvTranspose2d(cin, cout, 4, 2, 1)
+        self.upsampling = upsampling
+        transposed = upsampling == "transposed"
+        self.up = nn.ConvTranspose2d(cin, cout, 4, 2, 1) if transposed else nn.Conv2d(cin, cout, 3, 1, 1)
         self.post: nn.Module = nn.Tanh() if last else nn.BatchNorm2d(cout)
 
     def forward(self, x: torch.Tensor, size: torch.Size | tuple[int, int]) -> torch.Tensor:
-        y = self.up(self.act(x))
+        x = self.act(x)
+        if self.upsampling == "resize":
+            return self.post(self.up(F.interpolate(x, size=tuple(size), mode="nearest")))
+        y = self.up(x)
         if y.shape[-2:] != tuple(size):
             y = F.interpolate(y, size=size, mode="bilinear", align_corners=False)
         return self.post(y)
@@ -35,19 +54,17 @@ class UNetDecoder(nn.Module):
     the official 512→512, 1024→512, 1024→256, 512→128, 256→64, 128→3 for the paper profile.
     """
 
-    def __init__(self, channels: tuple[int, ...] | list[int], out_channels: int = 3) -> None:
+    def __init__(self, channels: tuple[int, ...] | list[int], out_channels: int = 3,
+                 upsampling: Upsampling = "transposed") -> None:
         super().__init__()
         c = tuple(int(v) for v in channels)
         if len(c) != 6:
             raise ValueError(f"UNetDecoder needs 6 channel counts, got {c}")
-        self.blocks = nn.ModuleList([
-            UpBlock(c[5], c[4]),
-            UpBlock(2 * c[4], c[3]),
-            UpBlock(2 * c[3], c[2]),
-            UpBlock(2 * c[2], c[1]),
-            UpBlock(2 * c[1], c[0]),
-            UpBlock(2 * c[0], out_channels, last=True),
-        ])
+        steps = [(c[5], c[4]), (2 * c[4], c[3]), (2 * c[3], c[2]), (2 * c[2], c[1]), (2 * c[1], c[0]),
+                 (2 * c[0], out_channels)]
+        self.blocks = nn.ModuleList(
+            UpBlock(cin, cout, last=i == len(steps) - 1, upsampling=upsampling) for i, (cin, cout) in enumerate(steps)
+        )
 
     def forward(self, features: list[torch.Tensor], output_size: tuple[int, int]) -> torch.Tensor:
         skips = features[:5][::-1]  # out5 … out1

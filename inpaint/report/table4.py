@@ -48,9 +48,10 @@ def _protocol_summary(records: Sequence[TrialRecord], scheme: str | None) -> dic
 
 def caption_text(facts: Mapping[str, Any], protocol: Mapping[str, str], n_seeds: set[int]) -> str:
     seeds = "/".join(str(n) for n in sorted(n_seeds)) or "0"
+    model = f"model: {facts['model']}; " if facts.get("model") else ""  # a profile's change to the paper's model
     return (
         "Table IV reproduction (architecture variants of TSGL). "
-        f"Data: {facts.get('data', 'n/a')}; resolution {facts.get('resolution', 'n/a')}; "
+        f"Data: {facts.get('data', 'n/a')}; resolution {facts.get('resolution', 'n/a')}; {model}"
         f"training: {facts.get('steps', 'n/a')}; eval images N per bucket: {protocol['n']}; "
         f"FID: {protocol['fid_backend']}; SSIM window: {protocol['ssim_window']}. "
         f"Ours: mean ± std over {seeds} seed(s); paper: TSGL Table IV (arXiv version; dataset not stated there). "

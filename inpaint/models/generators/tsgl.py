@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from inpaint.models.decoders import UNetDecoder
+from inpaint.models.decoders import UNetDecoder, Upsampling
 from inpaint.models.encoders.options import TSGLOptions
 from inpaint.models.encoders.tsgl import EncoderFeatures
 from inpaint.models.generators.tsgl_base import PresetName, SizeName, TSGLEncoderGenerator
@@ -39,6 +39,9 @@ class TSGLGenerator(TSGLEncoderGenerator):
             :class:`~inpaint.nn.balance.BalanceOptions`).
         channels_last: run the convolutions in channels-last memory format (measured ~7 % faster for the
             small profile's CPU training step; also what tensor cores prefer).
+        decoder_upsampling: ``transposed`` (the paper's 4×4/2 transposed convs, default) or ``resize`` (nearest ×2
+            then a 3×3 conv: no checkerboard after a short training run; a model change, see
+            :class:`~inpaint.models.decoders.UpBlock`).
 
     Inputs of any size are zero-padded at the bottom and right to a multiple of 64 (the 6-level pyramid's stride);
     the padded pixels are holes (mask 0), so their values never matter, and are cropped away.
@@ -56,6 +59,7 @@ class TSGLGenerator(TSGLEncoderGenerator):
         balance: bool = True,
         balance_options: BalanceOptions = BalanceOptions(),
         channels_last: bool = True,
+        decoder_upsampling: Upsampling = "transposed",
     ) -> None:
         super().__init__()
         self._init_encoder(variant, preset, size, encoder_options, channels_last)
@@ -66,7 +70,7 @@ class TSGLGenerator(TSGLEncoderGenerator):
         self.balance = (
             CrossLayerBalance(channels, self.profile.balance_width, options=self.balance_options) if balance else None
         )
-        self.decoder = UNetDecoder(channels)
+        self.decoder = UNetDecoder(channels, upsampling=decoder_upsampling)
         if self.balance is not None and self.balance_options.stream_divisors:  # stored maps fix the stride-8 grid
             self.fixed_input_size = (8 * OFFICIAL_GRID[0], 8 * OFFICIAL_GRID[1])
         if channels_last:
