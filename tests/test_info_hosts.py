@@ -10,7 +10,8 @@ import pytest
 from inpaint.commands import info
 
 REPO = Path(__file__).resolve().parents[1]
-HOSTS = ["tsgl", "pennet", "ours_pennet", "hifill", "ours_hifill", "lama", "ours_lama", "ours_basic"]
+HOSTS = ["tsgl", "pennet", "ours_pennet", "hifill", "ours_hifill", "lama", "ours_lama", "ours_basic", "deepfillv2",
+         "pyramid"]
 
 
 @pytest.mark.parametrize("host", HOSTS)
