@@ -82,7 +82,10 @@ def generator_spec(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         node: Any = data
         for key in ("model", "init_args", "generator"):
             if isinstance(node, dict) and key in node:
-                node = node[key]
+                inner = node[key]
+                if key == "init_args" and not (isinstance(inner, dict) and "generator" in inner):
+                    break  # a generator spec's own init args, not a LightningModule's
+                node = inner
         if isinstance(node, dict) and "class_path" in node:
             class_path = node["class_path"]
             init_args = dict(node.get("init_args") or {})

@@ -17,6 +17,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
 from inpaint.classpath import instantiate
+from inpaint.errors import UserInputError
 from inpaint.nn.torch_private import cpu_flash_attention_ops
 
 
@@ -138,11 +139,14 @@ def count_generator(class_path: str, init_args: dict[str, Any], height: int, wid
     Raises :class:`inpaint.classpath.ClassPathError` for an untrusted, unknown or mis-configured class.
     """
     try:
-        with torch.device("meta"):
-            generator = instantiate(class_path, init_args)
-        return model_info(generator, height, width, inputs=meta_inputs(height, width))
-    except (NotImplementedError, RuntimeError):  # data-dependent ops (e.g. .item()) cannot run on meta
-        return model_info(instantiate(class_path, init_args), height, width)
+        try:
+            with torch.device("meta"):
+                generator = instantiate(class_path, init_args)
+            return model_info(generator, height, width, inputs=meta_inputs(height, width))
+        except (NotImplementedError, RuntimeError):  # data-dependent ops (e.g. .item()) cannot run on meta
+            return model_info(instantiate(class_path, init_args), height, width)
+    except ValueError as err:  # the generator's own input checks (size multiples, minimum sizes)
+        raise UserInputError(f"{class_path.rpartition('.')[2]} cannot run at {height}×{width}: {err}") from err
 
 
 def inference_complexity(info: dict[str, Any]) -> tuple[int, int]:

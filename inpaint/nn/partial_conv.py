@@ -62,6 +62,24 @@ def mask_window(
     return MaskWindow(ratio=ratio, mask=new_mask)
 
 
+def concat_mask_window(
+    parts: list[tuple[torch.Tensor, int]], kernel_size: int, stride: int = 1, padding: int = 0
+) -> MaskWindow:
+    """The window of a channel concatenation of single-channel masks, each replicated over its part's channel count
+    (NVIDIA's multi-channel rule for a U-Net skip: ``concat(features, skip)`` with ``concat(mask, skip mask)``),
+    without building the C-channel mask: the window holds Σ cᵢ·k² entries, of which Σ cᵢ·(window sum of mᵢ) are
+    known. Every term is an integer, so the sums are exact."""
+    if not parts:
+        raise ValueError("concat_mask_window needs at least one (mask, channels) part")
+    flat = sum(float(channels) * mask for mask, channels in parts)
+    kernel = torch.ones(1, 1, kernel_size, kernel_size, dtype=flat.dtype, device=flat.device)
+    window_sum = F.conv2d(flat, kernel, stride=stride, padding=padding)
+    window_size = float(sum(channels for _, channels in parts) * kernel_size * kernel_size)
+    new_mask = (window_sum > 0.5).to(flat.dtype)  # integer sums: > 0.5 is "> 0"
+    ratio = window_size / window_sum.clamp(min=1.0) * new_mask
+    return MaskWindow(ratio=ratio, mask=new_mask)
+
+
 class PartialConv2d(nn.Module):
     """A partial convolution layer (Eq. 1–2), optionally followed by an activation.
 
