@@ -126,6 +126,17 @@ class LossConfig:
         if self.lambda_perceptual > 0:
             raise NotImplementedError(perceptual_unavailable_message())
 
+    def check_without_discriminator(self) -> None:
+        """Training without a discriminator: refuse every term that needs one (a clear error, not a silent 0)."""
+        needs_d = {"lambda_adv": self.lambda_adv, "lambda_feature_matching": self.lambda_feature_matching,
+                   "r1_gamma": self.r1_gamma, "gradient_penalty": self.gradient_penalty}
+        used = [name for name, value in needs_d.items() if value > 0] + (
+            ["mask_as_fake_target"] if self.mask_as_fake_target else []) + (
+            ["level_weights"] if self.level_weights else [])
+        if used:
+            raise ValueError(f"model.discriminator is null (no adversarial training) but losses set {', '.join(used)}, "
+                             "which need a discriminator; set them to 0 (lambda_adv: 0) or give a discriminator")
+
     @classmethod
     def from_preset(cls, name: str) -> LossConfig:
         """The named loss preset (``paper``, ``official``, ``official_exact``) of :data:`LOSS_PRESETS`."""
@@ -302,7 +313,7 @@ def generator_losses(
     output: torch.Tensor,
     target: torch.Tensor,
     mask: torch.Tensor,
-    fake_logits: torch.Tensor,
+    fake_logits: torch.Tensor | None,
     edge_prediction: torch.Tensor | None = None,
     edge_target: torch.Tensor | None = None,
     extras: dict[str, torch.Tensor] | None = None,
@@ -315,10 +326,13 @@ def generator_losses(
     ``pyramid`` / ``fm`` / ``coarse`` when the host-loss options ``lambda_pyramid`` / ``lambda_feature_matching`` /
     ``lambda_coarse`` are on (they need ``extras`` / the discriminator's ``fake_features`` and ``real_features``).
     ``output`` is the raw generator output (Eq. 13 compares I_out, not the composite); ``fake_logits`` are D's
-    logits on its fake input (see ``LossConfig.discriminator_input``).
+    logits on its fake input (see ``LossConfig.discriminator_input``), None when training without a discriminator
+    (``adv`` is then 0).
     """
     rec = masked_l1(output, target, mask, config.hole_weight, config.valid_weight, config.l1_normalize)
-    adv = generator_adversarial_loss(fake_logits, config.adversarial)
+    # no discriminator (a reconstruction-only model): no adversarial term
+    adv = (generator_adversarial_loss(fake_logits, config.adversarial) if fake_logits is not None
+           else torch.zeros((), device=output.device, dtype=rec.dtype))
     if edge_prediction is not None:
         if edge_target is None:
             raise ValueError("the generator predicts edges but the batch has no 'edge' map for the auxiliary loss")

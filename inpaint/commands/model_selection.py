@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from inpaint.errors import UserInputError
 from inpaint.models.presets import PRESETS
@@ -58,15 +58,20 @@ def _model_node(data: dict[str, Any]) -> dict[str, Any]:
     return model if isinstance(model, dict) else {}
 
 
-def training_spec(args: argparse.Namespace) -> tuple[tuple[str, dict[str, Any]] | None, dict[str, Any] | str | None]:
-    """The discriminator (class path, init args) and the losses (a mapping or a preset name) that ``--config``'s
-    model section trains with; None for what it does not name (``--size small`` does not narrow them)."""
+def training_spec(
+    args: argparse.Namespace,
+) -> tuple[tuple[str, dict[str, Any]] | Literal["none"] | None, dict[str, Any] | str | None]:
+    """The discriminator (class path, init args; ``"none"`` where the config trains without one) and the losses (a
+    mapping or a preset name) that ``--config``'s model section trains with; None for what it does not name
+    (``--size small`` does not narrow them)."""
     if args.config is None:
         return None, None
     model = _model_node(_load_yaml(args.config))
     node = model.get("discriminator")
-    discriminator = None
-    if isinstance(node, dict) and "class_path" in node:
+    discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None
+    if "discriminator" in model and node is None:
+        discriminator = "none"
+    elif isinstance(node, dict) and "class_path" in node:
         discriminator = (str(node["class_path"]), dict(node.get("init_args") or {}))
     losses = model.get("losses")
     return discriminator, losses if isinstance(losses, (dict, str)) else None

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from inpaint.conventions import composite
-from inpaint.lit.levels import judged_levels, weighted_terms
+from inpaint.lit.levels import JudgedLevel, judged_levels, weighted_terms
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite
 from inpaint.losses import (
     LossConfig,
@@ -76,10 +76,10 @@ class StepHooks:
 class StepResult:
     """Losses and diagnostics of one iteration (tensors still attached where the caller logs ``.detach()``)."""
 
-    loss_d: torch.Tensor
+    loss_d: torch.Tensor | None  # None without a discriminator
     generator_terms: dict[str, torch.Tensor]  # generator_losses(): total, rec, adv, aux and the optional terms
-    real_logits: torch.Tensor
-    fake_logits: torch.Tensor
+    real_logits: torch.Tensor | None  # the top level's; None without a discriminator
+    fake_logits: torch.Tensor | None
     discriminator_terms: dict[str, torch.Tensor] = field(default_factory=dict)  # "r1" / "gp" when enabled
 
 
@@ -96,14 +96,18 @@ def generator_inputs(batch: Mapping[str, Any],
 
 def gan_training_step(
     generator: nn.Module,
-    discriminator: nn.Module,
+    discriminator: nn.Module | None,
     opt_g: torch.optim.Optimizer,
-    opt_d: torch.optim.Optimizer,
+    opt_d: torch.optim.Optimizer | None,
     losses: LossConfig,
     batch: Mapping[str, Any],
     hooks: StepHooks = StepHooks(),
 ) -> StepResult:
-    """One D step then one G step on ``batch`` (keys ``image``, ``mask`` and optional ``edge``/``gray``/``smooth``)."""
+    """One D step then one G step on ``batch`` (keys ``image``, ``mask`` and optional ``edge``/``gray``/``smooth``).
+
+    Without a discriminator (``discriminator`` and ``opt_d`` None: a reconstruction-only model such as the PConv
+    U-Net) the D step is skipped and the G step has no adversarial term.
+    """
     fmt = hooks.memory_format
     # (1) one generator forward; D judges the composite (official code) or the raw output (Eq. 15's I_out) of each
     # level: the output alone, or every level of a pyramid generator with its own discriminator (inpaint.lit.levels).
@@ -113,11 +117,15 @@ def gan_training_step(
               else level.output for level in levels]
 
     # (2) discriminator(s): real vs the detached fake, G untouched; the levels' D losses add up.
+    if discriminator is None or opt_d is None:
+        return _generator_step(opt_g, losses, levels, judged, hooks, None, [], {})
     hooks.before_discriminator_step(opt_d)
     hooks.toggle(opt_d)
     d_losses: list[torch.Tensor] = []
     d_terms: dict[str, torch.Tensor] = {}
+    logits: list[tuple[torch.Tensor, torch.Tensor]] = []
     for level, fake in zip(levels, judged):
+        assert level.discriminator is not None
         real_input = fmt(level.real)
         if losses.r1_gamma > 0:  # LaMa's R1 needs the gradient of D w.r.t. the real images
             real_input = real_input.detach().requires_grad_(True)
@@ -136,6 +144,7 @@ def gan_training_step(
             loss = loss + losses.gradient_penalty * gp
             d_terms["gp"] = d_terms["gp"] + gp.detach() if "gp" in d_terms else gp.detach()
         d_losses.append(loss)
+        logits.append((real_logits, fake_logits))
     loss_d = d_losses[0] if len(d_losses) == 1 else torch.stack(d_losses).sum()
     hooks.guard({"d": loss_d})
     opt_d.zero_grad(set_to_none=True)
@@ -144,16 +153,25 @@ def gan_training_step(
     opt_d.step()
     hooks.untoggle(opt_d)
 
-    # (3) generator: Eq. 16 against the updated (frozen) discriminator(s), Σ_n w_n·L_n over the levels.
+    return _generator_step(opt_g, losses, levels, judged, hooks, loss_d, logits, d_terms)
+
+
+def _generator_step(opt_g: torch.optim.Optimizer, losses: LossConfig,
+                    levels: list[JudgedLevel], judged: list[torch.Tensor], hooks: StepHooks,
+                    loss_d: torch.Tensor | None, logits: list[tuple[torch.Tensor, torch.Tensor]],
+                    d_terms: dict[str, torch.Tensor]) -> StepResult:
+    """(3) generator: Eq. 16 against the updated (frozen) discriminator(s), Σ_n w_n·L_n over the levels."""
+    fmt = hooks.memory_format
     hooks.toggle(opt_g)
     per_level = []
     for level, fake in zip(levels, judged):
         fake_features = real_features = None
-        if losses.lambda_feature_matching > 0:  # LaMa's feature matching: D's maps of fake vs real
+        g_logits = None  # stays None without a discriminator: reconstruction only
+        if level.discriminator is not None and losses.lambda_feature_matching > 0:  # LaMa's D feature matching
             g_logits, fake_features = discriminator_features(level.discriminator, fmt(fake))
             with torch.no_grad():
                 real_features = discriminator_features(level.discriminator, fmt(level.real))[1]
-        else:
+        elif level.discriminator is not None:
             g_logits = level.discriminator(fmt(fake))
         per_level.append(generator_losses(losses, level.output, level.real, level.known, g_logits,
                                           level.edge_prediction, level.edge_target, extras=level.extras,
@@ -165,6 +183,7 @@ def gan_training_step(
     hooks.clip(opt_g)
     opt_g.step()
     hooks.untoggle(opt_g)
+    real_logits, fake_logits = logits[-1] if logits else (None, None)  # the top level's, for logging
     return StepResult(loss_d, terms, real_logits, fake_logits, d_terms)
 
 
@@ -194,10 +213,10 @@ def _raise_on_non_finite(losses: Mapping[str, torch.Tensor]) -> None:
         raise NonFiniteLossError(f"non-finite loss {bad!r}: {float(losses[bad])}")
 
 
-def plain_hooks(opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
+def plain_hooks(opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None,
                 gradient_clip_val: float | None = None) -> StepHooks:
     """Hooks for a step outside Lightning: ``loss.backward()``, freezing, norm clipping and the non-finite guard."""
-    freezer = _Freezer([opt_g, opt_d])
+    freezer = _Freezer([opt for opt in (opt_g, opt_d) if opt is not None])
 
     def clip(optimizer: torch.optim.Optimizer) -> None:
         if gradient_clip_val is not None:

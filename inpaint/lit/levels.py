@@ -38,7 +38,7 @@ class JudgedLevel:
         edge_target: the batch's edge map (the one-level case only).
     """
 
-    discriminator: Callable[[torch.Tensor], torch.Tensor]
+    discriminator: Callable[[torch.Tensor], torch.Tensor] | None  # None: no adversarial training
     real: torch.Tensor
     output: torch.Tensor
     known: torch.Tensor
@@ -48,17 +48,18 @@ class JudgedLevel:
     edge_target: torch.Tensor | None = None
 
 
-def judged_levels(discriminator: nn.Module, out: GeneratorOutput, batch: Mapping[str, torch.Tensor],
+def judged_levels(discriminator: nn.Module | None, out: GeneratorOutput, batch: Mapping[str, torch.Tensor],
                   losses: LossConfig) -> list[JudgedLevel]:
-    """The levels of this step, bottom first; one level unless ``discriminator`` is a :class:`LevelDiscriminators`."""
+    """The levels of this step, bottom first; one level unless ``discriminator`` is a :class:`LevelDiscriminators`
+    (``None``: one level without a judge, for reconstruction-only training)."""
     image, mask = batch["image"], batch["mask"]
     if not isinstance(discriminator, LevelDiscriminators):
         if losses.level_weights:
             raise ValueError("losses.level_weights weights the levels of a pyramid generator, which needs one "
                              "discriminator per level (inpaint.models.discriminators.LevelDiscriminators)")
         edge = batch.get("edge")
-        return [JudgedLevel(judge(discriminator, mask), image, out.image, mask, 1.0, out.extras, out.edge,
-                            edge if isinstance(edge, torch.Tensor) else None)]
+        return [JudgedLevel(None if discriminator is None else judge(discriminator, mask), image, out.image, mask,
+                            1.0, out.extras, out.edge, edge if isinstance(edge, torch.Tensor) else None)]
     count = len(discriminator)
     produced = sorted(k for k in out.extras if k.startswith("level_"))
     expected = [f"level_{n}" for n in range(count)]

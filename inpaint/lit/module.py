@@ -1,4 +1,5 @@
-"""``InpaintingGAN``: the suite's one LightningModule for adversarial inpainting training (paper Sec. III-C).
+"""``InpaintingGAN``: the suite's one LightningModule for adversarial inpainting training (paper Sec. III-C), and for
+reconstruction-only models without a discriminator (``discriminator=None``: one optimiser, no D step).
 
 Manual optimisation with two Adam optimisers, in the authors' code's step order (docs/training.md):
 
@@ -65,7 +66,8 @@ class InpaintingGAN(LightningModule):
         generator: an :class:`~inpaint.models.interface.InpaintGenerator` (``class_path`` in YAML).
         discriminator: a module mapping a B×3×H×W image in [-1, 1] to logits (a mask-conditioned one such as
             DeepFillv2's ``SNPatchGAN`` also gets the known-mask), or ``LevelDiscriminators``: one per level of a
-            pyramid generator (:mod:`inpaint.lit.levels`).
+            pyramid generator (:mod:`inpaint.lit.levels`), or ``None``: a reconstruction-only model (the PConv
+            U-Nets) trained with one optimiser and no adversarial term (``losses.lambda_adv`` must be 0).
         losses: loss choices and the λ weights of Eq. 16 (paper: BCE, plain L1, 1 / 0.1 / 1), or the name of a
             preset whose ``loss`` part to use (``paper`` / ``official`` / ``official_exact``).
         lr_g: generator learning rate (paper 5e-4).
@@ -84,7 +86,7 @@ class InpaintingGAN(LightningModule):
     def __init__(
         self,
         generator: nn.Module,
-        discriminator: nn.Module,
+        discriminator: nn.Module | None,
         losses: LossConfig | Literal["paper", "official", "official_exact"] = LossConfig(),
         lr_g: float = 5e-4,
         lr_d: float = 1e-4,
@@ -106,12 +108,14 @@ class InpaintingGAN(LightningModule):
             losses = LossConfig.from_preset(losses)
         elif isinstance(losses, dict):  # e.g. rebuilt from a checkpoint's hyper-parameters
             losses = LossConfig(**losses)
+        if discriminator is None:
+            losses.check_without_discriminator()
         if _built_by_cli():
             self.save_hyperparameters()  # the CLI hands over the full config, class_paths included
         else:  # built in Python: record what can be recorded about the networks
             self.save_hyperparameters(ignore=["generator", "discriminator"])
             self.hparams["generator"] = module_spec(generator)
-            self.hparams["discriminator"] = module_spec(discriminator)
+            self.hparams["discriminator"] = module_spec(discriminator) if discriminator is not None else None
         if dataclasses.is_dataclass(self.hparams.get("losses")):  # plain data, so checkpoints load weights_only
             self.hparams["losses"] = dataclasses.asdict(self.hparams["losses"])
         self.automatic_optimization = False
@@ -153,7 +157,10 @@ class InpaintingGAN(LightningModule):
     def configure_optimizers(self):
         # fused: one kernel per step instead of ~6 per parameter tensor (≈ 5 % of a small CPU step, measured)
         opt_g = torch.optim.Adam(self.generator.parameters(), lr=self.lr_g, betas=self.betas, fused=True)
-        opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=self.lr_d, betas=self.betas, fused=True)
+        optimizers = [opt_g]
+        if self.discriminator is not None:
+            optimizers.append(torch.optim.Adam(self.discriminator.parameters(), lr=self.lr_d, betas=self.betas,
+                                               fused=True))
         milestones: list[int] = []
         if self.lr_milestones:
             total = int(self.trainer.estimated_stepping_batches)
@@ -167,11 +174,9 @@ class InpaintingGAN(LightningModule):
             max_epochs = self.trainer.max_epochs if self.trainer.max_epochs and self.trainer.max_epochs > 0 else 1000
             milestones = [per_epoch * e for e in range(self.lr_step_epochs, max_epochs + 1, self.lr_step_epochs)]
         if not milestones:
-            return [opt_g, opt_d]
-        schedulers = [
-            torch.optim.lr_scheduler.LambdaLR(o, StepDecay(milestones, self.lr_gamma)) for o in (opt_g, opt_d)
-        ]
-        return [opt_g, opt_d], schedulers
+            return optimizers
+        schedulers = [torch.optim.lr_scheduler.LambdaLR(o, StepDecay(milestones, self.lr_gamma)) for o in optimizers]
+        return optimizers, schedulers
 
     def _clip(self, optimizer) -> None:
         if self.gradient_clip_val is not None:
@@ -210,7 +215,8 @@ class InpaintingGAN(LightningModule):
         )
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        opt_g, opt_d = self.optimizers()
+        optimizers = self.optimizers()
+        opt_g, opt_d = (optimizers, None) if self.discriminator is None else optimizers  # one optimiser: no D
         # module attribute lookup (not a from-import) so tests can spy on the one shared step function
         step = gan_step.gan_training_step(self.generator, self.discriminator, opt_g, opt_d, self.losses, batch,
                                           self._step_hooks())
@@ -223,8 +229,9 @@ class InpaintingGAN(LightningModule):
             scheduler.step()
 
         batch_size = batch["image"].shape[0]
+        adversarial = loss_d is not None and step.real_logits is not None and step.fake_logits is not None
         self.log_dict(
-            {"train/loss_g": terms["total"].detach(), "train/loss_d": loss_d.detach()},
+            {"train/loss_g": terms["total"].detach(), **({"train/loss_d": loss_d.detach()} if adversarial else {})},
             prog_bar=True, on_step=True, on_epoch=False, batch_size=batch_size,
         )
         self.log_dict(
@@ -232,8 +239,8 @@ class InpaintingGAN(LightningModule):
                 "train/rec": terms["rec"].detach(),
                 "train/adv": terms["adv"].detach(),
                 "train/aux": terms["aux"].detach(),
-                "train/d_real_logit": step.real_logits.detach().float().mean(),
-                "train/d_fake_logit": step.fake_logits.detach().float().mean(),
+                **({"train/d_real_logit": step.real_logits.detach().float().mean(),
+                    "train/d_fake_logit": step.fake_logits.detach().float().mean()} if adversarial else {}),
                 "train/lr_g": float(opt_g.param_groups[0]["lr"]),
                 **{f"train/{k}": v for k, v in step.discriminator_terms.items()},
                 **{f"train/{k}": terms[k].detach() for k in ("pyramid", "fm", "coarse") if k in terms},

@@ -18,7 +18,7 @@ import resource
 import statistics
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -43,11 +43,15 @@ def _peak_memory_mb(device: torch.device) -> float:
 
 
 def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | dict[str, Any] | str = "paper",
-              discriminator: tuple[str, dict[str, Any]] | None = None) -> InpaintingGAN:
+              discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None) -> InpaintingGAN:
     """The ``InpaintingGAN`` training would build for this generator: with the given discriminator (class path,
-    init args; e.g. a config's one SN-PatchGAN per pyramid level), else the profile's patch discriminator."""
+    init args; e.g. a config's one SN-PatchGAN per pyramid level; ``"none"``: a reconstruction-only model), else
+    the profile's patch discriminator."""
     generator = instantiate(class_path, init_args)
-    if discriminator is not None:
+    d: torch.nn.Module | None
+    if discriminator == "none":
+        d = None
+    elif discriminator is not None:
         d = instantiate(*discriminator)
     else:
         profile = getattr(generator, "profile", None)
@@ -57,7 +61,8 @@ def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | d
 
 def training_step_callable(model: InpaintingGAN, batch: dict[str, torch.Tensor]) -> Callable[[], gan_step.StepResult]:
     """One call = one training iteration of ``model`` on ``batch``, through the shared step function."""
-    opt_g, opt_d = model.configure_optimizers()  # no schedule configured: the two Adam optimisers training uses
+    optimizers = model.configure_optimizers()  # no schedule configured: the Adam optimisers training uses
+    opt_g, opt_d = (optimizers[0], None) if len(optimizers) == 1 else optimizers
     hooks = gan_step.plain_hooks(opt_g, opt_d, model.gradient_clip_val)
 
     def step() -> gan_step.StepResult:
@@ -79,7 +84,7 @@ def benchmark(
     device: str = "cpu",
     progress: bool = True,
     losses: LossConfig | dict[str, Any] | str = "paper",
-    discriminator: tuple[str, dict[str, Any]] | None = None,
+    discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None,
 ) -> dict[str, Any]:
     """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB."""
     dev = torch.device(device)
@@ -142,7 +147,8 @@ def benchmark(
         "peak_memory_kind": "cuda_max_allocated" if dev.type == "cuda" else "process_peak_rss",
         "malloc_tuned": os.environ.get("MALLOC_MMAP_THRESHOLD_") is not None,
         "losses": dataclasses.asdict(model.losses),
-        "discriminator": f"{type(model.discriminator).__module__}.{type(model.discriminator).__name__}",
+        "discriminator": (f"{type(model.discriminator).__module__}.{type(model.discriminator).__name__}"
+                          if model.discriminator is not None else None),
         "torch": torch.__version__,
         "machine": platform.processor() or platform.machine(),
     }
