@@ -31,6 +31,11 @@ under the common loss above):
 * the Pyramid Generator's per-level losses (seed 002): with one discriminator per level, every level's adversarial
   and L1 terms against the ground truth downscaled to it, weighted 10 : 1 : 1 bottom to top → ``level_weights``
   (the step's side: :mod:`inpaint.lit.levels`);
+* the PConv family's terms (Liu et al. 2018; seed 004): the hole/valid terms as L1 (``hole_weight`` /
+  ``valid_weight``) or as MSE (``reconstruction_distance``, seed 004 as written), perceptual and style losses on the
+  frozen ImageNet VGG-16's pool1–3 features of both the output and the composite (``lambda_vgg_perceptual``,
+  ``lambda_vgg_style``; the weights file must be present, :mod:`inpaint.models.vgg16_features`) and total variation
+  over the 1-pixel-dilated hole of the composite (``lambda_tv``);
 * the L1 normalisations of PEN-Net (hole and known terms each divided by the batch's hole / known fraction) and
   HiFill (only the known term) → ``l1_normalize = "both"`` / ``"known"``.
 
@@ -46,10 +51,13 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from inpaint.errors import UserInputError
+from inpaint.conventions import composite
+from inpaint.errors import MissingPathError, UserInputError
+from inpaint.models.vgg16_features import vgg16_pools, vgg16_unavailable_message, vgg16_weights_path
 
 AdversarialKind = Literal["bce", "hinge", "wgan"]
 L1Normalization = Literal["none", "both", "known"]
+Distance = Literal["l1", "mse"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,11 @@ class LossConfig:
         level_weights: weight of each level's generator loss L_n, bottom level first, for a pyramid generator with
             one discriminator per level (seed 002: 10, 1, 1); empty (default) = every level 1. Needs
             :class:`~inpaint.models.discriminators.LevelDiscriminators`.
+        reconstruction_distance: ``"l1"`` (default; Liu et al.) or ``"mse"`` (seed 004 as written) for the
+            hole/known reconstruction terms (main and coarse).
+        lambda_vgg_perceptual: weight of the VGG-16 perceptual loss (Liu et al. 0.05, seed 004 0.01; default off).
+        lambda_vgg_style: weight of the VGG-16 style loss (both 120; default off).
+        lambda_tv: weight of the total-variation loss on the composite's dilated hole (Liu et al. 0.1; default off).
     """
 
     adversarial: AdversarialKind = "bce"
@@ -101,6 +114,10 @@ class LossConfig:
     lambda_coarse: float = 0.0
     l1_normalize: L1Normalization = "none"
     level_weights: tuple[float, ...] = ()
+    reconstruction_distance: Distance = "l1"
+    lambda_vgg_perceptual: float = 0.0
+    lambda_vgg_style: float = 0.0
+    lambda_tv: float = 0.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "level_weights", tuple(float(w) for w in self.level_weights))  # YAML gives a list
@@ -119,12 +136,18 @@ class LossConfig:
             )
         for name in ("hole_weight", "valid_weight", "aux_hole_weight", "aux_valid_weight", "lambda_rec",
                      "lambda_adv", "lambda_aux", "lambda_pyramid", "lambda_feature_matching", "r1_gamma",
-                     "lambda_perceptual", "gradient_penalty", "lambda_coarse"):
+                     "lambda_perceptual", "gradient_penalty", "lambda_coarse", "lambda_vgg_perceptual",
+                     "lambda_vgg_style", "lambda_tv"):
             value = getattr(self, name)
             if not value >= 0.0:  # also rejects NaN
                 raise ValueError(f"losses.{name} must be a non-negative number, got {value!r}")
         if self.lambda_perceptual > 0:
             raise NotImplementedError(perceptual_unavailable_message())
+        if self.reconstruction_distance not in ("l1", "mse"):
+            raise ValueError("losses.reconstruction_distance must be 'l1' or 'mse', got "
+                             f"{self.reconstruction_distance!r}")
+        if (self.lambda_vgg_perceptual > 0 or self.lambda_vgg_style > 0) and not vgg16_weights_path().is_file():
+            raise MissingPathError(vgg16_unavailable_message("losses.lambda_vgg_perceptual / lambda_vgg_style"))
 
     def check_without_discriminator(self) -> None:
         """Training without a discriminator: refuse every term that needs one (a clear error, not a silent 0)."""
@@ -162,8 +185,10 @@ def masked_l1(
     hole_weight: float = 1.0,
     valid_weight: float = 1.0,
     normalize: L1Normalization = "none",
+    distance: Distance = "l1",
 ) -> torch.Tensor:
-    """Hole/known weighted L1: ``hole_weight·mean(|p−t|·(1−M)) + valid_weight·mean(|p−t|·M)``.
+    """Hole/known weighted L1: ``hole_weight·mean(|p−t|·(1−M)) + valid_weight·mean(|p−t|·M)`` (``distance="mse"``:
+    squared errors instead, seed 004's reading of the PConv valid/hole terms).
 
     Both means run over *all* elements (not just the hole ones), as in the official code, so weights 1 : 1 give
     the plain mean absolute error of Eq. 13. ``mask`` is B×1×H×W with 1 = known and broadcasts over channels.
@@ -173,6 +198,8 @@ def masked_l1(
     if prediction.shape != target.shape:
         raise ValueError(f"masked_l1: prediction {tuple(prediction.shape)} and target {tuple(target.shape)} differ")
     error = (prediction.float() - target.float()).abs()  # fp32 means also under bf16/fp16 autocast
+    if distance == "mse":
+        error = error.square()
     if hole_weight == valid_weight and normalize == "none":  # the plain mean, without the mask products
         return hole_weight * error.mean()
     known = mask.to(error.dtype).expand_as(error)
@@ -308,6 +335,34 @@ def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor) -> torch.Te
     return grad.float().pow(2).flatten(1).sum(dim=1).mean()
 
 
+def gram_matrix(features: torch.Tensor) -> torch.Tensor:
+    """Liu et al.'s normalised Gram matrix of B×C×H×W features: ``F·Fᵀ / (C·H·W)``, B×C×C."""
+    b, c, h, w = features.shape
+    flat = features.float().reshape(b, c, h * w)
+    return flat @ flat.transpose(1, 2) / (c * h * w)
+
+
+def perceptual_loss(fake: list[torch.Tensor], real: list[torch.Tensor]) -> torch.Tensor:
+    """Σ_p mean|Ψ_p(fake) − Ψ_p(real)| over the loss network's pools (Liu et al.'s L_perceptual for one image)."""
+    return torch.stack([(f.float() - r.float()).abs().mean() for f, r in zip(fake, real)]).sum()
+
+
+def style_loss(fake: list[torch.Tensor], real: list[torch.Tensor]) -> torch.Tensor:
+    """Σ_p mean|G(Ψ_p(fake)) − G(Ψ_p(real))| with :func:`gram_matrix` (the mean is Liu et al.'s 1/C_p² scaling)."""
+    return torch.stack([(gram_matrix(f) - gram_matrix(r)).abs().mean() for f, r in zip(fake, real)]).sum()
+
+
+def hole_tv_loss(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Liu et al.'s total variation: |horizontal| + |vertical| neighbour differences of ``image`` over the pairs that
+    both lie in P, the hole dilated by one pixel (3×3), each sum divided by the image's element count."""
+    hole = 1.0 - mask.float()
+    region = (F.max_pool2d(hole, 3, stride=1, padding=1) > 0.5).float()
+    x = image.float()
+    horizontal = (x[..., :, 1:] - x[..., :, :-1]).abs() * (region[..., :, 1:] * region[..., :, :-1])
+    vertical = (x[..., 1:, :] - x[..., :-1, :]).abs() * (region[..., 1:, :] * region[..., :-1, :])
+    return (horizontal.sum() + vertical.sum()) / x.numel()
+
+
 def generator_losses(
     config: LossConfig,
     output: torch.Tensor,
@@ -323,13 +378,15 @@ def generator_losses(
     """All generator terms and their Eq. 16 total.
 
     Returns a dict with ``rec``, ``adv``, ``aux`` (zero when the generator has no edge head) and ``total``, plus
-    ``pyramid`` / ``fm`` / ``coarse`` when the host-loss options ``lambda_pyramid`` / ``lambda_feature_matching`` /
-    ``lambda_coarse`` are on (they need ``extras`` / the discriminator's ``fake_features`` and ``real_features``).
+    ``pyramid`` / ``fm`` / ``coarse`` / ``vgg_perceptual`` / ``vgg_style`` / ``tv`` when the host-loss options
+    ``lambda_pyramid`` / ``lambda_feature_matching`` / ``lambda_coarse`` / ``lambda_vgg_*`` / ``lambda_tv`` are on
+    (they need ``extras`` / the discriminator's ``fake_features`` and ``real_features``).
     ``output`` is the raw generator output (Eq. 13 compares I_out, not the composite); ``fake_logits`` are D's
     logits on its fake input (see ``LossConfig.discriminator_input``), None when training without a discriminator
     (``adv`` is then 0).
     """
-    rec = masked_l1(output, target, mask, config.hole_weight, config.valid_weight, config.l1_normalize)
+    rec = masked_l1(output, target, mask, config.hole_weight, config.valid_weight, config.l1_normalize,
+                    config.reconstruction_distance)
     # no discriminator (a reconstruction-only model): no adversarial term
     adv = (generator_adversarial_loss(fake_logits, config.adversarial) if fake_logits is not None
            else torch.zeros((), device=output.device, dtype=rec.dtype))
@@ -356,6 +413,21 @@ def generator_losses(
         if coarse is None:
             raise ValueError(f"losses.lambda_coarse > 0 but the generator returned no extras['coarse'] (extras: "
                              f"{sorted(extras or {})}); use it with HiFill (keep_coarse: true) or set lambda_coarse: 0")
-        terms["coarse"] = masked_l1(coarse, target, mask, config.hole_weight, config.valid_weight, config.l1_normalize)
+        terms["coarse"] = masked_l1(coarse, target, mask, config.hole_weight, config.valid_weight, config.l1_normalize,
+                                    config.reconstruction_distance)
         total = total + config.lambda_coarse * terms["coarse"]
+    if config.lambda_vgg_perceptual > 0 or config.lambda_vgg_style > 0:
+        merged = composite(target, output, mask)
+        net = vgg16_pools(str(output.device))
+        with torch.no_grad():
+            real = net(target)
+        fakes = [net(output), net(merged)]  # Liu et al.: both the output and the composite
+        for name, weight, term in (("vgg_perceptual", config.lambda_vgg_perceptual, perceptual_loss),
+                                   ("vgg_style", config.lambda_vgg_style, style_loss)):
+            if weight > 0:
+                terms[name] = sum(term(fake, real) for fake in fakes)
+                total = total + weight * terms[name]
+    if config.lambda_tv > 0:
+        terms["tv"] = hole_tv_loss(composite(target, output, mask), mask)
+        total = total + config.lambda_tv * terms["tv"]
     return {**terms, "total": total}

@@ -62,6 +62,7 @@ def test_one_optimiser_and_no_d_logs() -> None:
 @pytest.mark.filterwarnings("ignore:LightningCLI's args parameter is intended")  # pytest's own argv is not ours
 @pytest.mark.parametrize("model", ["pconv_unet", "msfef_unet"])
 def test_seed_004_configs_train_without_a_discriminator(model: str, tmp_path: Path) -> None:
+    from inpaint.config.compose import expand_defaults
     from inpaint.lit.cli import InpaintCLI
 
     args = ["--config", str(ROOT / "experiments/data/embedded.yaml"),
@@ -70,7 +71,8 @@ def test_seed_004_configs_train_without_a_discriminator(model: str, tmp_path: Pa
             "--trainer.max_steps=2", "--trainer.limit_val_batches=0", "--run.logger=none",
             "--trainer.enable_progress_bar=false", "--trainer.enable_checkpointing=false",
             "--run.image_grid_samples=0", "--data.init_args.batch_size=2", f"--run.dir={tmp_path}"]
-    cli = InpaintCLI(args=args, run=False, stage="fit", parser_kwargs={"exit_on_error": False})
+    cli = InpaintCLI(args=expand_defaults(args), run=False, stage="fit", parser_kwargs={"exit_on_error": False})
+    assert cli.model.generator.size == "small"  # the cpu profile's width overlay was composed
     assert cli.model.discriminator is None and cli.model.generator.encoder_kind == model.split("_")[0]
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     metrics = cli.trainer.callback_metrics

@@ -83,6 +83,7 @@ def test_unknown_variants_are_named_not_dropped_silently() -> None:
 
 @pytest.mark.filterwarnings("ignore:LightningCLI's args parameter is intended")  # pytest's own argv is not ours
 def test_a_two_level_variant_trains_a_step_with_two_discriminators(tmp_path: Path) -> None:
+    from inpaint.config.compose import expand_defaults
     from inpaint.lit.cli import InpaintCLI
 
     args = ["--config", str(ROOT / "experiments/data/embedded.yaml"),
@@ -92,7 +93,10 @@ def test_a_two_level_variant_trains_a_step_with_two_discriminators(tmp_path: Pat
             "--trainer.max_steps=1", "--trainer.limit_val_batches=0", "--run.logger=none",
             "--trainer.enable_progress_bar=false", "--trainer.enable_checkpointing=false",
             "--run.image_grid_samples=0", "--data.init_args.batch_size=2", f"--run.dir={tmp_path}"]
-    cli = InpaintCLI(args=args, run=False, stage="fit", parser_kwargs={"exit_on_error": False})
+    cli = InpaintCLI(args=expand_defaults(args), run=False, stage="fit", parser_kwargs={"exit_on_error": False})
+    generator = cli.model.generator
+    sizes = {level.size for level in generator.levels} if hasattr(generator, "levels") else {generator.size}
+    assert sizes == {"small"}  # the cpu profile's width overlay was composed
     assert cli.model.generator.factors == (4, 2) and len(cli.model.discriminator) == 2
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     metrics = cli.trainer.callback_metrics

@@ -34,6 +34,7 @@ from inpaint.lit.gan_step import PRIOR_KEYS  # noqa: F401  (re-exported: the gen
 from inpaint.lit.lightning_private import hyperparameters_being_saved, set_optimizer_step_hooks
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite, non_finite_message
 from inpaint.losses import LossConfig
+from inpaint.models.discriminators import NoDiscriminator
 
 
 def module_spec(module: nn.Module) -> dict[str, Any]:
@@ -67,7 +68,8 @@ class InpaintingGAN(LightningModule):
         discriminator: a module mapping a B×3×H×W image in [-1, 1] to logits (a mask-conditioned one such as
             DeepFillv2's ``SNPatchGAN`` also gets the known-mask), or ``LevelDiscriminators``: one per level of a
             pyramid generator (:mod:`inpaint.lit.levels`), or ``None``: a reconstruction-only model (the PConv
-            U-Nets) trained with one optimiser and no adversarial term (``losses.lambda_adv`` must be 0).
+            U-Nets) trained with one optimiser and no adversarial term (``losses.lambda_adv`` must be 0); configs
+            say ``NoDiscriminator`` for it.
         losses: loss choices and the λ weights of Eq. 16 (paper: BCE, plain L1, 1 / 0.1 / 1), or the name of a
             preset whose ``loss`` part to use (``paper`` / ``official`` / ``official_exact``).
         lr_g: generator learning rate (paper 5e-4).
@@ -108,6 +110,8 @@ class InpaintingGAN(LightningModule):
             losses = LossConfig.from_preset(losses)
         elif isinstance(losses, dict):  # e.g. rebuilt from a checkpoint's hyper-parameters
             losses = LossConfig(**losses)
+        if isinstance(discriminator, NoDiscriminator):  # a config's way of saying "none" (it composes with overlays)
+            discriminator = None
         if discriminator is None:
             losses.check_without_discriminator()
         if _built_by_cli():
@@ -243,7 +247,8 @@ class InpaintingGAN(LightningModule):
                     "train/d_fake_logit": step.fake_logits.detach().float().mean()} if adversarial else {}),
                 "train/lr_g": float(opt_g.param_groups[0]["lr"]),
                 **{f"train/{k}": v for k, v in step.discriminator_terms.items()},
-                **{f"train/{k}": terms[k].detach() for k in ("pyramid", "fm", "coarse") if k in terms},
+                **{f"train/{k}": terms[k].detach()
+                   for k in ("pyramid", "fm", "coarse", "vgg_perceptual", "vgg_style", "tv") if k in terms},
                 # a pyramid generator's levels (inpaint.lit.levels): rec_0, adv_0, rec_1, ...
                 **{f"train/{k}": v.detach() for k, v in terms.items() if k[:4] in ("rec_", "adv_")},
             },

@@ -145,6 +145,8 @@ def count_generator(class_path: str, init_args: dict[str, Any], height: int, wid
             return model_info(generator, height, width, inputs=meta_inputs(height, width))
         except (NotImplementedError, RuntimeError):  # data-dependent ops (e.g. .item()) cannot run on meta
             return model_info(instantiate(class_path, init_args), height, width)
+    except UserInputError:
+        raise
     except ValueError as err:  # the generator's own input checks (size multiples, minimum sizes)
         raise UserInputError(f"{class_path.rpartition('.')[2]} cannot run at {height}×{width}: {err}") from err
 

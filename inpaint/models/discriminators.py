@@ -182,6 +182,19 @@ class LevelDiscriminators(nn.Module):
                         "calls discriminator.levels[n] (inpaint.lit.levels), not the container")
 
 
+class NoDiscriminator(nn.Module):
+    """No adversarial training: ``InpaintingGAN`` trains the generator alone (one optimiser, no D step), as with
+    ``discriminator=None``. A config names it (``class_path: inpaint.models.discriminators.NoDiscriminator``) rather
+    than ``null`` so that size overlays, which narrow "the" discriminator (``init_args.width``), still compose;
+    ``width`` is accepted and has nothing to size."""
+
+    def __init__(self, width: int | None = None) -> None:
+        super().__init__()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise TypeError("NoDiscriminator stands for training without a discriminator; it judges nothing")
+
+
 class MaskBound:
     """A mask-conditioned discriminator with its known-mask bound: callable as ``x → scores`` like any other."""
 
