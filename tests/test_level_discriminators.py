@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from _small_runs import small_cli
 from torch import nn
 
 from inpaint.lit.gan_step import gan_training_step, plain_hooks
@@ -146,20 +147,7 @@ def test_levels_are_checked_against_the_generator() -> None:
 @pytest.mark.filterwarnings("ignore:LightningCLI's args parameter is intended")  # pytest's own argv is not ours
 @pytest.mark.parametrize("model", ["deepfillv2", "pyramid"])
 def test_seed_002_configs_train_a_step_in_the_small_profile(model: str, tmp_path: Path) -> None:
-    from inpaint.config.compose import expand_defaults
-    from inpaint.lit.cli import InpaintCLI
-
-    args = ["--config", str(ROOT / "experiments/data/embedded.yaml"),
-            "--config", str(ROOT / f"experiments/model/{model}.yaml"),
-            "--config", str(ROOT / "experiments/model/small.yaml"),
-            "--config", str(ROOT / "experiments/trainer/cpu-small.yaml"),
-            "--trainer.max_steps=1", "--trainer.limit_val_batches=0", "--run.logger=none",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_checkpointing=false",
-            "--run.image_grid_samples=0", "--data.init_args.batch_size=2", f"--run.dir={tmp_path}"]
-    cli = InpaintCLI(args=expand_defaults(args), run=False, stage="fit", parser_kwargs={"exit_on_error": False})
-    generator = cli.model.generator
-    sizes = {level.size for level in generator.levels} if hasattr(generator, "levels") else {generator.size}
-    assert sizes == {"small"}  # the cpu profile's width overlay was composed
+    cli = small_cli(tmp_path, [f"experiments/model/{model}.yaml"])
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     metrics = cli.trainer.callback_metrics
     logged = ["train/coarse"] + (["train/rec_0", "train/adv_0", "train/rec_2"] if model == "pyramid" else [])

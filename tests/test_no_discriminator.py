@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from _small_runs import small_cli
 
 from inpaint.lit.gan_step import gan_training_step, plain_hooks
 from inpaint.lit.module import InpaintingGAN
@@ -62,17 +63,7 @@ def test_one_optimiser_and_no_d_logs() -> None:
 @pytest.mark.filterwarnings("ignore:LightningCLI's args parameter is intended")  # pytest's own argv is not ours
 @pytest.mark.parametrize("model", ["pconv_unet", "msfef_unet"])
 def test_seed_004_configs_train_without_a_discriminator(model: str, tmp_path: Path) -> None:
-    from inpaint.config.compose import expand_defaults
-    from inpaint.lit.cli import InpaintCLI
-
-    args = ["--config", str(ROOT / "experiments/data/embedded.yaml"),
-            "--config", str(ROOT / f"experiments/model/{model}.yaml"),
-            "--config", str(ROOT / "experiments/trainer/cpu-small.yaml"), "--model.generator.init_args.stages=6",
-            "--trainer.max_steps=2", "--trainer.limit_val_batches=0", "--run.logger=none",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_checkpointing=false",
-            "--run.image_grid_samples=0", "--data.init_args.batch_size=2", f"--run.dir={tmp_path}"]
-    cli = InpaintCLI(args=expand_defaults(args), run=False, stage="fit", parser_kwargs={"exit_on_error": False})
-    assert cli.model.generator.size == "small"  # the cpu profile's width overlay was composed
+    cli = small_cli(tmp_path, [f"experiments/model/{model}.yaml"], "--model.generator.init_args.stages=6", steps=2)
     assert cli.model.discriminator is None and cli.model.generator.encoder_kind == model.split("_")[0]
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     metrics = cli.trainer.callback_metrics

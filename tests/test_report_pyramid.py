@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from _small_runs import small_cli
 
 from inpaint.report.paper.pyramid import PYRAMID_NOT_CONVERGED, PYRAMID_PAPER, PYRAMID_ROWS
 from inpaint.report.pyramid import build_pyramid_table
@@ -83,20 +84,8 @@ def test_unknown_variants_are_named_not_dropped_silently() -> None:
 
 @pytest.mark.filterwarnings("ignore:LightningCLI's args parameter is intended")  # pytest's own argv is not ours
 def test_a_two_level_variant_trains_a_step_with_two_discriminators(tmp_path: Path) -> None:
-    from inpaint.config.compose import expand_defaults
-    from inpaint.lit.cli import InpaintCLI
-
-    args = ["--config", str(ROOT / "experiments/data/embedded.yaml"),
-            "--config", str(ROOT / "experiments/model/pyramid.yaml"),
-            "--config", str(ROOT / "experiments/model/pyramid_variants/levels_128_256.yaml"),
-            "--config", str(ROOT / "experiments/trainer/cpu-small.yaml"),
-            "--trainer.max_steps=1", "--trainer.limit_val_batches=0", "--run.logger=none",
-            "--trainer.enable_progress_bar=false", "--trainer.enable_checkpointing=false",
-            "--run.image_grid_samples=0", "--data.init_args.batch_size=2", f"--run.dir={tmp_path}"]
-    cli = InpaintCLI(args=expand_defaults(args), run=False, stage="fit", parser_kwargs={"exit_on_error": False})
-    generator = cli.model.generator
-    sizes = {level.size for level in generator.levels} if hasattr(generator, "levels") else {generator.size}
-    assert sizes == {"small"}  # the cpu profile's width overlay was composed
+    cli = small_cli(tmp_path, ["experiments/model/pyramid.yaml",
+                               "experiments/model/pyramid_variants/levels_128_256.yaml"])
     assert cli.model.generator.factors == (4, 2) and len(cli.model.discriminator) == 2
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     metrics = cli.trainer.callback_metrics
