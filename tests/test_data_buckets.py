@@ -61,6 +61,10 @@ def test_labels_and_schemes():
     assert SCHEMES["nvidia"].labels()[0] == "1-10%"
     assert SCHEMES["lama"].assign(0.9, "thick") == 2
     assert SCHEMES["lama"].assign(0.2, None) is None
+    # seed 004's scheme is left-closed whatever the run's option says: 10 % hole opens [0.1, 0.2)
+    assert SCHEMES["msfef"].labels() == ["1-10%", "10-20%", "20-30%", "30-40%", "40-50%"]
+    assert SCHEMES["msfef"].assign(0.1, None, "right") == 1 and SCHEMES["nvidia"].assign(0.1, None, "right") == 0
+    assert SCHEMES["msfef"].assign(0.01, None) == 0 and SCHEMES["msfef"].assign(0.5, None) is None
     with pytest.raises(ValueError, match="unknown bucket scheme"):
         resolve_schemes(["paper", "celeba"])
     with pytest.raises(ValueError, match="closed"):

@@ -264,3 +264,19 @@ def test_feature_cache_recovers_from_a_truncated_file(tmp_path):
     cache = FeatureCache(tmp_path)
     assert torch.equal(cache.features(images, "tiny", TinyFeatures()), TinyFeatures()(images))
     assert cache.misses == 1 and FeatureCache(tmp_path).features(images, "tiny", TinyFeatures()).shape == (6, 12)
+
+
+def test_a_scheme_with_its_own_closed_side_and_the_l2_column():
+    """Seed 004's left-closed buckets beside NVIDIA's right-closed ones in one pass: the 10 % and 20 % masks land
+    one bucket higher under ``msfef``; its L2 is the per-image MSE on [0, 1] of exactly those images."""
+    from inpaint.metrics.image_quality import mse_per_image
+
+    target, output, mask = _batch()
+    metrics = _metrics(schemes=["nvidia", "msfef"], raw=False)
+    metrics.update(target, output, mask)
+    report = metrics.compute()
+    assert report.bucket("nvidia", "1-10%").n == 1 and report.bucket("msfef", "10-20%").n == 1  # the 0.1 mask
+    assert report.bucket("nvidia", "10-20%").n == 1 and report.bucket("msfef", "20-30%").n == 2  # 0.2; 0.2 + 0.25
+    assert report.protocol["closed"] == "right" and report.protocol["closed_by_scheme"] == {"msfef": "left"}
+    mse = mse_per_image(to_uint8(composite(target, output, mask)), to_uint8(target))
+    assert report.bucket("msfef", "20-30%").get("mse") == pytest.approx(float(mse[[1, 4]].mean()), rel=1e-12)

@@ -18,6 +18,7 @@ from inpaint.metrics.image_quality import (
     PerImageRelativeL1,
     PerImageSSIM,
     l1_per_image,
+    mse_per_image,
     psnr_per_image,
     relative_l1_per_image,
     ssim_per_image,
@@ -89,11 +90,24 @@ def test_l1_and_relative_l1_hand_computed():
     assert float(rel.compute()) == pytest.approx((10.0 + 100 / 12) / 2, abs=1e-12)
 
 
+def test_mse_hand_computed_and_consistent_with_psnr(rng):
+    target = torch.full((2, 3, 2, 2), 100, dtype=torch.uint8)
+    preds = target.clone()
+    preds[0] += 51  # every value off by 51 = 0.2 of the range
+    preds[1, 0, 0, 0] = 0  # one value off by 100 out of 12
+    np.testing.assert_allclose(mse_per_image(preds, target).numpy(), [0.04, 100**2 / 12 / 255**2], rtol=1e-15)
+    a = torch.from_numpy(rng.integers(0, 256, (3, 3, 16, 16), dtype=np.uint8))
+    b = torch.from_numpy(rng.integers(0, 256, (3, 3, 16, 16), dtype=np.uint8))
+    np.testing.assert_allclose(-10 * torch.log10(mse_per_image(a, b)).numpy(), psnr_per_image(a, b).numpy(),
+                               rtol=1e-12)
+
+
 def test_identical_images():
     image = torch.randint(0, 256, (1, 3, 16, 16), dtype=torch.uint8)
     assert float(ssim_per_image(image, image)) == pytest.approx(1.0, abs=1e-12)
     assert math.isinf(float(psnr_per_image(image, image)))  # as skimage: no cap is invented
     assert float(l1_per_image(image, image)) == 0.0
+    assert float(mse_per_image(image, image)) == 0.0
 
 
 def test_refuses_float_and_mismatched_inputs():

@@ -16,7 +16,8 @@ from inpaint.metrics.options import DEFAULT_SCHEMES, MetricOptions
 
 def test_one_default_scheme_set():
     assert DEFAULT_SCHEMES == ("paper", "table4", "nvidia", "lama")
-    assert tuple(SCHEMES) == (*DEFAULT_SCHEMES, "kind")  # "kind" only scores a kind set (eval_kinds)
+    # "kind" only scores a kind set (eval_kinds); "msfef" is seed 004's study's own
+    assert tuple(SCHEMES) == (*DEFAULT_SCHEMES, "kind", "msfef")
     assert MetricOptions().schemes == EvaluationOptions().schemes == DEFAULT_SCHEMES
     writer = EvaluationWriter()
     assert writer.options == EvaluationOptions()

@@ -12,6 +12,8 @@ Named sets:
 * :data:`NVIDIA_BUCKETS` — the six groups of the NVIDIA irregular test masks, (0.01, 0.1] … (0.5, 0.6];
 * :data:`LAMA_KINDS` — LaMa's thin / medium / thick evaluation sets, grouped by the mask's *kind label* (the
   ``mask_kind`` of a sample), not by its ratio; :class:`BucketScheme` covers both kinds of grouping;
+* :data:`MSFEF_BUCKETS` — seed 004's Table 1 columns, left-closed: [0.01, 0.1) … [0.4, 0.5) (scheme ``msfef``, which
+  keeps its own closed side whatever the run's ``closed`` option says);
 * :data:`MASK_KINDS` — every mask generator's kind label (scheme ``kind``: a kind set of any generators, e.g. seed
   002's centre squares and free-form strokes).
 """
@@ -30,6 +32,8 @@ ClosedSide = Literal["right", "left"]
 PAPER_BUCKETS: tuple[Bucket, ...] = ((0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5))
 TABLE4_BUCKETS: tuple[Bucket, ...] = ((0.1, 0.3), (0.3, 0.5))
 NVIDIA_BUCKETS: tuple[Bucket, ...] = ((0.01, 0.1), (0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5), (0.5, 0.6))
+#: seed 004 (MSFEF) Table 1: half-open on the right, [low, high) — the scheme fixes that side itself
+MSFEF_BUCKETS: tuple[Bucket, ...] = ((0.01, 0.1), (0.1, 0.2), (0.2, 0.3), (0.3, 0.4), (0.4, 0.5))
 LAMA_KINDS: tuple[str, ...] = ("thin", "medium", "thick")
 #: the kind label of every mask generator of :mod:`inpaint.data.masks`
 MASK_KINDS: tuple[str, ...] = ("irregular", "thin", "medium", "thick", "box", "center", "deepfill")
@@ -96,11 +100,14 @@ def bucket_label(bucket: Bucket) -> str:
 
 @dataclass(frozen=True)
 class BucketScheme:
-    """A named set of buckets: ratio intervals, or mask-kind labels (LaMa) when ``kinds`` is given."""
+    """A named set of buckets: ratio intervals, or mask-kind labels (LaMa) when ``kinds`` is given.
+
+    ``closed``: the closed side this scheme's paper uses, overriding the run's option (None: the run's option)."""
 
     name: str
     intervals: tuple[Bucket, ...] = ()
     kinds: tuple[str, ...] = ()
+    closed: ClosedSide | None = None
 
     def labels(self) -> list[str]:
         return list(self.kinds) if self.kinds else [bucket_label(b) for b in self.intervals]
@@ -109,7 +116,7 @@ class BucketScheme:
         """Bucket index of one image (by kind label for kind schemes, by hole ratio otherwise)."""
         if self.kinds:
             return self.kinds.index(kind) if kind in self.kinds else None
-        return bucket_index(ratio, self.intervals, closed)
+        return bucket_index(ratio, self.intervals, self.closed or closed)
 
 
 #: Every scheme the suite reports, in table order ("all" is always added by the metric collection).
@@ -119,6 +126,7 @@ SCHEMES: dict[str, BucketScheme] = {
     "nvidia": BucketScheme("nvidia", NVIDIA_BUCKETS),
     "lama": BucketScheme("lama", kinds=LAMA_KINDS),
     "kind": BucketScheme("kind", kinds=MASK_KINDS),
+    "msfef": BucketScheme("msfef", MSFEF_BUCKETS, closed="left"),
 }
 
 
@@ -138,7 +146,7 @@ def mask_kind_from_name(name: str) -> str | None:
 
 
 __all__ = [
-    "EDGE_TOLERANCE", "LAMA_KINDS", "NVIDIA_BUCKETS", "PAPER_BUCKETS", "SCHEMES", "TABLE4_BUCKETS", "Bucket",
+    "EDGE_TOLERANCE", "LAMA_KINDS", "MSFEF_BUCKETS", "NVIDIA_BUCKETS", "PAPER_BUCKETS", "SCHEMES", "TABLE4_BUCKETS", "Bucket",
     "BucketScheme", "ClosedSide", "bucket_index", "bucket_label", "check_closed", "in_bucket",
     "mask_kind_from_name", "resolve_schemes", "validate_buckets",
 ]

@@ -30,6 +30,7 @@ from inpaint.metrics.fid import MIN_IMAGES, frechet_distance
 from inpaint.metrics.image_quality import (
     SSIM_WINDOWS,
     l1_per_image,
+    mse_per_image,
     psnr_per_image,
     relative_l1_per_image,
     ssim_per_image,
@@ -39,7 +40,7 @@ from inpaint.metrics.lpips import LPIPSBackend, lpips_per_image, resolve_lpips
 from inpaint.metrics.options import MetricOptions, split_options
 from inpaint.metrics.results import METRICS, BucketResult, MetricsReport
 
-PIXEL_METRICS = ("psnr", "ssim", "l1", "rel_l1_pct")
+PIXEL_METRICS = ("psnr", "ssim", "l1", "mse", "rel_l1_pct")
 
 
 class InpaintingMetrics(Metric):
@@ -163,6 +164,7 @@ class InpaintingMetrics(Metric):
             getattr(self, f"{variant}_psnr").append(psnr_per_image(image8, target8))
             getattr(self, f"{variant}_ssim").append(ssim_per_image(image8, target8, self.ssim_window))
             getattr(self, f"{variant}_l1").append(l1_per_image(image8, target8))
+            getattr(self, f"{variant}_mse").append(mse_per_image(image8, target8))
             getattr(self, f"{variant}_rel_l1_pct").append(relative_l1_per_image(image8, target8))
             if self.lpips_model is not None:
                 value = lpips_per_image(self.lpips_model, from_uint8(image8), from_uint8(target8))
@@ -237,6 +239,7 @@ class InpaintingMetrics(Metric):
             "fid_features": "Inception-v3 pool3, 2048-d, statistics in float64, N = bucket's n",
             "lpips_net": self.lpips_name,
             "closed": self.closed,
+            **({"closed_by_scheme": own} if (own := {s.name: s.closed for s in self.schemes if s.closed}) else {}),
             "buckets": ["all"] + [s.name for s in self.schemes],
             "notes": list(self.notes),
         }

@@ -1,4 +1,4 @@
-"""Per-image PSNR, SSIM, L1 and relative L1 on uint8 images — the pixel metrics of the protocol.
+"""Per-image PSNR, SSIM, L1, L2 (MSE) and relative L1 on uint8 images — the pixel metrics of the protocol.
 
 Every function takes two ``uint8`` tensors B×C×H×W (the composite and the ground truth, each quantised once with
 :func:`inpaint.conventions.to_uint8`) and returns one value **per image**, in float64. A set's score is the mean of
@@ -61,6 +61,15 @@ def l1_per_image(preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean absolute error of each image on the [0, 1] scale (uint8 / 255), over C×H×W."""
     _check_pair(preds, target)
     return (preds.double() - target.double()).abs().flatten(1).mean(dim=1) / DATA_RANGE
+
+
+def mse_per_image(preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of each image on the [0, 1] scale (uint8 / 255), over C×H×W — seed 004's "L2".
+
+    Same squared errors as :func:`psnr_per_image`: ``psnr = −10·log10(mse)`` image by image (the set means differ,
+    since a mean of logs is not the log of a mean)."""
+    _check_pair(preds, target)
+    return (preds.double() - target.double()).square().flatten(1).mean(dim=1) / DATA_RANGE**2
 
 
 def relative_l1_per_image(preds: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

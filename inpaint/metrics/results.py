@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-METRICS: tuple[str, ...] = ("psnr", "ssim", "l1", "rel_l1_pct", "lpips", "fid")
+METRICS: tuple[str, ...] = ("psnr", "ssim", "l1", "mse", "rel_l1_pct", "lpips", "fid")
 VARIANTS: tuple[str, ...] = ("composite", "raw")
 NA = "n/a"
 _PROTOCOL_COLUMNS = ("ssim_window", "fid_backend", "lpips_net", "closed")
@@ -170,7 +170,7 @@ def read_csv(path: str | Path) -> list[dict[str, Any]]:
 
 
 _FORMATS = {
-    "psnr": "{:.2f}", "ssim": "{:.4f}", "l1": "{:.4f}", "rel_l1_pct": "{:.2f}", "lpips": "{:.4f}", "fid": "{:.2f}"
+    "psnr": "{:.2f}", "ssim": "{:.4f}", "l1": "{:.4f}", "mse": "{:.5f}", "rel_l1_pct": "{:.2f}", "lpips": "{:.4f}", "fid": "{:.2f}"
 }  # fmt: skip
 
 
