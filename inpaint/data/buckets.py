@@ -146,7 +146,7 @@ def mask_kind_from_name(name: str) -> str | None:
 
 
 __all__ = [
-    "EDGE_TOLERANCE", "LAMA_KINDS", "MSFEF_BUCKETS", "NVIDIA_BUCKETS", "PAPER_BUCKETS", "SCHEMES", "TABLE4_BUCKETS", "Bucket",
-    "BucketScheme", "ClosedSide", "bucket_index", "bucket_label", "check_closed", "in_bucket",
+    "EDGE_TOLERANCE", "LAMA_KINDS", "MSFEF_BUCKETS", "NVIDIA_BUCKETS", "PAPER_BUCKETS", "SCHEMES", "TABLE4_BUCKETS",
+    "Bucket", "BucketScheme", "ClosedSide", "bucket_index", "bucket_label", "check_closed", "in_bucket",
     "mask_kind_from_name", "resolve_schemes", "validate_buckets",
 ]

@@ -170,7 +170,8 @@ def read_csv(path: str | Path) -> list[dict[str, Any]]:
 
 
 _FORMATS = {
-    "psnr": "{:.2f}", "ssim": "{:.4f}", "l1": "{:.4f}", "mse": "{:.5f}", "rel_l1_pct": "{:.2f}", "lpips": "{:.4f}", "fid": "{:.2f}"
+    "psnr": "{:.2f}", "ssim": "{:.4f}", "l1": "{:.4f}", "mse": "{:.5f}", "rel_l1_pct": "{:.2f}", "lpips": "{:.4f}",
+    "fid": "{:.2f}",
 }  # fmt: skip
 
 
