@@ -17,7 +17,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= 4294967296
 # Weights & Biases never needs the network here.
 export WANDB_MODE ?= offline
 
-.PHONY: install lint test ablation tau search swap pyramid report bench clean
+.PHONY: install lint test ablation tau search swap pyramid msfef report bench clean
 
 install: $(STAMP)
 
@@ -49,6 +49,9 @@ swap: install
 
 pyramid: install
 	$(BIN)/inpaint sweep pyramid --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
+
+msfef: install
+	$(BIN)/inpaint sweep msfef --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
 
 report: install
 	$(BIN)/inpaint report --all

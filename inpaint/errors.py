@@ -16,6 +16,15 @@ class MissingPathError(UserInputError, FileNotFoundError):
     """A path given by the user does not exist, or holds none of the files it should."""
 
 
+class MissingWeightsError(MissingPathError):
+    """A pretrained weight file that the run needs is not installed (nothing is downloaded here). The run cannot
+    start; a study records its cells as n/a with this message and runs them once ``path`` exists."""
+
+    def __init__(self, message: str, path: object = "") -> None:
+        super().__init__(message)
+        self.path = str(path)
+
+
 class NotAFolderError(UserInputError, NotADirectoryError):
     """A path given by the user names a file where a folder is expected."""
 

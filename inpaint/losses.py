@@ -52,7 +52,7 @@ import torch
 import torch.nn.functional as F
 
 from inpaint.conventions import composite
-from inpaint.errors import MissingPathError, UserInputError
+from inpaint.errors import MissingWeightsError, UserInputError
 from inpaint.models.vgg16_features import vgg16_pools, vgg16_unavailable_message, vgg16_weights_path
 
 AdversarialKind = Literal["bce", "hinge", "wgan"]
@@ -147,7 +147,8 @@ class LossConfig:
             raise ValueError("losses.reconstruction_distance must be 'l1' or 'mse', got "
                              f"{self.reconstruction_distance!r}")
         if (self.lambda_vgg_perceptual > 0 or self.lambda_vgg_style > 0) and not vgg16_weights_path().is_file():
-            raise MissingPathError(vgg16_unavailable_message("losses.lambda_vgg_perceptual / lambda_vgg_style"))
+            raise MissingWeightsError(vgg16_unavailable_message("losses.lambda_vgg_perceptual / lambda_vgg_style"),
+                                      vgg16_weights_path())
 
     def check_without_discriminator(self) -> None:
         """Training without a discriminator: refuse every term that needs one (a clear error, not a silent 0)."""

@@ -25,9 +25,10 @@ import pytest
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from optuna.trial import TrialState
 
+from inpaint.errors import MissingWeightsError
 from inpaint.sweeps.objective import TrialContext, TrialOutcome
 from inpaint.sweeps.optuna_private import study_storage, trial_id
-from inpaint.sweeps.queue import cell_key, claim_next, grid_cells, incomplete_cells, sync_queue
+from inpaint.sweeps.queue import cell_key, claim_next, grid_cells, incomplete_cells, sync_queue, unavailable_cells
 from inpaint.sweeps.stop import StopRequest
 from inpaint.sweeps.storage import normalise_url, open_storage
 from inpaint.sweeps.study import open_grid_study
@@ -240,6 +241,50 @@ def test_status_is_the_current_state_of_each_cell(tmp_path):
         study.tell(trial, 1.0)
     assert any(t.state == TrialState.FAIL for t in study.get_trials(deepcopy=False))
     assert incomplete_cells(study, cells) == []
+
+
+class NeedsWeights:
+    """Cell ``v1`` needs a weight file (raises MissingWeightsError, wrapped as a config parser would, until it
+    exists); every other cell completes."""
+
+    def __init__(self, weights: Path) -> None:
+        self.weights = weights
+        self.ran: list[str] = []
+
+    def __call__(self, ctx: TrialContext) -> TrialOutcome:
+        self.ran.append(str(ctx.params["variant"]))
+        if ctx.params["variant"] == "v1" and not self.weights.is_file():
+            try:
+                raise MissingWeightsError(f"n/a — {self.weights.name} is not in {self.weights.parent}", self.weights)
+            except MissingWeightsError as err:
+                raise RuntimeError("config could not be parsed") from err
+        return TrialOutcome(value=1.0, metrics={})
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")
+def test_a_cell_missing_a_weight_file_is_na_and_runs_once_the_file_is_there(tmp_path):
+    storage = open_storage(f"sqlite:///{tmp_path / 'studies.db'}", heartbeat_interval=HEARTBEAT_S,
+                           grace_period=GRACE_S)
+    axes = toy_axes(3, 1)
+    study = open_grid_study(storage, "weights", axes, direction="minimize")
+    objective = NeedsWeights(tmp_path / "hub" / "net.pth")
+    summary = run_grid_worker(study, axes, objective, tmp_path / "runs", poll_s=0.1)
+    key = cell_key({"variant": "v1", "seed": 0})
+    assert objective.ran == ["v0", "v1", "v2"] and summary.failed == [1]
+    assert incomplete_cells(study, grid_cells(axes)) == [key]
+    (cell, reason), = unavailable_cells(study).values()
+    assert cell == {"variant": "v1", "seed": 0} and reason == f"n/a — net.pth is not in {tmp_path / 'hub'}"
+    log = (tmp_path / "runs").glob("*v1*/trial-*/trial.log")
+    assert any("n/a — net.pth" in p.read_text() for p in log)
+    # a new start does not retry it while the file is missing (every worker of a command starts with a sync) ...
+    run_grid_worker(study, axes, objective, tmp_path / "runs", poll_s=0.1)
+    assert objective.ran == ["v0", "v1", "v2"]
+    # ... and runs it once the file exists; then it is complete and no longer n/a
+    objective.weights.parent.mkdir()
+    objective.weights.write_bytes(b"weights")
+    run_grid_worker(study, axes, objective, tmp_path / "runs", poll_s=0.1)
+    assert objective.ran[3:] == ["v1"] and incomplete_cells(study, grid_cells(axes)) == []
+    assert unavailable_cells(study) == {}
 
 
 def run_two_workers(url: str, ledger: Path, sleep_s: float, n_variants: int, n_seeds: int) -> None:

@@ -1,4 +1,4 @@
-"""``inpaint sweep ablation|tau|search|swap|pyramid --profile cpu|paper``: run (or resume) an Optuna study, then
+"""``inpaint sweep ablation|tau|search|swap|pyramid|msfef --profile cpu|paper``: run (or resume) an Optuna study, then
 report.
 
 Re-running the same command resumes the study: finished trials are kept, trials of a killed run are failed
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from inpaint.report.build import build_study_report
     from inpaint.sweeps.lightning_trial import LightningTrial
+    from inpaint.sweeps.queue import unavailable_cells
     from inpaint.sweeps.run import make_plan, open_study, run_plan, sweep_status
     from inpaint.sweeps.spec import load_spec
     from inpaint.sweeps.stop import StopRequest
@@ -104,8 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         for note in report.notes:
             console.print(f"[yellow]{note}[/yellow]")
         console.print("written: " + ", ".join(str(p) for p in report.paths))
-    if missing:
-        console.print(f"[red]not complete: {', '.join(missing)} (their failed trials' 'error' attribute says why; "
+    unavailable = unavailable_cells(study) if plan.spec.kind == "grid" else {}
+    for reason in sorted({reason for _, reason in unavailable.values()}):
+        cells = [key for key, (_, why) in unavailable.items() if why == reason]
+        console.print(f"[yellow]n/a here: {len(cells)} cell(s) cannot start on this machine (re-run once the file is "
+                      f"there): {reason}[/yellow]")
+    failed = [key for key in missing if key not in unavailable]
+    if failed:
+        console.print(f"[red]not complete: {', '.join(failed)} (their failed trials' 'error' attribute says why; "
                       "re-run to retry)[/red]")
         return 1
     return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from inpaint.errors import MissingPathError
+from inpaint.errors import MissingWeightsError
 from inpaint.metrics.inception import hub_checkpoints_dir
 
 VGG16_WEIGHTS = "vgg16-397923af.pth"
@@ -68,5 +68,5 @@ def vgg16_pools(device: str) -> VGG16Pools:
     """The loss network on ``device``, loaded once per process (an error naming the file when it is missing)."""
     path = vgg16_weights_path()
     if not path.is_file():
-        raise MissingPathError(vgg16_unavailable_message("the VGG-16 perceptual / style loss"))
+        raise MissingWeightsError(vgg16_unavailable_message("the VGG-16 perceptual / style loss"), path)
     return VGG16Pools(torch.load(path, map_location="cpu", weights_only=True)).to(device)

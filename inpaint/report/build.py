@@ -44,7 +44,10 @@ def build_study_report(storage_url: str, study_name: str, out_dir: str | Path | 
     records = completed_records(study)
     facts = {**dict(attrs.get("facts", {})), **facts_from_configs(records)}
     target = Path(out_dir or attrs.get("out_dir") or Path("results") / study_name)
-    return builder(StudyInput(study, records, facts, target, attrs))
+    from inpaint.sweeps.queue import unavailable_cells
+
+    unavailable = list(unavailable_cells(study).values())
+    return builder(StudyInput(study, records, facts, target, attrs, unavailable))
 
 
 def list_studies(storage_url: str) -> list[str]:

@@ -14,13 +14,18 @@ from inpaint.report.table import Table
 
 @dataclass
 class StudyInput:
-    """One study, read back from its storage: the completed trials, caption facts, output folder and attributes."""
+    """One study, read back from its storage: the completed trials, caption facts, output folder and attributes.
+
+    ``unavailable``: the cells that could not start on the machine that ran them, as (parameters, reason) — a
+    weight file was missing (:func:`inpaint.sweeps.queue.unavailable_cells`); reports show them as n/a with the
+    reason."""
 
     study: optuna.Study
     records: list[TrialRecord]
     facts: dict[str, Any]
     out_dir: Path
     attrs: dict[str, Any] = field(default_factory=dict)
+    unavailable: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:

@@ -16,6 +16,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -30,6 +31,9 @@ GridValue = str | int | float | bool
 Cell = dict[str, GridValue]
 CELL_ATTR = "cell"
 ERROR_ATTR = "error"
+#: set on a trial that could not start because a weight file is missing (:class:`inpaint.errors.MissingWeightsError`)
+UNAVAILABLE_ATTR = "unavailable"
+UNAVAILABLE_PATH_ATTR = "unavailable_path"  # the missing file: the cell is re-queued once it exists
 LIVE_STATES = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE)
 
 
@@ -82,7 +86,8 @@ def sync_queue(study: optuna.Study, cells: Iterable[Cell], requeue_failed: bool)
         cells: the grid.
         requeue_failed: also re-queue cells whose trials all failed (raised an exception, or died more often
             than the retry limit allows). True when a command starts (a re-run is a new attempt); False while
-            workers poll, so a cell that fails deterministically is not retried in a loop.
+            workers poll, so a cell that fails deterministically is not retried in a loop. A cell that could not
+            start for a missing weight file is re-queued only once that file exists.
     """
     cells = list(cells)
     keys = [cell_key(c) for c in cells]
@@ -110,10 +115,11 @@ def sync_queue(study: optuna.Study, cells: Iterable[Cell], requeue_failed: bool)
                 state.running += 1
             elif t.state == TrialState.WAITING:
                 state.waiting += 1
+        waiting_for_file = {key for key, (_, _, path) in _unavailable(trials).items() if not Path(path).exists()}
         for cell, key in zip(cells, keys):
             if live[key]:
                 continue
-            if key in seen and not requeue_failed:
+            if key in seen and (not requeue_failed or key in waiting_for_file):
                 state.failed_cells.append(key)
                 continue
             study.enqueue_trial(cell, user_attrs={CELL_ATTR: key})
@@ -128,6 +134,28 @@ def incomplete_cells(study: optuna.Study, cells: Iterable[Cell]) -> list[str]:
     counts as complete: the sweep's status is the current state of each cell, not its history)."""
     complete = {trial_cell_key(t) for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))}
     return [key for key in map(cell_key, cells) if key not in complete]
+
+
+def _unavailable(trials: Iterable[FrozenTrial]) -> dict[str, tuple[Cell, str, str]]:
+    """Cells without a COMPLETE trial whose latest failed attempt could not start for a missing weight file:
+    cell key → (cell, the one-line reason, the missing file)."""
+    trials = list(trials)
+    complete = {trial_cell_key(t) for t in trials if t.state == TrialState.COMPLETE}
+    latest: dict[str, FrozenTrial] = {}
+    for t in sorted((t for t in trials if t.state == TrialState.FAIL), key=lambda t: t.number):
+        latest[trial_cell_key(t)] = t
+    return {
+        key: (dict(t.system_attrs.get("fixed_params") or t.params), str(t.user_attrs[UNAVAILABLE_ATTR]),
+              str(t.user_attrs.get(UNAVAILABLE_PATH_ATTR, "")))
+        for key, t in latest.items()
+        if key not in complete and UNAVAILABLE_ATTR in t.user_attrs
+    }
+
+
+def unavailable_cells(study: optuna.Study) -> dict[str, tuple[Cell, str]]:
+    """Cells that could not start on the machine that last tried them (a weight file was missing and no attempt
+    has completed since): cell key → (cell, the one-line reason). Reports show them as n/a with the reason."""
+    return {key: (cell, reason) for key, (cell, reason, _) in _unavailable(study.get_trials(deepcopy=False)).items()}
 
 
 def claim_next(study: optuna.Study) -> Trial | None:

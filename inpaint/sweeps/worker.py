@@ -20,10 +20,21 @@ from typing import Any
 import optuna
 from optuna.trial import Trial, TrialState
 
+from inpaint.errors import MissingWeightsError, user_input_cause
 from inpaint.naming import slug
 from inpaint.sweeps.objective import Objective, TrialContext, TrialOutcome
 from inpaint.sweeps.optuna_private import study_storage, trial_id
-from inpaint.sweeps.queue import CELL_ATTR, ERROR_ATTR, Cell, QueueState, claim_next, grid_cells, sync_queue
+from inpaint.sweeps.queue import (
+    CELL_ATTR,
+    ERROR_ATTR,
+    UNAVAILABLE_ATTR,
+    UNAVAILABLE_PATH_ATTR,
+    Cell,
+    QueueState,
+    claim_next,
+    grid_cells,
+    sync_queue,
+)
 from inpaint.sweeps.stop import StopRequest
 from inpaint.sweeps.trial_log import LOG_NAME, trial_output
 
@@ -100,6 +111,16 @@ def run_trial(
         return TrialState.PRUNED
     except BaseException as err:  # KeyboardInterrupt included: the cell is re-queued at the next start
         trial.set_user_attr(ERROR_ATTR, "".join(traceback.format_exception_only(type(err), err)).strip()[-2000:])
+        missing = user_input_cause(err)
+        if isinstance(missing, MissingWeightsError):
+            # not a failure of the cell: it cannot start on this machine. Reports show n/a with this reason; the
+            # next start of the sweep tries again (the file may be there by then).
+            trial.set_user_attr(UNAVAILABLE_ATTR, str(missing))
+            trial.set_user_attr(UNAVAILABLE_PATH_ATTR, missing.path)
+            study.tell(trial, state=TrialState.FAIL)
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"n/a: {missing}\n")
+            return TrialState.FAIL
         study.tell(trial, state=TrialState.FAIL)
         if not isinstance(err, Exception):
             raise
