@@ -53,11 +53,11 @@ _SOBEL_X = ((-1.0, 0.0, 1.0), (-2.0, 0.0, 2.0), (-1.0, 0.0, 1.0))
 
 
 def sobel(x: torch.Tensor) -> torch.Tensor:
-    """(∂x, ∂y) of a B×1×H×W map as B×2×H×W: 3×3 Sobel, x = columns (left → right), y = rows (top → bottom),
-    replicate padding."""
+    """(∂x, ∂y) of each channel of a B×C×H×W map as B×2C×H×W (channel c → 2c, 2c + 1): 3×3 Sobel, x = columns
+    (left → right), y = rows (top → bottom), replicate padding."""
     gx = torch.tensor(_SOBEL_X, dtype=x.dtype, device=x.device)
-    kernels = torch.stack([gx, gx.t()]).unsqueeze(1)
-    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernels)
+    kernels = torch.stack([gx, gx.t()]).unsqueeze(1).repeat(x.shape[1], 1, 1, 1)
+    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), kernels, groups=x.shape[1])
 
 
 def contextual_residue(x: torch.Tensor) -> torch.Tensor:
@@ -71,8 +71,8 @@ def contour_striking(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor
 
     With ∇X = (g_x, g_y), the isophote is ∇X^⊥ = (−g_y, g_x) and n = ∇M/|∇M|.
     """
-    grad_m = sobel(mask)
-    grad_x = sobel(features)
+    grads = sobel(torch.cat([mask, features], dim=1))  # one grouped conv for both maps
+    grad_m, grad_x = grads[:, :2], grads[:, 2:]
     norm2 = grad_m.pow(2).sum(dim=1, keepdim=True)  # an integer: exact
     has_normal = norm2 > 0.5
     dot = -grad_m[:, :1] * grad_x[:, 1:] + grad_m[:, 1:] * grad_x[:, :1]
@@ -115,7 +115,7 @@ class PriorityMaskUpdate(nn.Module):
             count = mask_window_sum(mask, geometry)
             omega = float(geometry.kernel_size ** 2)
             border = (mask < 0.5) & (count > 0.5) & (count < omega - 0.5)
-            if self.rho == "none":
+            if self.rho == "none" or not bool(border.any()):  # no border in the batch: ρ is never read
                 rho = torch.ones_like(count, dtype=torch.float64)
             else:
                 known = mask.double()
