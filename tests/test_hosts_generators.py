@@ -1,5 +1,5 @@
 """The native host generators (PEN-Net, HiFill, LaMa) and the seed systems (DeepFillv2, Pyramid Generator, the PConv
-and MSFEF U-Nets) against the suite's generator contract."""
+and MSFEF U-Nets, PMRFN) against the suite's generator contract."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from inpaint.models.generators.host_interface import DecoderSpec
 from inpaint.models.generators.lama import LaMaGenerator
 from inpaint.models.generators.pconv_unet import PConvUNet
 from inpaint.models.generators.pennet import PENNetGenerator
+from inpaint.models.generators.pmrfn import PMRFN
 from inpaint.models.generators.pyramid import PyramidGenerator
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 
@@ -29,6 +30,7 @@ HOSTS: dict[str, Callable[..., InpaintGenerator]] = {
     # 6 stages end at 1² at 64², as the papers' 8 do at 256²
     "pconv_unet": functools.partial(PConvUNet, encoder="pconv", stages=6),
     "msfef_unet": functools.partial(PConvUNet, encoder="msfef", stages=6),
+    "pmrfn": PMRFN,
 }
 SIZE = 64
 

@@ -14,12 +14,16 @@ Masks are float {0, 1} with 1 = known. Two mask layouts are supported:
   ``concat(M, M, M)`` and whose updated masks are replicated), this gives the same ratio as the
   single-channel form, so layers keep a single-channel mask internally and :func:`mask_window` sums it
   once — one cheap pooling per layer instead of a full mask convolution per call site.
+
+The mask update is pluggable: ``PartialConv2d(..., mask_update=rule)`` replaces Eq. 2 by any :class:`MaskUpdate`
+(``rule(x, mask, geometry) → MaskWindow``), e.g. seed 003's inpainting-priority rule
+(:class:`~inpaint.nn.priority_mask.PriorityMaskUpdate`). Without one the layer is the vanilla layer, bit for bit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -42,6 +46,32 @@ class MaskWindow:
     mask: torch.Tensor
 
 
+@dataclass(frozen=True)
+class ConvGeometry:
+    """The window geometry of one conv (square kernels), what a mask-update rule needs besides the tensors."""
+
+    kernel_size: int
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+
+
+class MaskUpdate(Protocol):
+    """A mask-update rule: ``rule(x, mask, geometry) → MaskWindow`` (Eq. 1's ratio and the new mask).
+
+    ``x`` is the layer's input (already multiplied by ``mask`` when the layer masks its input), ``mask`` the
+    B×1×H×W known-mask. The vanilla rule (Eq. 2) is :func:`vanilla_mask_update`; it ignores ``x``.
+    """
+
+    def __call__(self, x: torch.Tensor, mask: torch.Tensor, geometry: ConvGeometry) -> MaskWindow: ...
+
+
+def mask_window_sum(mask: torch.Tensor, geometry: ConvGeometry) -> torch.Tensor:
+    """sum(M_p) per output position of a single-channel {0,1} mask: an integer count, exact in float."""
+    kernel = torch.ones(1, 1, geometry.kernel_size, geometry.kernel_size, dtype=mask.dtype, device=mask.device)
+    return F.conv2d(mask, kernel, stride=geometry.stride, padding=geometry.padding, dilation=geometry.dilation)
+
+
 def mask_window(
     mask: torch.Tensor, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> MaskWindow:
@@ -60,6 +90,11 @@ def mask_window(
     new_mask = (window_sum > 0.5).to(mask.dtype)  # sums are integers: > 0.5 is "> 0" without float fuzz
     ratio = window_size / window_sum.clamp(min=1.0) * new_mask
     return MaskWindow(ratio=ratio, mask=new_mask)
+
+
+def vanilla_mask_update(x: torch.Tensor, mask: torch.Tensor, geometry: ConvGeometry) -> MaskWindow:
+    """Eq. 2 as a :class:`MaskUpdate` (``x`` unused): what a :class:`PartialConv2d` without a rule does."""
+    return mask_window(mask, geometry.kernel_size, geometry.stride, geometry.padding, geometry.dilation)
 
 
 def concat_mask_window(
@@ -93,9 +128,12 @@ class PartialConv2d(nn.Module):
             (``act(conv(x) + b) · ratio``).
         antialias: low-pass the input with the [1, 3, 3, 1] FIR filter before a stride-2 conv
             (:mod:`inpaint.nn.fir`, the official texture branch); the mask window keeps the plain conv's geometry.
+        mask_update: a :class:`MaskUpdate` replacing Eq. 2 (it sees the masked input, so it may depend on the
+            features, as seed 003's priority rule does); ``None`` (default) is the vanilla rule.
 
     ``forward(x, mask, window=None)`` returns ``(y, new_mask)``; pass a precomputed :class:`MaskWindow` when
-    several layers share one geometry on the same mask, so the mask sum is computed once.
+    several layers share one geometry on the same mask, so the mask sum is computed once (a precomputed window
+    is used as given, bypassing ``mask_update``).
     """
 
     def __init__(
@@ -111,6 +149,7 @@ class PartialConv2d(nn.Module):
         mask_input: bool = True,
         ratio_position: RatioPosition = "before_bias",
         antialias: bool = False,
+        mask_update: MaskUpdate | None = None,
     ) -> None:
         super().__init__()
         if antialias and (stride != 2 or kernel_size % 2 == 0 or padding != kernel_size // 2 or dilation != 1):
@@ -125,6 +164,7 @@ class PartialConv2d(nn.Module):
         self.mask_input = mask_input
         self.ratio_position = ratio_position
         self.antialias = antialias
+        self.mask_update = mask_update
 
     def response(self, x: torch.Tensor, bias: bool = True) -> torch.Tensor:
         """The conv's response to ``x`` (anti-aliased when so configured), with or without its bias."""
@@ -138,18 +178,27 @@ class PartialConv2d(nn.Module):
         """The layer as an ordinary conv + activation: no mask, no ratio (the official unmasked stage 5)."""
         return self.activation(self.response(x))
 
-    def window(self, mask: torch.Tensor) -> MaskWindow:
-        """The (ratio, new mask) of this layer's geometry for ``mask``."""
+    @property
+    def geometry(self) -> ConvGeometry:
         conv = self.conv
-        return mask_window(mask, conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0])
+        return ConvGeometry(conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0])
+
+    def window(self, mask: torch.Tensor, x: torch.Tensor | None = None) -> MaskWindow:
+        """The (ratio, new mask) of this layer's geometry for ``mask`` (and the input ``x`` a mask rule may read)."""
+        conv = self.conv
+        if self.mask_update is None:
+            return mask_window(mask, conv.kernel_size[0], conv.stride[0], conv.padding[0], conv.dilation[0])
+        if x is None:
+            raise ValueError("PartialConv2d.window: this layer's mask_update reads the input; pass x")
+        return self.mask_update(x, mask, self.geometry)
 
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor, window: MaskWindow | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        if window is None:
-            window = self.window(mask)
         if self.mask_input:
             x = x * mask
+        if window is None:
+            window = self.window(mask, x)
         if self.ratio_position == "after_activation":
             y = self.activation(self.response(x)) * window.ratio
             return y, window.mask
