@@ -29,6 +29,11 @@ class NotAFolderError(UserInputError, NotADirectoryError):
     """A path given by the user names a file where a folder is expected."""
 
 
+class NothingToTrainError(UserInputError):
+    """``fit`` was asked of a model without trainable parameters (e.g. the classical OpenCV inpainters): score it
+    with ``test`` instead, which needs no checkpoint for such a model."""
+
+
 def user_input_cause(error: BaseException) -> UserInputError | None:
     """The :class:`UserInputError` that ``error`` is or was explicitly raised from (``raise … from`` chain), e.g.
     one that a config parser wrapped in its own error; None when the chain holds none. The implicit context
@@ -43,4 +48,4 @@ def user_input_cause(error: BaseException) -> UserInputError | None:
     return None
 
 
-__all__ = ["MissingPathError", "NotAFolderError", "UserInputError", "user_input_cause"]
+__all__ = ["MissingPathError", "NotAFolderError", "NothingToTrainError", "UserInputError", "user_input_cause"]

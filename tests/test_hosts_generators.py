@@ -1,5 +1,6 @@
-"""The native host generators (PEN-Net, HiFill, LaMa) and the seed systems (DeepFillv2, Pyramid Generator, the PConv
-and MSFEF U-Nets, PMRFN) against the suite's generator contract."""
+"""The native host generators (PEN-Net, HiFill, LaMa), the seed systems (DeepFillv2, Pyramid Generator, the PConv
+and MSFEF U-Nets, PMRFN) and the classical reference rows (OpenCV Telea / Navier–Stokes) against the suite's generator
+contract."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 import torch
 
 from inpaint.conventions import composite
+from inpaint.models.generators.classical import ClassicalInpainter
 from inpaint.models.generators.deepfillv2 import DeepFillV2Generator
 from inpaint.models.generators.hifill import HiFillGenerator
 from inpaint.models.generators.host_interface import DecoderSpec
@@ -31,6 +33,9 @@ HOSTS: dict[str, Callable[..., InpaintGenerator]] = {
     "pconv_unet": functools.partial(PConvUNet, encoder="pconv", stages=6),
     "msfef_unet": functools.partial(PConvUNet, encoder="msfef", stages=6),
     "pmrfn": PMRFN,
+    # the classical reference rows: the same contract, no parameters and no gradient (nothing to train)
+    "telea": functools.partial(ClassicalInpainter, method="telea"),
+    "ns": functools.partial(ClassicalInpainter, method="ns"),
 }
 SIZE = 64
 
@@ -62,6 +67,9 @@ def test_forward_backward_shape_range_and_composite(host: tuple[str, InpaintGene
     assert torch.isfinite(out.image).all()
     merged = composite(image, out.image, known)
     assert torch.equal(merged[known.bool().expand_as(image)], image[known.bool().expand_as(image)])
+    if not any(p.requires_grad for p in generator.parameters()):  # classical: not differentiable, nothing to train
+        assert not out.image.requires_grad and all(not extra.requires_grad for extra in out.extras.values()), name
+        return
     loss = (out.image - image).abs().mean() + sum(extra.abs().mean() for extra in out.extras.values())
     loss.backward()
     grads = [p.grad for p in generator.parameters() if p.requires_grad]
@@ -86,7 +94,7 @@ def test_encoder_is_replaceable_through_the_decoder_spec(host: tuple[str, Inpain
     """Any encoder whose outputs match ``decoder.spec`` can drive the decoder; mismatches fail clearly."""
     name, generator = host
     if not hasattr(getattr(generator, "decoder", None), "spec"):
-        pytest.skip(f"{name} has no swappable encoder (a seed system, not a swap host)")
+        pytest.skip(f"{name} has no swappable encoder (a seed system or classical row, not a swap host)")
     generator.eval()
     spec: DecoderSpec = generator.decoder.spec
     _, known = _batch(1)

@@ -31,14 +31,14 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_warn
 
 from inpaint.config.compose import expand_defaults, preset_deviations, preset_names, substitute_locations
-from inpaint.errors import MissingPathError, UserInputError
+from inpaint.errors import MissingPathError, NothingToTrainError, UserInputError
 from inpaint.lit.callbacks import SIGTERM_EXIT, CheckpointOnSigterm, RankAudit, RunSummary, ValidationImageGrid
 from inpaint.lit.checkpointing import AtomicCheckpointIO, checkpoint_callbacks, find_resumable_checkpoint
 from inpaint.lit.cli_errors import DEBUG_ENV, user_error_message
 from inpaint.lit.evaluation import EvaluationOptions, EvaluationWriter
 from inpaint.lit.integrity import verify_checksum
 from inpaint.lit.loggers import build_logger
-from inpaint.lit.module import InpaintingGAN
+from inpaint.lit.module import InpaintingGAN, nothing_to_train
 from inpaint.lit.run_dir import RUN_DIR_ENV, RunOptions, is_launched_child, resolve_run_dir
 from inpaint.lit.trainer_annotations import prefer_int_for_count_or_fraction
 from inpaint.naming import slug
@@ -255,6 +255,13 @@ class InpaintCLI(LightningCLI):
             return str(variant)
         class_path = generator.get("class_path") if isinstance(generator, Namespace) else None
         return str(class_path).rsplit(".", 1)[-1] if class_path else "model"
+
+    def before_fit(self) -> None:
+        """``inpaint fit`` of a model with nothing to train (the classical inpainters) is refused in one line, before
+        the run folder receives a config or checkpoint."""
+        reason = nothing_to_train(self.model.generator) if isinstance(self.model, InpaintingGAN) else None
+        if reason is not None:
+            raise NothingToTrainError(reason)
 
     def instantiate_trainer(self, **kwargs: Any) -> Trainer:
         assert self.run_options is not None and self.run_dir is not None

@@ -28,6 +28,7 @@ from lightning.pytorch import LightningModule
 from torch import nn
 
 from inpaint.conventions import composite, hole_ratio, to_unit
+from inpaint.errors import NothingToTrainError
 from inpaint.lit import gan_step
 from inpaint.lit.ema import ModelEMA
 from inpaint.lit.gan_step import PRIOR_KEYS  # noqa: F401  (re-exported: the generator contract's prior keys)
@@ -42,6 +43,16 @@ def module_spec(module: nn.Module) -> dict[str, Any]:
     cls = type(module)
     init_args = getattr(module, "init_args", None)
     return {"class_path": f"{cls.__module__}.{cls.__qualname__}", "init_args": dict(init_args or {})}
+
+
+def nothing_to_train(generator: nn.Module) -> str | None:
+    """Why ``fit`` cannot train ``generator`` — it has no trainable parameters (the classical OpenCV inpainters) —
+    as one line; None when it has something to train."""
+    if any(p.requires_grad for p in generator.parameters()):
+        return None
+    name = getattr(generator, "model_name", type(generator).__name__)
+    return (f"{name} has nothing to train (no trainable parameters); use test: inpaint test --config … scores it "
+            "without a checkpoint (a sweep's fit+test runs its test stage only)")
 
 
 def _built_by_cli() -> bool:
@@ -159,6 +170,9 @@ class InpaintingGAN(LightningModule):
 
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self):
+        reason = nothing_to_train(self.generator)
+        if reason is not None:  # also guards trainer.fit called from Python (the CLI and runner refuse earlier)
+            raise NothingToTrainError(reason)
         # fused: one kernel per step instead of ~6 per parameter tensor (≈ 5 % of a small CPU step, measured)
         opt_g = torch.optim.Adam(self.generator.parameters(), lr=self.lr_g, betas=self.betas, fused=True)
         optimizers = [opt_g]

@@ -17,6 +17,10 @@ ready-made ``--key=value`` strings. ``run_dir`` becomes ``run.dir``: config.yaml
 summary.json land there. The test stage evaluates the weights in memory at the end of fit (the EMA copy when
 enabled); ``stage="test"`` alone evaluates the newest intact checkpoint of ``run_dir``.
 
+A model with nothing to train (no trainable parameters: the classical OpenCV inpainters) needs no checkpoint:
+``"fit+test"`` skips fit and runs the test stage (and says so in one line), ``"test"`` scores it as configured, and
+``"fit"`` alone raises :class:`~inpaint.errors.NothingToTrainError`.
+
 Distributed strategies that re-launch the script (``ddp`` with several devices) do not work from an arbitrary
 Python driver: use the command line (or SLURM's ``srun``) for those and single-device runs here.
 """
@@ -30,6 +34,7 @@ from typing import Any, Literal
 
 import torch
 from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
 Stage = Literal["fit+test", "fit", "test"]
 
@@ -71,8 +76,10 @@ def run_experiment(
     ``config`` is the resolved configuration as a plain dict. ``callbacks`` (e.g. an Optuna pruning callback) are
     added to the trainer.
     """
+    from inpaint.errors import NothingToTrainError
     from inpaint.lit.checkpointing import find_resumable_checkpoint
     from inpaint.lit.cli import InpaintCLI, expand_defaults, ignore_explicit_args_warning
+    from inpaint.lit.module import nothing_to_train
 
     if stage not in ("fit+test", "fit", "test"):
         raise ValueError(f"stage must be 'fit+test', 'fit' or 'test', got {stage!r}")
@@ -91,7 +98,13 @@ def run_experiment(
     trainer, model, datamodule = cli.trainer, cli.model, cli.datamodule
     metrics: dict[str, Any] = {}
     ckpt_path: str | None = None
-    if "fit" in stage:
+    untrainable = nothing_to_train(model.generator)
+    if untrainable is not None and stage == "fit":
+        raise NothingToTrainError(untrainable)
+    if untrainable is not None and stage == "fit+test":
+        name = getattr(model.generator, "model_name", type(model.generator).__name__)
+        rank_zero_info(f"{name} has no trainable parameters: fit skipped, running the test stage only")
+    if "fit" in stage and untrainable is None:
         trainer.fit(model, datamodule=datamodule)
         metrics.update(_scalar_metrics(dict(trainer.callback_metrics)))
         ckpt_path = find_resumable_checkpoint(os.path.join(cli.run_dir or run_dir, "checkpoints"))
@@ -99,7 +112,7 @@ def run_experiment(
             return {"run_dir": cli.run_dir, "ckpt_path": ckpt_path, "metrics": metrics, "config": _config(cli)}
     if "test" in stage:
         test_ckpt = None
-        if stage == "test":
+        if stage == "test" and untrainable is None:
             test_ckpt = find_resumable_checkpoint(os.path.join(cli.run_dir or run_dir, "checkpoints"))
             if test_ckpt is None:
                 raise FileNotFoundError(f"stage='test': no intact checkpoint in {run_dir}/checkpoints")
