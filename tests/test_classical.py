@@ -184,3 +184,29 @@ def test_sweep_trial_scores_without_training(method: str, tmp_path: Path, capsys
     if method == "telea":  # stage "test" alone needs no checkpoint either and gives the same numbers
         again = json.loads(json.dumps(_score(method, tmp_path / "test", "test")["metrics"]["test"]))
         assert again["buckets"] == report["buckets"]
+
+
+def test_export_from_config_then_predict_keeps_known_pixels(tmp_path: Path, capsys) -> None:
+    """`inpaint export --config telea.yaml` writes a weightless export; `inpaint predict` fills only the hole of a
+    non-square image of any size, at its own size, known pixels bit-identical."""
+    from inpaint.commands import export as export_cmd
+    from inpaint.commands import predict as predict_cmd
+
+    out = tmp_path / "telea.pt"
+    assert export_cmd.main(["--config", str(ROOT / "experiments/model/telea.yaml"), "--out", str(out)]) == 0
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (45, 70, 3), dtype=np.uint8)
+    hole = np.zeros((45, 70), np.uint8)
+    hole[10:30, 20:50] = 255
+    cv2.imwrite(str(tmp_path / "in.png"), pixels[..., ::-1])
+    cv2.imwrite(str(tmp_path / "mask.png"), hole)
+    capsys.readouterr()
+    assert predict_cmd.main(["--ckpt", str(out), "--image", str(tmp_path / "in.png"), "--mask",
+                             str(tmp_path / "mask.png"), "--out", str(tmp_path / "out.png")]) == 0
+    assert "records no training resolution" not in capsys.readouterr().err  # no training size exists: no warning
+    filled = cv2.imread(str(tmp_path / "out.png"))[..., ::-1]
+    assert np.array_equal(filled[hole == 0], pixels[hole == 0])
+    assert np.array_equal(filled[hole > 0], cv2.inpaint(pixels, hole, 3.0, cv2.INPAINT_TELEA)[hole > 0])
+    code = export_cmd.main(["--config", str(ROOT / "experiments/model/pconv_unet.yaml"), "--out",
+                            str(tmp_path / "pconv.pt")])
+    assert code == 2 and "export it from a trained checkpoint" in capsys.readouterr().err

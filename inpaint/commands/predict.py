@@ -131,6 +131,8 @@ def working_resolution(requested: int | None, meta: dict[str, Any], ckpt: str) -
         return recorded
     if isinstance(recorded, list | tuple) and recorded:
         return max(int(v) for v in recorded)
+    if meta.get("untrained"):  # e.g. the classical inpainters (inpaint export --config): no training size exists
+        return None
     _note(f"note: {ckpt} records no training resolution (exported before it was recorded): the model runs at each "
           "image's own size; pass --resolution N (its training size) to bound the work")  # fmt: skip
     return None

@@ -129,6 +129,28 @@ def export_generator(ckpt_path: str, out_path: str, use_ema: bool = True) -> dic
     return meta
 
 
+def export_untrained(spec: dict[str, Any], out_path: str) -> dict[str, Any]:
+    """Write a generator that needs no training (no parameters, no buffers: the classical OpenCV inpainters) from its
+    ``{"class_path", "init_args"}`` alone, so ``inpaint predict`` loads it like a trained export. Returns ``meta``
+    (``untrained: true``; no training resolution: it runs at each image's own size unless ``--resolution``)."""
+    try:
+        generator = build_module(spec)
+    except ExportError:
+        raise
+    except ValueError as err:  # the generator's own argument checks
+        raise ExportError(f"{spec.get('class_path')}: {err}") from err
+    if generator.state_dict():
+        raise ExportError(f"{spec.get('class_path')} has weights ({len(generator.state_dict())} tensors): export "
+                          "it from a trained checkpoint (--ckpt), not from its config")
+    meta: dict[str, Any] = {"source": "config", "global_step": 0, "epoch": None, "ema": False, "untrained": True}
+    multiple = getattr(generator, "size_multiple", None)
+    if isinstance(multiple, int) and multiple > 0:
+        meta["size_multiple"] = multiple
+    save_generator(out_path, {"class_path": spec.get("class_path"), "init_args": dict(spec.get("init_args") or {})},
+                   {}, meta)
+    return meta
+
+
 def build_module(spec: dict[str, Any], allow_any_class: bool = False) -> nn.Module:
     """Instantiate ``{"class_path", "init_args"}`` named by a weights file (:func:`inpaint.classpath.instantiate`)."""
     try:
