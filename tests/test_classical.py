@@ -179,6 +179,10 @@ def test_sweep_trial_scores_without_training(method: str, tmp_path: Path, capsys
     assert overall["n"] == 8 and math.isfinite(composite_values["psnr"]) and math.isfinite(composite_values["ssim"])
     assert 15.0 < composite_values["psnr"] < 60.0 and 0.0 < composite_values["ssim"] < 1.0
     assert composite_values == raw_values  # the raw output is its own composite
+    from inpaint.sweeps.lightning_trial import metrics_as_dict, objective_value
+
+    stored = metrics_as_dict(result["metrics"])  # what a sweep trial stores and a compare study will read
+    assert objective_value(stored, {"metric": "psnr", "bucket": "all", "scheme": "all"}) == composite_values["psnr"]
     print(f"\n{method}: N={overall['n']} PSNR {composite_values['psnr']:.3f} SSIM {composite_values['ssim']:.4f} "
           f"L1 {composite_values['l1']:.5f}")
     if method == "telea":  # stage "test" alone needs no checkpoint either and gives the same numbers
@@ -210,3 +214,15 @@ def test_export_from_config_then_predict_keeps_known_pixels(tmp_path: Path, caps
     code = export_cmd.main(["--config", str(ROOT / "experiments/model/pconv_unet.yaml"), "--out",
                             str(tmp_path / "pconv.pt")])
     assert code == 2 and "export it from a trained checkpoint" in capsys.readouterr().err
+
+
+def test_bench_times_the_forward_and_no_training_step(tmp_path: Path) -> None:
+    from inpaint.commands import bench
+
+    out = tmp_path / "bench.json"
+    assert bench.main(["--config", str(ROOT / "experiments/model/ns.yaml"), "--resolution", "64", "--repeats", "2",
+                       "--warmup", "1", "--no-progress", "--quiet", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["forward_s_median"] > 0 and len(result["forward_s_all"]) == 2
+    assert result["train_step_s_median"] is None and result["train_step_s_all"] is None
+    assert "NS has nothing to train" in result["train_step_note"]

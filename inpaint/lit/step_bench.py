@@ -24,7 +24,7 @@ import torch
 
 from inpaint.classpath import instantiate
 from inpaint.lit import gan_step
-from inpaint.lit.module import InpaintingGAN
+from inpaint.lit.module import InpaintingGAN, nothing_to_train
 from inpaint.losses import LossConfig
 from inpaint.models.complexity import example_inputs
 from inpaint.models.discriminators import PatchDiscriminator
@@ -86,12 +86,16 @@ def benchmark(
     losses: LossConfig | dict[str, Any] | str = "paper",
     discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None,
 ) -> dict[str, Any]:
-    """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB."""
+    """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB.
+
+    A generator with nothing to train (the classical OpenCV inpainters) has its forward timed only: its train-step
+    fields are None and ``train_step_note`` says why (nothing calls backward on it)."""
     dev = torch.device(device)
     model = build_gan(class_path, init_args, losses, discriminator).to(dev)
     generator = model.generator
     inputs = {k: v.to(dev) for k, v in example_inputs(batch, height, width).items()}
-    train_step = training_step_callable(model, inputs)
+    untrainable = nothing_to_train(generator)
+    train_step = training_step_callable(model, inputs) if untrainable is None else None
 
     def forward() -> None:
         with torch.no_grad():
@@ -113,7 +117,7 @@ def benchmark(
 
     bar = None
     task = None
-    total_steps = 2 * (warmup + repeats)
+    total_steps = (1 if train_step is None else 2) * (warmup + repeats)
     if progress:
         from rich.progress import Progress
 
@@ -124,9 +128,12 @@ def benchmark(
         generator.eval()
         timed(forward, warmup)
         forward_times, forward_cpu = timed(forward, repeats)
-        generator.train()
-        timed(train_step, warmup)
-        step_times, step_cpu = timed(train_step, repeats)
+        step_times: list[float] | None = None
+        step_cpu: list[float] | None = None
+        if train_step is not None:
+            generator.train()
+            timed(train_step, warmup)
+            step_times, step_cpu = timed(train_step, repeats)
     finally:
         if bar is not None:
             bar.stop()
@@ -137,11 +144,12 @@ def benchmark(
         "threads": torch.get_num_threads(),
         "repeats": repeats,
         "forward_s_median": statistics.median(forward_times),
-        "train_step_s_median": statistics.median(step_times),
+        "train_step_s_median": statistics.median(step_times) if step_times else None,
         "forward_s_all": forward_times,
         "train_step_s_all": step_times,
         "forward_cpu_s_median": statistics.median(forward_cpu),
-        "train_step_cpu_s_median": statistics.median(step_cpu),
+        "train_step_cpu_s_median": statistics.median(step_cpu) if step_cpu else None,
+        **({"train_step_note": untrainable} if untrainable is not None else {}),
         "load_average_1min": os.getloadavg()[0],
         "peak_memory_mb": round(_peak_memory_mb(dev), 1),
         "peak_memory_kind": "cuda_max_allocated" if dev.type == "cuda" else "process_peak_rss",
