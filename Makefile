@@ -17,7 +17,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= 4294967296
 # Weights & Biases never needs the network here.
 export WANDB_MODE ?= offline
 
-.PHONY: install lint test ablation tau search swap pyramid msfef report bench clean
+.PHONY: install lint test ablation tau search swap pyramid msfef pmrfn report bench clean
 
 install: $(STAMP)
 
@@ -52,6 +52,9 @@ pyramid: install
 
 msfef: install
 	$(BIN)/inpaint sweep msfef --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
+
+pmrfn: install
+	$(BIN)/inpaint sweep pmrfn --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
 
 report: install
 	$(BIN)/inpaint report --all

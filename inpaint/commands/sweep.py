@@ -1,5 +1,5 @@
-"""``inpaint sweep ablation|tau|search|swap|pyramid|msfef --profile cpu|paper``: run (or resume) an Optuna study, then
-report.
+"""``inpaint sweep ablation|tau|search|swap|pyramid|msfef|pmrfn --profile cpu|paper``: run (or resume) an Optuna
+study, then report.
 
 Re-running the same command resumes the study: finished trials are kept, trials of a killed run are failed
 (after the heartbeat grace period) and re-queued. ``--workers N`` starts N worker processes on the study;

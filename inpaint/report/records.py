@@ -97,6 +97,15 @@ def seeds_of(runs: Sequence[TrialRecord]) -> list[Any]:
     return sorted(r.params.get("seed", r.number) for r in runs)
 
 
+def bucket_mean(record: TrialRecord, metric: str, scheme: str, buckets: Sequence[str]) -> float | None:
+    """The plain mean of a metric over the given buckets of one scheme — each bucket's value weighted alike, as a
+    paper's "Ave" row over its hole-ratio groups (seed 003) — or None when any bucket has no value."""
+    values = [record.value(metric, bucket, scheme) for bucket in buckets]
+    if not values or any(v is None for v in values):
+        return None
+    return float(sum(values) / len(values))  # type: ignore[arg-type]
+
+
 def na_reasons(records: Sequence[TrialRecord], metric: str) -> list[str]:
     """The evaluation's own notes explaining why ``metric`` is missing (e.g. no Inception / LPIPS weights)."""
     return sorted({note for r in records for note in r.protocol.get("notes", []) if metric in note.lower()})

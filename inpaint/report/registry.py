@@ -24,6 +24,7 @@ REPORT_BUILDERS: Final[dict[str, str]] = {
     "tau": "inpaint.report.tau:tau_report",  # Fig. 23 (τ sensitivity)
     "swap": "inpaint.report.swap:swap_report",  # Tables II, III and VII (encoder swap)
     "pyramid": "inpaint.report.pyramid:pyramid_report",  # seed 002, Tables 3-5 (Pyramid Generator ablations)
+    "pmrfn": "inpaint.report.pmrfn:pmrfn_report",  # seed 003, Table 2 (PMRFN ablations)
     "msfef": "inpaint.report.msfef:msfef_report",  # seed 004, Table 1 (MSFEF loss and module ablation)
 }
 #: the kind of a study that stores none.
