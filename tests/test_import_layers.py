@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"report"},
     {"sweeps"},
     {"lit"},
-    {"losses", "inference"},
+    {"losses", "inference", "analysis"},
     {"models", "data", "metrics"},
     {"nn", "conventions", "classpath", "errors", "naming", "config", "tested_versions"},
 ]
