@@ -57,3 +57,28 @@ def test_a_variant_without_structure_or_balance_leaves_those_taps_empty():
 def test_a_generator_without_a_tsgl_encoder_is_refused():
     with pytest.raises(ValueError, match="TSGL encoder"):
         EncoderTaps(PConvUNet(encoder="pconv", size="small", stages=6))
+
+
+def test_the_figure_set_for_two_models_writes_pictures_and_every_number(tmp_path):
+    import json
+
+    from inpaint.analysis.divergence import kl_divergence
+    from inpaint.analysis.figures import analyze_generator, write_analysis
+
+    image, mask, priors = _inputs(2)
+    inputs = {"image": image, "mask": mask, **priors}
+    ours = analyze_generator("Ours", TSGLGenerator(size="small").eval(), inputs)
+    base = analyze_generator("Baseline", TSGLGenerator(variant="Baseline", size="small").eval(), inputs)
+    assert ours.sizes == [32, 16, 8, 4, 2] and len(ours.kl) == 4 and len(ours.complementarity["local"]) == 4
+    assert base.complementarity["local"] == []  # the Baseline has no residual branch
+    assert all(0.0 <= float(m.min()) and float(m.max()) <= 1.0 for m in ours.maps["heatmap"])
+    generator = TSGLGenerator(size="small").eval()
+    with torch.no_grad(), EncoderTaps(generator) as taps:
+        generator(**inputs)
+    levels = taps.maps["reconstructed"]
+    assert analyze_generator("again", generator, inputs).kl[0] == float(kl_divergence(levels[1], levels[0]).mean())
+    paths = write_analysis([ours, base], tmp_path)
+    assert sorted(p.name for p in paths) == ["analysis.json", "entropy.png", "heatmap.png", "kl.png",
+                                             "spectrogram.png"]
+    data = json.loads((tmp_path / "analysis.json").read_text())
+    assert [m["label"] for m in data["models"]] == ["Ours", "Baseline"] and data["models"][0]["kl"] == ours.kl

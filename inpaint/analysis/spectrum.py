@@ -3,7 +3,8 @@
 The paper extracts "global structure from the reconstructed texture" with an unnamed high-pass filter and shows a
 spectrogram of it. Two high-passes are offered, both on the channel-mean map (:mod:`~inpaint.analysis.heatmap`):
 
-* ``"gaussian"`` (default): h = m − G_σ * m, a Gaussian blur with σ = 1 (kernel radius 3σ, reflect padding);
+* ``"gaussian"`` (default): h = m − G_σ * m, a Gaussian blur with σ = 1 (kernel radius ⌈3σ⌉, replicate padding,
+  so levels as small as 2×2 work);
 * ``"fft"``: the map's 2-D spectrum with every frequency of radius < ``cutoff`` · Nyquist set to 0, transformed back.
 
 The spectrogram is the centred log-magnitude spectrum
@@ -30,15 +31,15 @@ def _check_maps(maps: torch.Tensor, name: str) -> None:
 
 
 def gaussian_blur(maps: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
-    """G_σ * m for B×H×W maps: separable Gaussian, radius ⌈3σ⌉, reflect padding, float64."""
+    """G_σ * m for B×H×W maps: separable Gaussian, radius ⌈3σ⌉, replicate padding, float64."""
     _check_maps(maps, "gaussian_blur")
     radius = max(1, math.ceil(3.0 * sigma))
     offsets = torch.arange(-radius, radius + 1, dtype=torch.float64, device=maps.device)
     taps = torch.exp(-0.5 * (offsets / sigma) ** 2)
     taps = taps / taps.sum()
     x = maps.double().unsqueeze(1)
-    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="reflect"), taps.view(1, 1, 1, -1))
-    x = F.conv2d(F.pad(x, (0, 0, radius, radius), mode="reflect"), taps.view(1, 1, -1, 1))
+    x = F.conv2d(F.pad(x, (radius, radius, 0, 0), mode="replicate"), taps.view(1, 1, 1, -1))
+    x = F.conv2d(F.pad(x, (0, 0, radius, radius), mode="replicate"), taps.view(1, 1, -1, 1))
     return x.squeeze(1)
 
 
