@@ -9,7 +9,8 @@ For each model (first sample of the batch for pictures, the whole batch for numb
 * ``entropy``: per-pixel channel entropy of F̃_k (softmax normalisation);
 * ``kl``: KL(F̃_k ‖ F̃_{k−1}) between consecutive levels (channel distributions, batch mean);
 * ``complementarity``: Fig. 12's curves, KL between consecutive levels of the per-channel high-pass of F̃_k
-  ("global") and of the local residual R_k ("local"; empty for variants without a residual branch).
+  ("global") and of the local residual R_k ("local"; empty for variants without a residual branch), each taken in
+  magnitude (a high-pass has channel means ≈ 0, so its channel distribution would be uniform everywhere).
 """
 
 from __future__ import annotations
@@ -55,6 +56,12 @@ def _channel_high_pass(features: torch.Tensor) -> torch.Tensor:
     return high_pass(features.reshape(b * c, h, w)).reshape(b, c, h, w)
 
 
+def _magnitude(maps: list[torch.Tensor]) -> list[torch.Tensor]:
+    """|x| of signed detail maps: a high-pass has channel means ≈ 0 by construction, so its channel distribution
+    (softmax of the GAP vector) would be uniform at every level; the mean magnitude per channel is what differs."""
+    return [m.abs() for m in maps]
+
+
 def analyze_generator(label: str, generator: nn.Module, inputs: Mapping[str, torch.Tensor]) -> ModelAnalysis:
     """Run ``generator(**inputs)`` once under :class:`EncoderTaps` and compute every analysis of the module doc."""
     with torch.no_grad(), EncoderTaps(generator) as taps:
@@ -67,9 +74,9 @@ def analyze_generator(label: str, generator: nn.Module, inputs: Mapping[str, tor
     result.maps["entropy"] = [e[0] for e in entropy]
     result.mean_entropy = [float(e.mean()) for e in entropy]
     result.kl = stage_kl_curve(levels)
-    result.complementarity = {"global": stage_kl_curve([_channel_high_pass(f) for f in levels]),
-                              "local": stage_kl_curve(taps.maps["residual"]) if len(taps.maps["residual"]) > 1
-                              else []}
+    residual = taps.maps["residual"]
+    result.complementarity = {"global": stage_kl_curve(_magnitude([_channel_high_pass(f) for f in levels])),
+                              "local": stage_kl_curve(_magnitude(residual)) if len(residual) > 1 else []}
     return result
 
 
