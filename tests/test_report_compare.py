@@ -86,3 +86,21 @@ def test_without_a_telea_row_the_note_says_so_and_the_chart_draws(tmp_path) -> N
     assert "vs Telea: no Telea result in this study, nothing to compare with" in table.notes
     path = compare_chart(build_compare_table(records(), pending={"lama": "failed: x"}), tmp_path / "compare.png")
     assert path.is_file() and path.stat().st_size > 1000
+
+
+def test_pending_reasons_come_from_each_systems_latest_trial() -> None:
+    import optuna
+    from optuna.distributions import CategoricalDistribution
+    from optuna.trial import TrialState, create_trial
+
+    from inpaint.report.compare import pending_reasons
+
+    study = optuna.create_study()
+    space = {"system": CategoricalDistribution(["lama", "pmrfn", "telea"])}
+    study.add_trial(create_trial(state=TrialState.FAIL, params={"system": "lama"}, distributions=space,
+                                 user_attrs={"error": "Traceback …\nValueError: too small"}))
+    study.add_trial(create_trial(state=TrialState.FAIL, params={"system": "pmrfn"}, distributions=space))
+    study.add_trial(create_trial(state=TrialState.COMPLETE, value=1.0, params={"system": "pmrfn"},
+                                 distributions=space))
+    study.enqueue_trial({"system": "telea"})
+    assert pending_reasons(study) == {"lama": "failed: ValueError: too small", "telea": "not finished (waiting)"}

@@ -81,17 +81,28 @@ class TrialCost(Callback):
         untrainable = nothing_to_train(pl_module.generator)
         if untrainable is not None:
             self._cost.update(train_note="nothing to train (fit skipped)")
+        # The test loop's inference mode is still on here; spectral-norm parametrisations cannot run in it under the
+        # MAC counter, and its tensors must be cloned outside it to be used there.
+        with torch.inference_mode(False):
+            try:
+                self._measure(pl_module, untrainable is not None)
+            except Exception as err:  # a finished trial keeps its metrics; the report shows the reason
+                self._cost["measure_note"] = f"not measured: {type(err).__name__}: {err}"
+
+    def _measure(self, pl_module: LightningModule, untrainable: bool) -> None:
+        assert self._sample is not None
+        sample = {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in self._sample.items()}
         generator = pl_module.eval_generator
-        inputs = generator_inputs(self._sample)
-        height, width = (int(s) for s in self._sample["image"].shape[-2:])
+        inputs = generator_inputs(sample)
+        height, width = (int(s) for s in sample["image"].shape[-2:])
         info = model_info(generator, height, width, inputs=inputs)
         params, macs = inference_complexity(info)
         ms, edge = self._time_forward(generator, inputs)
         discriminator = getattr(pl_module, "discriminator", None)
         losses = getattr(pl_module, "losses", None)
-        self.loss = "none (nothing to train)" if untrainable is not None or losses is None else loss_summary(
+        self.loss = "none (nothing to train)" if untrainable or losses is None else loss_summary(
             losses, adversarial=discriminator is not None, edge_head=edge)
-        device = self._sample["image"].device
+        device = sample["image"].device
         self._cost.update(resolution=[height, width], params=int(params), macs=int(macs),
                           inference_ms_per_image=round(ms, 3), inference_repeats=self.repeats,
                           inference_warmup=self.warmup, device=device_label(device), threads=torch.get_num_threads(),
