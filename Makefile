@@ -17,7 +17,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= 4294967296
 # Weights & Biases never needs the network here.
 export WANDB_MODE ?= offline
 
-.PHONY: install lint test ablation tau search swap pyramid msfef pmrfn report bench clean
+.PHONY: install lint test ablation tau search swap pyramid msfef pmrfn compare report bench clean
 
 install: $(STAMP)
 
@@ -55,6 +55,9 @@ msfef: install
 
 pmrfn: install
 	$(BIN)/inpaint sweep pmrfn --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
+
+compare: install
+	$(BIN)/inpaint sweep compare --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
 
 report: install
 	$(BIN)/inpaint report --all

@@ -179,6 +179,35 @@ LOSS_PRESETS: dict[str, LossConfig] = {
 }
 
 
+def loss_summary(losses: LossConfig, adversarial: bool, edge_head: bool) -> str:
+    """The objective a run trains, as one line of weighted terms (the leaderboard's "loss" column), e.g.
+    ``1 L1 + 1 edge L1 + 0.1 BCE GAN``; ``adversarial`` / ``edge_head``: whether the run has a discriminator and the
+    generator an edge head (without them those terms are not trained, whatever their weights say)."""
+    distance = losses.reconstruction_distance.upper()
+    rec = f"{losses.lambda_rec:g} {distance}"
+    if losses.hole_weight != losses.valid_weight:
+        rec += f" (hole {losses.hole_weight:g} : known {losses.valid_weight:g})"
+    if losses.l1_normalize != "none":
+        rec += f" (normalised: {losses.l1_normalize})"
+    terms = [rec]
+    weighted = (("lambda_coarse", f"coarse {distance}"), ("lambda_pyramid", "side-output L1"),
+                ("lambda_vgg_perceptual", "VGG perceptual"), ("lambda_vgg_style", "VGG style"), ("lambda_tv", "TV"))
+    terms += [f"{getattr(losses, name):g} {label}" for name, label in weighted if getattr(losses, name) > 0]
+    if edge_head and losses.lambda_aux > 0:
+        terms.append(f"{losses.lambda_aux:g} edge L1")
+    if adversarial and losses.lambda_adv > 0:
+        judged = " on the output" if losses.discriminator_input == "output" else ""
+        kind = {"bce": "BCE", "hinge": "hinge", "wgan": "WGAN"}[losses.adversarial]
+        terms.append(f"{losses.lambda_adv:g} {kind} GAN{judged}")
+        extras = (("lambda_feature_matching", "feature matching"), ("r1_gamma", "R1"),
+                  ("gradient_penalty", "gradient penalty"))
+        terms += [f"{getattr(losses, name):g} {label}" for name, label in extras if getattr(losses, name) > 0]
+    text = " + ".join(terms)
+    if losses.level_weights:
+        text += f", levels weighted {' / '.join(f'{w:g}' for w in losses.level_weights)}"
+    return text
+
+
 def masked_l1(
     prediction: torch.Tensor,
     target: torch.Tensor,

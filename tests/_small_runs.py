@@ -10,6 +10,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def small_cli(run_dir: Path, model_configs: list[str], *extra: str, steps: int = 1):
     """The ``InpaintCLI`` (not yet fitted) of embedded data + ``model_configs`` + the cpu-small trainer profile."""
+    cli = unchecked_small_cli(run_dir, model_configs, *extra, steps=steps)
+    generator = cli.model.generator
+    sizes = {level.size for level in generator.levels} if hasattr(generator, "levels") else {generator.size}
+    assert sizes == {"small"}  # the cpu profile's width overlay was composed
+    return cli
+
+
+def unchecked_small_cli(run_dir: Path, model_configs: list[str], *extra: str, steps: int = 1):
+    """:func:`small_cli` for generators that do not expose their width profile (the caller checks the config)."""
     from inpaint.config.compose import expand_defaults
     from inpaint.lit.cli import InpaintCLI
 
@@ -20,8 +29,4 @@ def small_cli(run_dir: Path, model_configs: list[str], *extra: str, steps: int =
              f"--trainer.max_steps={steps}", "--trainer.limit_val_batches=0", "--run.logger=none",
              "--trainer.enable_progress_bar=false", "--trainer.enable_checkpointing=false",
              "--run.image_grid_samples=0", "--data.init_args.batch_size=2", f"--run.dir={run_dir}"]
-    cli = InpaintCLI(args=expand_defaults(args), run=False, stage="fit", parser_kwargs={"exit_on_error": False})
-    generator = cli.model.generator
-    sizes = {level.size for level in generator.levels} if hasattr(generator, "levels") else {generator.size}
-    assert sizes == {"small"}  # the cpu profile's width overlay was composed
-    return cli
+    return InpaintCLI(args=expand_defaults(args), run=False, stage="fit", parser_kwargs={"exit_on_error": False})

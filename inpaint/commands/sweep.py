@@ -1,4 +1,4 @@
-"""``inpaint sweep ablation|tau|search|swap|pyramid|msfef|pmrfn --profile cpu|paper``: run (or resume) an Optuna
+"""``inpaint sweep ablation|tau|search|swap|pyramid|msfef|pmrfn|compare --profile cpu|paper``: run (or resume) an Optuna
 study, then report.
 
 Re-running the same command resumes the study: finished trials are kept, trials of a killed run are failed

@@ -1,4 +1,5 @@
-"""Mean ± standard deviation over seeds, and how such a statistic is printed."""
+"""Mean ± standard deviation over seeds (with a 95 % interval of the mean from three seeds on), and how such a
+statistic is printed."""
 
 from __future__ import annotations
 
@@ -32,13 +33,28 @@ class SeedStat:
             std = math.sqrt(math.fsum((v - mean) ** 2 for v in present) / (len(present) - 1))
         return cls(mean, std, len(present), missing)
 
-    def format(self, digits: int, na: str = "n/a") -> str:
-        """``31.47 ± 0.12`` (two or more seeds), ``31.47`` (one), ``n/a`` (none)."""
+    @property
+    def ci95(self) -> tuple[float, float] | None:
+        """The 95 % confidence interval of the mean, Student's t with n − 1 degrees of freedom:
+        mean ± t(0.975, n − 1) · std / √n; None below three seeds (two give an interval too wide to say anything)."""
+        if self.mean is None or self.std is None or self.n < 3:
+            return None
+        from scipy.stats import t
+
+        half = float(t.ppf(0.975, self.n - 1)) * self.std / math.sqrt(self.n)
+        return self.mean - half, self.mean + half
+
+    def format(self, digits: int, na: str = "n/a", interval: bool = False) -> str:
+        """``31.47 ± 0.12`` (two or more seeds), ``31.47`` (one), ``n/a`` (none); with ``interval`` and three or more
+        seeds the 95 % interval follows: ``31.47 ± 0.12 [31.17, 31.77]``."""
         if self.mean is None:
             return na
         text = f"{self.mean:.{digits}f}"
         if self.std is not None:
             text += f" ± {self.std:.{digits}f}"
+        bounds = self.ci95 if interval else None
+        if bounds is not None:
+            text += f" [{bounds[0]:.{digits}f}, {bounds[1]:.{digits}f}]"
         return text
 
 

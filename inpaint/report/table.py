@@ -55,6 +55,7 @@ class Row:
     seeds: list[Any]
     cells: dict[str, Cell]  # Column.key → cell
     group: str = ""
+    text: dict[str, str] = field(default_factory=dict)  # Table.text_columns key → text (e.g. the loss a row trained)
 
 
 @dataclass
@@ -65,7 +66,8 @@ class Table:
     Markdown+LaTeX / CSV; ``group_header`` heads the group column; ``group_titles`` (group → title) turns groups
     into title rows in LaTeX and a ``Groups:`` line in Markdown, as the paper's Table IV does; ``show_seeds``
     adds the number of seeds per row; ``source_keys`` name the paper sources in CSV headers (``""``: just
-    ``<column>_paper``).
+    ``<column>_paper``); ``text_columns`` (key, header) are text per row (:attr:`Row.text`) after the label;
+    ``show_interval`` prints the 95 % interval of the mean where a cell has three or more seeds.
     """
 
     name: str  # file stem and LaTeX label, e.g. "table2"
@@ -80,6 +82,8 @@ class Table:
     group_titles: dict[str, str] = field(default_factory=dict)
     show_seeds: bool = True
     source_keys: tuple[str, ...] | None = None
+    text_columns: tuple[tuple[str, str], ...] = ()
+    show_interval: bool = False
 
     @property
     def has_groups(self) -> bool:

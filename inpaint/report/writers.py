@@ -2,7 +2,8 @@
 per row; long: one line per row × column), booktabs LaTeX and a W&B table, plus writing ``<stem>.<suffix>`` files.
 
 Ours are printed as ``mean ± std`` (std over seeds, ddof 1; only the mean for one seed; ``n/a`` for none) with the
-column's digits, each paper source beside it; the best cells of a column are bold (``**…**`` / ``\\textbf``).
+column's digits — and the 95 % interval of the mean from three seeds on, for tables that ask for it — each paper
+source beside it; the best cells of a column are bold (``**…**`` / ``\\textbf``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from inpaint.report.table import Cell, Column, Table
+from inpaint.report.table import Cell, Column, Row, Table
 
 NA = "n/a"
 
@@ -44,9 +45,10 @@ def _number(value: float | None) -> str:
     return NA if value is None else repr(value)
 
 
-def format_cell(cell: Cell, col: Column, bold: str) -> list[str]:
-    """Ours, then one text per paper source; ``bold`` (a format string) wraps the best ones."""
-    ours = cell.ours.format(col.digits, na=NA)
+def format_cell(cell: Cell, col: Column, bold: str, interval: bool = False) -> list[str]:
+    """Ours, then one text per paper source; ``bold`` (a format string) wraps the best ones; ``interval``: ours with
+    its 95 % interval (three or more seeds)."""
+    ours = cell.ours.format(col.digits, na=NA, interval=interval)
     if cell.best_ours and cell.ours.mean is not None:
         ours = bold.format(ours)
     out = [ours]
@@ -57,9 +59,14 @@ def format_cell(cell: Cell, col: Column, bold: str) -> list[str]:
 
 
 def _lead(table: Table) -> list[str]:
-    """The headers of the columns before the values: [group], label, [seeds]."""
+    """The headers of the columns before the values: [group], label, [seeds], text columns."""
     return ([table.group_header] if table.has_groups else []) + [table.label_header] + (
-        ["Seeds"] if table.show_seeds else [])
+        ["Seeds"] if table.show_seeds else []) + [header for _, header in table.text_columns]
+
+
+def _row_text(table: Table, row: Row) -> list[str]:
+    """A row's texts in the order of ``table.text_columns`` (``n/a`` where it has none)."""
+    return [row.text.get(key) or NA for key, _ in table.text_columns]
 
 
 def to_markdown(table: Table) -> str:
@@ -72,8 +79,9 @@ def to_markdown(table: Table) -> str:
     for row in table.rows:
         values = ([row.group] if table.has_groups else []) + [row.label.replace("->", "→")]
         values += [str(len(row.seeds))] if table.show_seeds else []
+        values += _row_text(table, row)
         for col in table.columns:
-            values += format_cell(row.cells[col.key], col, "**{}**")
+            values += format_cell(row.cells[col.key], col, "**{}**", table.show_interval)
         lines.append(markdown_row(values))
     out = [f"**{table.caption}**", "", *lines, ""]
     if table.group_titles:
@@ -84,20 +92,24 @@ def to_markdown(table: Table) -> str:
 
 def csv_rows(table: Table) -> tuple[list[str], list[list[Any]]]:
     """The wide layout: per column our mean, std and n, each paper value and our difference to it, the best flag."""
-    header = ["group", table.label_key, "seeds"]
+    header = ["group", table.label_key, "seeds", *(key for key, _ in table.text_columns)]
     suffixes = [f"_{key}" if key else "" for key in table.csv_source_keys]
     for col in table.columns:
         header += [f"{col.key}_mean", f"{col.key}_std", f"{col.key}_n"]
+        header += [f"{col.key}_ci95_low", f"{col.key}_ci95_high"] if table.show_interval else []
         for suffix in suffixes:
             header += [f"{col.key}_paper{suffix}", f"{col.key}_diff{suffix}"]
         header.append(f"{col.key}_best")
     rows = []
     for row in table.rows:
-        record: list[Any] = [row.group, row.label, " ".join(map(str, row.seeds))]
+        record: list[Any] = [row.group, row.label, " ".join(map(str, row.seeds)), *_row_text(table, row)]
         for col in table.columns:
             cell = row.cells[col.key]
             mean = cell.ours.mean
             record += [_number(mean), _number(cell.ours.std), cell.ours.n]
+            if table.show_interval:
+                bounds = cell.ours.ci95
+                record += [_number(bounds[0]), _number(bounds[1])] if bounds else [NA, NA]
             for value in cell.paper:
                 record += [_number(value), _number(None if mean is None or value is None else mean - value)]
             record.append(int(cell.best_ours))
@@ -160,7 +172,7 @@ def to_latex(table: Table) -> str:
     per_col = 1 + len(table.paper_sources)
     titled = bool(table.group_titles)
     lead = ([table.group_header] if table.has_groups and not titled else []) + [table.label_header] + (
-        ["Seeds"] if table.show_seeds else [])
+        ["Seeds"] if table.show_seeds else []) + [header for _, header in table.text_columns]
     n_cols = len(lead) + per_col * len(table.columns)
     lines = [
         r"\begin{table*}[t]",
@@ -192,8 +204,10 @@ def to_latex(table: Table) -> str:
             lines.append(r"\multicolumn{" + str(n_cols) + r"}{l}{\emph{" + title + r"}} \\")
         values = ([latex_escape(row.group)] if table.has_groups and not titled else []) + [latex_text(row.label)]
         values += [str(len(row.seeds))] if table.show_seeds else []
+        values += [latex_text(text) for text in _row_text(table, row)]
         for col in table.columns:
-            values += [v.replace("±", r"$\pm$") for v in format_cell(row.cells[col.key], col, r"\textbf{{{}}}")]
+            values += [v.replace("±", r"$\pm$")
+                       for v in format_cell(row.cells[col.key], col, r"\textbf{{{}}}", table.show_interval)]
         lines.append(" & ".join(values) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}}"]
     lines += [r"\par\footnotesize " + latex_escape(note) for note in table.notes]

@@ -141,19 +141,22 @@ class LightningTrial:
         return [steps, PyTorchLightningPruningCallback(ctx.trial, monitor=self.prune_monitor)]
 
     def __call__(self, ctx: TrialContext) -> TrialOutcome:
+        from inpaint.lit.callbacks import TrialCost
         from inpaint.lit.runner import run_experiment
 
         overrides = self.overrides(ctx.params)
+        cost = TrialCost()  # stored with the trial, so reports need no run dir and no model (compare leaderboard)
         result = run_experiment(
             self.config_files(ctx.params), overrides, run_dir=str(ctx.run_dir), stage="fit+test",
-            callbacks=list(self.callbacks(ctx))
+            callbacks=[*self.callbacks(ctx), cost]
         )
         metrics = metrics_as_dict(result["metrics"])
         return TrialOutcome(
             value=objective_value(metrics, self.spec.objective),
             metrics=metrics,
             config=result.get("config") or {},
-            extra={"ckpt_path": result.get("ckpt_path"), "overrides": overrides,
+            extra={"ckpt_path": result.get("ckpt_path"), "overrides": overrides, "cost": cost.cost(),
+                   "loss": cost.loss,
                    "config_files": [str(Path(c).relative_to(self.root)) if Path(c).is_relative_to(self.root) else c
                                     for c in self.config_files(ctx.params)]},
         )

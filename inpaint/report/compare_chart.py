@@ -1,0 +1,53 @@
+"""The ``compare`` leaderboard as a bar chart: PSNR and L1 (whole test set) per system, in the table's row order,
+±std error bars where a row has several seeds, Telea's value as a dashed reference line, n/a rows labelled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from inpaint.report.table import Table
+
+#: (column key, axis label) of the two panels
+PANELS: tuple[tuple[str, str], ...] = (("psnr_all", "PSNR ↑ (dB)"), ("l1_all", "L1 ↓"))
+REFERENCE_LABEL = "Telea (OpenCV)"
+
+
+def compare_chart(table: Table, path: str | Path) -> Path:
+    """Write the chart to ``path`` (PNG) and return it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    labels = [row.label for row in table.rows]
+    height = max(2.5, 0.32 * len(labels) + 1.2)
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(5.0 * len(PANELS), height), sharey=True, squeeze=False)
+    y = list(range(len(labels)))
+    for ax, (key, axis_label) in zip(axes[0], PANELS):
+        stats = [row.cells[key].ours for row in table.rows]
+        means = [0.0 if s.mean is None else s.mean for s in stats]
+        errors = [0.0 if s.std is None else s.std for s in stats]
+        colours = ["tab:gray" if label == REFERENCE_LABEL else "tab:blue" for label in labels]
+        ax.barh(y, means, xerr=errors if any(errors) else None, color=colours, capsize=3)
+        reference = next((s.mean for s, label in zip(stats, labels) if label == REFERENCE_LABEL), None)
+        if reference is not None:
+            ax.axvline(reference, color="tab:gray", linestyle="--", linewidth=1)
+        present = [s.mean for s in stats if s.mean is not None]
+        if key.startswith("psnr") and present:  # start near the smallest value so the differences show
+            ax.set_xlim(max(0.0, min(present) - 2.0), max(present) + 1.0)
+        for index, stat in enumerate(stats):
+            if stat.mean is None:
+                ax.text(ax.get_xlim()[0], index, " n/a", va="center", fontsize=8)
+        ax.set_xlabel(axis_label)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(y, labels, fontsize=8)
+    axes[0][0].invert_yaxis()  # best first, as in the table
+    seeds = sorted({len(row.seeds) for row in table.rows if row.seeds})
+    fig.suptitle(f"compare: whole test set, mean{' ± std' if any(n > 1 for n in seeds) else ''} over "
+                 f"{'/'.join(map(str, seeds)) or '0'} seed(s); dashed: Telea", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
