@@ -35,29 +35,11 @@ lint: install
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-ablation: install
-	$(BIN)/inpaint sweep ablation --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
+# One target per study in sweeps/ (make ablation, make pmrfn, ...): run or resume it, then print its report.
+STUDIES := ablation tau search swap pyramid msfef pmrfn compare
 
-tau: install
-	$(BIN)/inpaint sweep tau --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
-
-search: install
-	$(BIN)/inpaint sweep search --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
-
-swap: install
-	$(BIN)/inpaint sweep swap --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
-
-pyramid: install
-	$(BIN)/inpaint sweep pyramid --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
-
-msfef: install
-	$(BIN)/inpaint sweep msfef --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
-
-pmrfn: install
-	$(BIN)/inpaint sweep pmrfn --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
-
-compare: install
-	$(BIN)/inpaint sweep compare --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
+$(STUDIES): install
+	$(BIN)/inpaint sweep $@ --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
 
 report: install
 	$(BIN)/inpaint report --all
