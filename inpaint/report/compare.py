@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 
 from inpaint.data.buckets import PAPER_BUCKETS, bucket_label
 from inpaint.report.compare_chart import compare_chart
+from inpaint.report.paper.labels import GENERATOR_LABELS
 from inpaint.report.records import TrialRecord, group_by, na_note, seeds_of
 from inpaint.report.study_report import StudyInput, StudyReport
 from inpaint.report.table import Cell, Column, Row, Table, group_label, make_table, seed_cell
@@ -28,9 +29,11 @@ from inpaint.report.writers import to_markdown, write_table
 SYSTEM_PARAM = "system"
 REFERENCE = "telea"  # the row every trained system should beat
 #: system (experiments/model/<system>.yaml) → row label; a system not listed keeps its file name
+#: (the hosts and the swaps keep the paper's labels, from inpaint/report/paper/labels.py; TSGL is named, not "Ours")
 SYSTEM_LABELS: dict[str, str] = {
-    "tsgl": "TSGL", "tsgl-official-exact": "TSGL (official exact)", "pennet": "PEN-Net", "hifill": "HiFill",
-    "lama": "LaMa", "ours_pennet": "Ours(PEN-Net)", "ours_hifill": "Ours(HiFill)", "ours_lama": "Ours(LaMa)",
+    "tsgl": "TSGL", "tsgl-official-exact": "TSGL (official exact)",
+    **{name: GENERATOR_LABELS[name]
+       for name in ("pennet", "hifill", "lama", "ours_pennet", "ours_hifill", "ours_lama")},
     "deepfillv2": "DeepFillv2", "pyramid": "Pyramid Generator", "pmrfn": "PMRFN", "pconv_unet": "PConv U-Net",
     "msfef_unet": "MSFEF U-Net", "telea": "Telea (OpenCV)", "ns": "Navier-Stokes (OpenCV)",
 }
