@@ -81,14 +81,19 @@ def static_window_bias(
         return _build_static_bias(height, width, window, shift, pad_h, pad_w, device, dtype, shift_logit)
 
 
-def _build_static_bias(height: int, width: int, window: int, shift: int, pad_h: int, pad_w: int,
-                       device: torch.device, dtype: torch.dtype, shift_logit: float) -> torch.Tensor:
-    hp, wp = height + pad_h, width + pad_w
-    inside = torch.zeros(hp, wp, dtype=torch.bool, device=device)
+def window_inside(height: int, width: int, window: int, shift: int, device: torch.device) -> torch.Tensor:
+    """nW×N bool: True for the tokens of each window that lie on the map, False for the padding tokens."""
+    inside = torch.zeros(height + (-height) % window, width + (-width) % window, dtype=torch.bool, device=device)
     inside[:height, :width] = True
     if shift:
         inside = torch.roll(inside, shifts=(-shift, -shift), dims=(0, 1))
-    inside_w = _window_partition(inside[None, :, :, None].float(), window)[..., 0] > 0.5  # nW×N
+    return _window_partition(inside[None, :, :, None].float(), window)[..., 0] > 0.5
+
+
+def _build_static_bias(height: int, width: int, window: int, shift: int, pad_h: int, pad_w: int,
+                       device: torch.device, dtype: torch.dtype, shift_logit: float) -> torch.Tensor:
+    hp, wp = height + pad_h, width + pad_w
+    inside_w = window_inside(height, width, window, shift, device)
     n_tokens = window * window
     bias = torch.zeros(inside_w.shape[0], n_tokens, n_tokens, dtype=dtype, device=device)
     if shift:
@@ -200,31 +205,39 @@ class MaskedWindowAttentionLayer(nn.Module):
         head_dim = self.block.attention.head_dim
         return self.tau / math.sqrt(head_dim) if self.tau_position == "before_scale" else self.tau
 
+    def window_geometry(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """(window, shift, pad_h, pad_w) this block uses on a height×width map."""
+        window = self.effective_window(height, width)
+        shift = window // 2 if self.shifted and window < min(height, width) else 0
+        return window, shift, (-height) % window, (-width) % window
+
+    def windowed_validity(self, mask: torch.Tensor) -> torch.Tensor:
+        """The token mask as the attention sees it: (B·nW)×N, 1 = valid key, 0 = hole or padding token, windows
+        in the order of :func:`_window_partition` after padding and the cyclic shift."""
+        window, shift, pad_h, pad_w = self.window_geometry(*mask.shape[-2:])
+        valid = is_known(mask[:, 0])
+        if pad_h or pad_w:
+            valid = F.pad(valid, (0, pad_w, 0, pad_h))
+        if shift:
+            valid = torch.roll(valid, shifts=(-shift, -shift), dims=(1, 2))
+        return _window_partition(valid[..., None].to(mask.dtype), window)[..., 0]
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         b, c, h, w = x.shape
-        window = self.effective_window(h, w)
-        shift = window // 2 if self.shifted and window < min(h, w) else 0
-        pad_h, pad_w = (-h) % window, (-w) % window
+        window, shift, pad_h, pad_w = self.window_geometry(h, w)
         tokens = x.permute(0, 2, 3, 1)
-        valid = is_known(mask[:, 0]) if mask is not None else None
         if pad_h or pad_w:
             tokens = F.pad(tokens, (0, 0, 0, pad_w, 0, pad_h))
         hp, wp = h + pad_h, w + pad_w
-        if valid is not None and (pad_h or pad_w):
-            valid = F.pad(valid, (0, pad_w, 0, pad_h))
         if shift:
             tokens = torch.roll(tokens, shifts=(-shift, -shift), dims=(1, 2))
-            if valid is not None:
-                valid = torch.roll(valid, shifts=(-shift, -shift), dims=(1, 2))
 
         windows = _window_partition(tokens, window)  # (B·nW)×N×C
         n_windows = windows.shape[0] // b
         n_tokens = window * window
         static = static_window_bias(h, w, window, shift, x.device, x.dtype, self.shift_logit)  # nW×N×N or None
         key_bias: torch.Tensor | None = None
-        valid_w = None
-        if valid is not None:
-            valid_w = _window_partition(valid[..., None].to(x.dtype), window)[..., 0]  # (B·nW)×N
+        valid_w = self.windowed_validity(mask.to(x.dtype)) if mask is not None else None  # (B·nW)×N
         if valid_w is not None and self.tau != 0.0:
             tau_term = (1.0 - valid_w).view(b, n_windows, 1, n_tokens) * (-self._tau_scale())
             key_bias = tau_term if static is None else tau_term + static[None]

@@ -2,10 +2,15 @@
 
 The paper shows only a plot (PSV, τ values and the best one in :mod:`inpaint.report.paper.tau`); there are no
 numbers to compare with, so the table lists ours and marks the best τ per column.
+
+A second table says where τ could act at all: per attention block, the share of masked keys and of partly invalid
+windows in the test pass (:mod:`inpaint.analysis.token_masks`, stored by every trial as ``token_masks``). τ changes
+a block's output only in partly invalid windows, so a block where that share is 0 cannot show τ's effect.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
@@ -69,6 +74,52 @@ def build_tau_table(
                       label_header="τ", label_key="tau", show_seeds=False)
 
 
+#: (count field, column label): the pooled fractions of the token-mask table.
+TOKEN_FRACTIONS = (("invalid_tokens", "tokens", "masked keys %"),
+                   ("partly_invalid_windows", "windows", "partly invalid windows %"),
+                   ("all_invalid_windows", "windows", "all-invalid windows %"))
+
+
+def block_label(name: str) -> str:
+    """``generator.encoder.stages.0.blocks.1`` → ``stage 2 · block 2`` (TSGL's texture stages are 2–5)."""
+    found = re.search(r"stages\.(\d+)\.blocks\.(\d+)$", name)
+    return f"stage {int(found[1]) + 2} · block {int(found[2]) + 1}" if found else name
+
+
+def build_token_mask_table(records: Sequence[TrialRecord]) -> Table:
+    """One row per attention block: token grid, window and the masked-key / partly-invalid / all-invalid-window
+    percentages, from the integer counts pooled over every trial that stored them (the test masks are fixed, so
+    they agree across τ and seeds)."""
+    pooled: dict[str, dict[str, Any]] = {}
+    trials = 0
+    for record in records:
+        blocks = record.attrs.get("token_masks") or []
+        trials += bool(blocks)
+        for block in blocks:
+            row = pooled.setdefault(block["block"], {**block, **{k: 0 for k in ("tokens", "invalid_tokens", "windows",
+                                                                                 "partly_invalid_windows",
+                                                                                 "all_invalid_windows")}})
+            for key in ("tokens", "invalid_tokens", "windows", "partly_invalid_windows", "all_invalid_windows"):
+                row[key] += int(block.get(key) or 0)
+    columns = [Column("grid", "tokens", "token grid", None, 0), Column("window", "side", "window", None, 0),
+               *(Column(part, "pct", label, None, 1) for part, _, label in TOKEN_FRACTIONS)]
+    rows = []
+    for name, block in pooled.items():
+        values: dict[str, float | None] = {"grid": float(block["tokens_h"]), "window": float(block["window"])}
+        for part, whole, _ in TOKEN_FRACTIONS:
+            values[part] = 100.0 * block[part] / block[whole] if block["masked"] and block[whole] else None
+        rows.append(Row(block_label(name), 1, {col.key: seed_cell([values[col.metric]]) for col in columns}))
+    notes = [] if pooled else ["no trial stored token masks (a study run before the census existed, or a model "
+                               "without masked attention)"]
+    notes += [f"{row.label}: runs without a mask (the official unmasked last stage): n/a"
+              for row, block in zip(rows, pooled.values()) if not block["masked"]]
+    caption = (f"Where τ can act: per masked-attention block, the share of invalid key tokens and of windows that are "
+               f"partly invalid (τ changes nothing in a window that is all valid or all invalid), test pass, pooled "
+               f"over {trials} trial(s); token grid = side of the square token map, window = the block's window side.")
+    return make_table("tau_tokens", caption, columns, rows, paper_sources=(), notes=notes, best_within="table",
+                      label_header="block", label_key="block", show_seeds=False)
+
+
 def tau_plot(table: Table, path: str | Path) -> Path:
     """One panel per metric: metric vs hole-ratio bucket, one line per τ with ±std error bars (like Fig. 23)."""
     import matplotlib
@@ -101,13 +152,20 @@ def tau_plot(table: Table, path: str | Path) -> Path:
     return path
 
 
-def write_tau_report(table: Table, out_dir: str | Path, stem: str = "tau") -> list[Path]:
-    """``tau.md``, ``tau.csv`` and the plot ``tau.png``."""
-    return [*write_table(table, out_dir, TAU_FILES, stem), tau_plot(table, Path(out_dir) / f"{stem}.png")]
+def write_tau_report(table: Table, out_dir: str | Path, stem: str = "tau",
+                     tokens: Table | None = None) -> list[Path]:
+    """``tau.md``, ``tau.csv`` and the plot ``tau.png``; with ``tokens`` also ``tau_tokens.md`` / ``.csv``."""
+    paths = [*write_table(table, out_dir, TAU_FILES, stem), tau_plot(table, Path(out_dir) / f"{stem}.png")]
+    if tokens is not None:
+        paths += write_table(tokens, out_dir, {"md": to_markdown, "csv": to_long_csv}, f"{stem}_tokens")
+    return paths
 
 
 def tau_report(study: StudyInput) -> StudyReport:
-    """The τ study's report: ``tau.md``, ``tau.csv`` and ``tau.png`` (bucket scheme: the study's ``tau_scheme``)."""
+    """The τ study's report: ``tau.md``, ``tau.csv``, ``tau.png`` (bucket scheme: the study's ``tau_scheme``) and
+    the token-mask table ``tau_tokens.md`` / ``.csv``."""
     table = build_tau_table(study.records, scheme=study.attrs.get("tau_scheme", "paper"), facts=study.facts)
-    return StudyReport(study.name, "tau", write_tau_report(table, study.out_dir), to_markdown(table), list(table.notes),
-                       [table])
+    tokens = build_token_mask_table(study.records)
+    paths = write_tau_report(table, study.out_dir, tokens=tokens)
+    return StudyReport(study.name, "tau", paths, to_markdown(table) + "\n\n" + to_markdown(tokens),
+                       [*table.notes, *tokens.notes], [table, tokens])

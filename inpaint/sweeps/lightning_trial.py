@@ -141,14 +141,15 @@ class LightningTrial:
         return [steps, PyTorchLightningPruningCallback(ctx.trial, monitor=self.prune_monitor)]
 
     def __call__(self, ctx: TrialContext) -> TrialOutcome:
-        from inpaint.lit.callbacks import TrialCost
+        from inpaint.lit.callbacks import TokenMaskCensusCallback, TrialCost
         from inpaint.lit.runner import run_experiment
 
         overrides = self.overrides(ctx.params)
         cost = TrialCost()  # stored with the trial, so reports need no run dir and no model (compare leaderboard)
+        census = TokenMaskCensusCallback()  # where τ can act, per attention block (the τ report)
         result = run_experiment(
             self.config_files(ctx.params), overrides, run_dir=str(ctx.run_dir), stage="fit+test",
-            callbacks=[*self.callbacks(ctx), cost]
+            callbacks=[*self.callbacks(ctx), cost, census]
         )
         metrics = metrics_as_dict(result["metrics"])
         return TrialOutcome(
@@ -156,7 +157,7 @@ class LightningTrial:
             metrics=metrics,
             config=result.get("config") or {},
             extra={"ckpt_path": result.get("ckpt_path"), "overrides": overrides, "cost": cost.cost(),
-                   "loss": cost.loss,
+                   "loss": cost.loss, "token_masks": census.blocks,
                    "config_files": [str(Path(c).relative_to(self.root)) if Path(c).is_relative_to(self.root) else c
                                     for c in self.config_files(ctx.params)]},
         )
