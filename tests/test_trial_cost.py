@@ -12,7 +12,7 @@ from lightning.pytorch import Trainer
 from torch.nn.utils.parametrizations import spectral_norm
 
 from inpaint.lit.callbacks import TrialCost
-from inpaint.lit.callbacks.trial_cost import cpu_label
+from inpaint.lit.machine import cpu_label
 from inpaint.lit.module import InpaintingGAN
 from inpaint.losses import LossConfig, loss_summary
 from inpaint.models.complexity import inference_complexity, model_info

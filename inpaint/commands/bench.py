@@ -5,6 +5,7 @@ Examples::
     inpaint bench --size small --resolution 64 --batch 8 --out results/bench/small.json
     inpaint bench --standard --out results/bench        # what `make bench` runs
     inpaint bench --size small --resolution 64 --losses official
+    inpaint bench --roofline --size paper --resolution 256 --batch 1 --out results/bench/roofline.json
 
 The training step is the suite's own (:func:`inpaint.lit.gan_step.gan_training_step`, the function
 ``InpaintingGAN.training_step`` runs): G forward, D step on real vs. composite, G step with Eq. 16 under the
@@ -13,6 +14,10 @@ chosen loss preset (``--losses``; default: the losses of ``--config``'s model se
 discriminator (e.g. ``experiments/model/pyramid.yaml``: one SN-PatchGAN per level) is timed with it; otherwise the
 suite's patch discriminator stands in. Each standard case runs in its own process so the peak-memory figures are
 separate. Set ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` (as ``make`` does) for representative CPU times.
+
+``--roofline`` instead splits the same step into phases (G forward, D step, G losses, G backward, G optimiser) and
+gives each its counted FLOPs, time and efficiency against conv / GEMM peaks measured in the same run
+(:mod:`inpaint.lit.roofline`), printed as a table and written as JSON.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ import torch
 
 from inpaint.commands.model_selection import add_model_arguments, generator_spec, parse_resolution, training_spec
 from inpaint.errors import UserInputError
-from inpaint.lit.step_bench import benchmark
+from inpaint.lit.step_bench import benchmark, build_gan
 from inpaint.losses import LOSS_PRESETS
 
 #: (name, init args, resolution, batch, repeats, warmup) — small@64² batch 8 is the CPU training target,
@@ -66,6 +71,21 @@ def _run_standard(out_dir: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def _roofline(class_path: str, init_args: dict[str, Any], height: int, width: int, args: argparse.Namespace,
+              losses: str | dict[str, Any], discriminator: Any) -> dict[str, Any]:
+    from inpaint.lit.module import nothing_to_train
+    from inpaint.lit.roofline import roofline
+    from inpaint.models.complexity import example_inputs
+
+    device = torch.device(args.device)
+    model = build_gan(class_path, init_args, losses, discriminator).to(device)
+    untrainable = nothing_to_train(model.generator)
+    if untrainable is not None:
+        raise UserInputError(f"--roofline times a training step, and this generator has none: {untrainable}")
+    batch = {k: v.to(device) for k, v in example_inputs(args.batch, height, width).items()}
+    return roofline(model, batch, repeats=args.repeats or 3, warmup=1 if args.warmup is None else args.warmup)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="inpaint bench", description=__doc__.splitlines()[0])
     add_model_arguments(parser)
@@ -77,6 +97,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--losses", choices=sorted(LOSS_PRESETS), default=None,
                         help="loss preset of the timed training step (default: --config's losses, else paper)")
     parser.add_argument("--standard", action="store_true", help="run the standard set (small@64² b8, paper@256² b1)")
+    parser.add_argument("--roofline", action="store_true",
+                        help="per-phase FLOPs, time and efficiency of the training step against same-run peaks")
     parser.add_argument("--out", type=Path, help="JSON file (or folder with --standard)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="do not print the JSON (only write --out)")
@@ -88,15 +110,23 @@ def main(argv: list[str]) -> int:
         height, width = parse_resolution(args.resolution)
         class_path, init_args = generator_spec(args)
         discriminator, config_losses = training_spec(args)
-        result = benchmark(class_path, init_args, height, width, args.batch, args.repeats or 5,
-                           2 if args.warmup is None else args.warmup, args.device, progress=not args.no_progress,
-                           losses=args.losses or config_losses or "paper", discriminator=discriminator)
+        losses = args.losses or config_losses or "paper"
+        if args.roofline:
+            result = _roofline(class_path, init_args, height, width, args, losses, discriminator)
+        else:
+            result = benchmark(class_path, init_args, height, width, args.batch, args.repeats or 5,
+                               2 if args.warmup is None else args.warmup, args.device, progress=not args.no_progress,
+                               losses=losses, discriminator=discriminator)
     except UserInputError as err:
         print(f"inpaint bench: {err}", file=sys.stderr)
         return 2
     result["class_path"], result["init_args"] = class_path, init_args
     text = json.dumps(result, indent=2)
-    if not args.quiet:
+    if args.roofline and not args.quiet:
+        from inpaint.lit.roofline import format_roofline
+
+        print(format_roofline(result))
+    elif not args.quiet:
         print(text)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,6 @@ seconds per step, and the objective it trained.
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import time
 from typing import Any
@@ -23,27 +22,10 @@ import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 
 from inpaint.lit.gan_step import generator_inputs
+from inpaint.lit.machine import device_label
 from inpaint.lit.module import nothing_to_train
 from inpaint.losses import loss_summary
 from inpaint.models.complexity import inference_complexity, model_info
-
-
-def cpu_label() -> str:
-    """The CPU as ``/proc/cpuinfo`` names it, with the architecture and the ISA torch's kernels use, e.g.
-    ``AMD EPYC (x86_64, AVX2)``."""
-    name = ""
-    try:
-        with open("/proc/cpuinfo") as handle:
-            name = next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "")
-    except OSError:  # not Linux
-        pass
-    return f"{name or platform.processor() or 'unknown CPU'} ({platform.machine()}, " \
-           f"{torch.backends.cpu.get_cpu_capability()})"
-
-
-def device_label(device: torch.device) -> str:
-    """The GPU's name on CUDA, else :func:`cpu_label`."""
-    return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_label()
 
 
 class TrialCost(Callback):
