@@ -78,12 +78,14 @@ def _roofline(class_path: str, init_args: dict[str, Any], height: int, width: in
     from inpaint.models.complexity import example_inputs
 
     device = torch.device(args.device)
-    model = build_gan(class_path, init_args, losses, discriminator).to(device)
+    model = build_gan(class_path, init_args, losses, discriminator, args.recompute).to(device)
     untrainable = nothing_to_train(model.generator)
     if untrainable is not None:
         raise UserInputError(f"--roofline times a training step, and this generator has none: {untrainable}")
     batch = {k: v.to(device) for k, v in example_inputs(args.batch, height, width).items()}
-    return roofline(model, batch, repeats=args.repeats or 3, warmup=1 if args.warmup is None else args.warmup)
+    result = roofline(model, batch, repeats=args.repeats or 3, warmup=1 if args.warmup is None else args.warmup)
+    result["recompute_activations"] = args.recompute
+    return result
 
 
 def main(argv: list[str]) -> int:
@@ -97,6 +99,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--losses", choices=sorted(LOSS_PRESETS), default=None,
                         help="loss preset of the timed training step (default: --config's losses, else paper)")
     parser.add_argument("--standard", action="store_true", help="run the standard set (small@64² b8, paper@256² b1)")
+    parser.add_argument("--recompute", action="store_true",
+                        help="recompute the generator's heavy blocks in backward (model.recompute_activations)")
     parser.add_argument("--roofline", action="store_true",
                         help="per-phase FLOPs, time and efficiency of the training step against same-run peaks")
     parser.add_argument("--out", type=Path, help="JSON file (or folder with --standard)")
@@ -116,7 +120,7 @@ def main(argv: list[str]) -> int:
         else:
             result = benchmark(class_path, init_args, height, width, args.batch, args.repeats or 5,
                                2 if args.warmup is None else args.warmup, args.device, progress=not args.no_progress,
-                               losses=losses, discriminator=discriminator)
+                               losses=losses, discriminator=discriminator, recompute_activations=args.recompute)
     except UserInputError as err:
         print(f"inpaint bench: {err}", file=sys.stderr)
         return 2

@@ -36,6 +36,7 @@ from inpaint.lit.lightning_private import hyperparameters_being_saved, set_optim
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite, non_finite_message
 from inpaint.losses import LossConfig
 from inpaint.models.discriminators import NoDiscriminator
+from inpaint.nn.recompute import enable_recompute
 
 
 def module_spec(module: nn.Module) -> dict[str, Any]:
@@ -94,6 +95,9 @@ class InpaintingGAN(LightningModule):
         gradient_clip_val: clip each network's gradient norm to this value (None: no clipping).
         ema_decay: keep an exponential moving average of G with this decay and evaluate with it (None: off).
         channels_last: convert networks and inputs to channels_last memory format (faster convs on GPU).
+        recompute_activations: keep only the inputs of the generator's heavy blocks (its ``recompute_blocks``) in the
+            forward pass and recompute the rest in backward: less memory, one more forward of those blocks per step
+            (:mod:`inpaint.nn.recompute`; same gradients).
     """
 
     def __init__(
@@ -110,6 +114,7 @@ class InpaintingGAN(LightningModule):
         gradient_clip_val: float | None = None,
         ema_decay: float | None = None,
         channels_last: bool = False,
+        recompute_activations: bool = False,
     ) -> None:
         super().__init__()
         if lr_milestones and lr_step_epochs:
@@ -143,6 +148,7 @@ class InpaintingGAN(LightningModule):
         self.lr_step_epochs = lr_step_epochs
         self.gradient_clip_val = gradient_clip_val
         self.channels_last = channels_last
+        self.recomputed_blocks = enable_recompute(generator) if recompute_activations else []
         self.generator_ema = ModelEMA(generator, ema_decay) if ema_decay is not None else None
         self._pending_rng: dict[str, Any] | None = None
 

@@ -43,10 +43,11 @@ def _peak_memory_mb(device: torch.device) -> float:
 
 
 def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | dict[str, Any] | str = "paper",
-              discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None) -> InpaintingGAN:
+              discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None,
+              recompute_activations: bool = False) -> InpaintingGAN:
     """The ``InpaintingGAN`` training would build for this generator: with the given discriminator (class path,
     init args; e.g. a config's one SN-PatchGAN per pyramid level; ``"none"``: a reconstruction-only model), else
-    the profile's patch discriminator."""
+    the profile's patch discriminator; ``recompute_activations`` as the module's option."""
     generator = instantiate(class_path, init_args)
     d: torch.nn.Module | None
     if discriminator == "none":
@@ -56,7 +57,7 @@ def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | d
     else:
         profile = getattr(generator, "profile", None)
         d = PatchDiscriminator(width=getattr(profile, "discriminator_width", 64))
-    return InpaintingGAN(generator, d, losses=losses)
+    return InpaintingGAN(generator, d, losses=losses, recompute_activations=recompute_activations)
 
 
 def training_step_callable(model: InpaintingGAN, batch: dict[str, torch.Tensor]) -> Callable[[], gan_step.StepResult]:
@@ -85,13 +86,14 @@ def benchmark(
     progress: bool = True,
     losses: LossConfig | dict[str, Any] | str = "paper",
     discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None,
+    recompute_activations: bool = False,
 ) -> dict[str, Any]:
     """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB.
 
     A generator with nothing to train (the classical OpenCV inpainters) has its forward timed only: its train-step
     fields are None and ``train_step_note`` says why (nothing calls backward on it)."""
     dev = torch.device(device)
-    model = build_gan(class_path, init_args, losses, discriminator).to(dev)
+    model = build_gan(class_path, init_args, losses, discriminator, recompute_activations).to(dev)
     generator = model.generator
     inputs = {k: v.to(dev) for k, v in example_inputs(batch, height, width).items()}
     untrainable = nothing_to_train(generator)
@@ -154,6 +156,7 @@ def benchmark(
         "peak_memory_mb": round(_peak_memory_mb(dev), 1),
         "peak_memory_kind": "cuda_max_allocated" if dev.type == "cuda" else "process_peak_rss",
         "malloc_tuned": os.environ.get("MALLOC_MMAP_THRESHOLD_") is not None,
+        "recompute_activations": recompute_activations,
         "losses": dataclasses.asdict(model.losses),
         "discriminator": (f"{type(model.discriminator).__module__}.{type(model.discriminator).__name__}"
                           if model.discriminator is not None else None),

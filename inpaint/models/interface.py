@@ -45,6 +45,8 @@ class InpaintGenerator(nn.Module):
     size_multiple: int = 32
     #: priors this generator reads; the data module may skip computing the others.
     priors: tuple[str, ...] = ("edge", "gray", "smooth")
+    #: its heavy blocks, whose activations `recompute_activations` recomputes in backward (inpaint.nn.recompute)
+    recompute_blocks: tuple[type[nn.Module], ...] = ()
 
     @property
     def model_name(self) -> str:

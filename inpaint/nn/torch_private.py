@@ -1,7 +1,8 @@
 """PyTorch internals the suite relies on, each reached in exactly one place.
 
 ``torch._foreach_lerp_`` updates a whole EMA copy in one fused call (the public ``Tensor.lerp_`` needs one call per
-tensor), and ``flop_counter`` needs the names of the CPU flash-attention kernels that ``scaled_dot_product_attention``
+tensor), activation recomputation must recognise spectral norm's parametrisation module, and ``flop_counter`` needs
+the names of the CPU flash-attention kernels that ``scaled_dot_product_attention``
 dispatches to, which are private ATen operators. Each accessor raises a ``RuntimeError`` naming the installed torch
 version when the internal is gone, and the first use warns once when the version lies outside the range the suite
 was tested with (``TESTED_TORCH``; ``constraints.txt`` pins the one CI runs).
@@ -30,6 +31,15 @@ def foreach_lerp_(targets: Sequence[torch.Tensor], ends: Sequence[torch.Tensor],
     lerp(list(targets), list(ends), weight)
 
 
+def spectral_norm_parametrization() -> type:
+    """The module class ``torch.nn.utils.parametrizations.spectral_norm`` registers (it runs the power iteration in
+    training mode; activation recomputation replays it in eval mode)."""
+    from torch.nn.utils import parametrizations
+
+    return _private(parametrizations, "_SpectralNorm", "torch.nn.utils.parametrizations",
+                    "the spectral-norm parametrisation module")
+
+
 def cpu_flash_attention_ops() -> tuple[Any, Any]:
     """The forward and backward ATen operators of the CPU flash-attention kernel (for ``FlopCounterMode`` formulas)."""
     aten = torch.ops.aten
@@ -38,4 +48,4 @@ def cpu_flash_attention_ops() -> tuple[Any, Any]:
             _private(aten, "_scaled_dot_product_flash_attention_for_cpu_backward", "torch.ops.aten", what))
 
 
-__all__ = ["TESTED_TORCH", "foreach_lerp_", "cpu_flash_attention_ops"]
+__all__ = ["TESTED_TORCH", "cpu_flash_attention_ops", "foreach_lerp_", "spectral_norm_parametrization"]

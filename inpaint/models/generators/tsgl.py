@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from inpaint.models.decoders import UNetDecoder, Upsampling
+from inpaint.models.decoders import UNetDecoder, UpBlock, Upsampling
 from inpaint.models.encoders.options import TSGLOptions
 from inpaint.models.encoders.tsgl import EncoderFeatures
 from inpaint.models.generators.tsgl_base import PresetName, SizeName, TSGLEncoderGenerator
@@ -49,6 +49,7 @@ class TSGLGenerator(TSGLEncoderGenerator):
 
     size_multiple: int = 32
     host_name = "TSGLGenerator"
+    recompute_blocks = (*TSGLEncoderGenerator.recompute_blocks, CrossLayerBalance, UpBlock)
 
     def __init__(
         self,

@@ -21,9 +21,12 @@ from inpaint.conventions import known_mask
 from inpaint.errors import UserInputError
 from inpaint.models.decoders import AuxStructureDecoder
 from inpaint.models.encoders.options import TSGLOptions
-from inpaint.models.encoders.tsgl import EncoderFeatures, build_encoder
+from inpaint.models.encoders.tsgl import EncoderFeatures, StructureEncoder, build_encoder
 from inpaint.models.generators.host_interface import check_host_inputs
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
+from inpaint.nn.attention import TextureStage
+from inpaint.nn.partial_conv import PartialConv2d
+from inpaint.nn.reconstruction import ReconstructionBlock
 
 PresetName = Literal["paper", "official", "official_exact"]
 SizeName = Literal["paper", "small"]
@@ -54,6 +57,8 @@ class TSGLEncoderGenerator(InpaintGenerator):
     #: the one input size the model runs at (set by a subclass whose stored maps fix it), or None for any size
     fixed_input_size: tuple[int, int] | None = None
     host_name: str = "TSGL encoder generator"
+    #: the encoder's blocks (every one holds full-width maps) and D_S; a subclass adds its decoder's
+    recompute_blocks = (PartialConv2d, TextureStage, ReconstructionBlock, StructureEncoder, AuxStructureDecoder)
 
     def _init_encoder(
         self, variant: str, preset: str, size: str, encoder_options: TSGLOptions, channels_last: bool
