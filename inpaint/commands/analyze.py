@@ -89,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     images.add_argument("--image", action="append", default=[], help="image file (repeatable, with --mask)")
     images.add_argument("--mask", action="append", default=[], help="mask file of the same size (white = hole)")
     images.add_argument("--mask-hole-value", choices=("white", "black"), default="white")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for training and analysis "
+                        "(default 1: with more threads than free cores every step gets many times slower)")
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("--wandb", action="store_true", help="also log the figures and numbers to a W&B run "
                         "(offline unless WANDB_MODE says otherwise)")
@@ -104,8 +106,8 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
         parser.error("give either --data CONFIG (its test set's first --count samples) or --image/--mask files")
     if len(args.image) != len(args.mask):
         parser.error(f"give one --mask per --image (got {len(args.image)} and {len(args.mask)})")
-    if args.train_steps < 0 or args.count < 1:
-        parser.error("--train-steps must be >= 0 and --count >= 1")
+    if args.train_steps < 0 or args.count < 1 or args.threads < 1:
+        parser.error("--train-steps must be >= 0, --count and --threads >= 1")
     if args.train_steps and not args.data:
         parser.error("--train-steps trains on the data config's training set: give --data CONFIG")
     labels = [m.label for m in args.models]
@@ -168,7 +170,8 @@ def load_models(sources: Sequence[ModelSource], args: argparse.Namespace) -> lis
         run_dir = runs / slug(source.label)
         print(f"inpaint analyze: {source.label}: training {args.train_steps} steps in {run_dir} (a finished run is "
               "reused)", flush=True)  # fmt: skip
-        ckpt = fit_once([*args.data, *source.paths, *args.trainer], args.train_steps, run_dir, BRIEF_FIT_ARGS)
+        ckpt = fit_once([*args.data, *source.paths, *args.trainer], args.train_steps, run_dir,
+                        [*BRIEF_FIT_ARGS, f"--run.num_threads={args.threads}"])
         generator, provenance = _load_checkpoint(str(ckpt), source)
         provenance.update(configs=list(source.paths), trained_steps=args.train_steps)
         loaded[index] = (source.label, generator, provenance)
@@ -193,6 +196,7 @@ def run(args: argparse.Namespace) -> list[Path]:
 
     from inpaint.analysis.figures import analyze_generator, write_analysis
 
+    torch.set_num_threads(args.threads)
     models = load_models(args.models, args)
     inputs = load_inputs(args)
     with torch.no_grad():
