@@ -149,7 +149,7 @@ def load_models(sources: Sequence[ModelSource], args: argparse.Namespace) -> lis
     import torch
 
     from inpaint.lit.config_sections import generator_from_configs
-    from inpaint.lit.fit_once import fit_once
+    from inpaint.lit.fit_once import finished_checkpoint, fit_once
 
     for source in sources:
         _check_files(source)
@@ -168,8 +168,9 @@ def load_models(sources: Sequence[ModelSource], args: argparse.Namespace) -> lis
         if source.kind != "config":
             continue
         run_dir = runs / slug(source.label)
-        print(f"inpaint analyze: {source.label}: training {args.train_steps} steps in {run_dir} (a finished run is "
-              "reused)", flush=True)  # fmt: skip
+        done = finished_checkpoint(run_dir, args.train_steps) is not None
+        what = f"reusing the {args.train_steps}-step run" if done else f"training {args.train_steps} steps"
+        print(f"inpaint analyze: {source.label}: {what} in {run_dir}", flush=True)
         ckpt = fit_once([*args.data, *source.paths, *args.trainer], args.train_steps, run_dir,
                         [*BRIEF_FIT_ARGS, f"--run.num_threads={args.threads}"])
         generator, provenance = _load_checkpoint(str(ckpt), source)
