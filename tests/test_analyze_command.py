@@ -186,7 +186,9 @@ def test_images_that_cannot_form_one_batch_are_one_line(sizes, expected, tmp_pat
 
 @pytest.mark.parametrize("argv, expected", [
     (["--out", "x"], "at least one model"),
-    (["--model", f"Ours={TSGL}", "--out", "x"], "either --data"),
+    (["--model", f"Ours={TSGL}", "--out", "x"], "give --data CONFIG"),
+    (["--checkpoint", "Ours=", "--data", DATA, "--out", "x"], "LABEL=PATH"),
+    (["--model", "Ours=a.yaml,,b.yaml", "--data", DATA, "--out", "x"], "LABEL=PATH"),
     (["--model", f"Ours={TSGL}", "--image", "a.png", "--out", "x"], "one --mask per --image"),
     (["--model", f"A={TSGL}", "--model", f"A={TSGL}", "--data", DATA, "--out", "x"], "repeated: A"),
     (["--model", "=x.yaml", "--data", DATA, "--out", "x"], "LABEL=PATH"),

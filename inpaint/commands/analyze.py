@@ -16,7 +16,8 @@ it is untrained (torch seed 0) unless ``--train-steps N`` first trains it N step
 reached N steps is reused, an interrupted one resumes. Without ``LABEL=`` the label is the file's name.
 
 The images are the first ``--count`` samples of the data config's fixed test set (held-out crops with the fixed test
-masks: the same for every model and run), or ``--image``/``--mask`` files at their own size (a multiple of 32).
+masks: the same for every model and run), or ``--image``/``--mask`` files at their own size (a multiple of 32; priors
+as the default data module computes them: skimage Canny, L0 smoothing).
 Writes heatmap.png, spectrogram.png, entropy.png (levels across, models down), kl.png and analysis.json (every
 number plotted, and where the models and images came from) into ``--out``; ``--wandb`` logs them to a W&B run.
 """
@@ -57,11 +58,12 @@ class _AppendModel(argparse.Action):
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any,
                  option: str | None = None) -> None:  # fmt: skip
         label, sep, rest = str(value).partition("=")
-        paths = tuple(p.strip() for p in (rest if sep else label).split(",") if p.strip())
-        if not paths or (sep and not label.strip()):
+        kind = "checkpoint" if option == "--checkpoint" else "config"
+        given = rest if sep else label
+        paths = (given.strip(),) if kind == "checkpoint" else tuple(p.strip() for p in given.split(","))
+        if not all(paths) or (sep and not label.strip()):
             parser.error(f"{option} expects LABEL=PATH (or a path), got {value!r}")
         label = label.strip() if sep else Path(paths[-1]).stem
-        kind = "checkpoint" if option == "--checkpoint" else "config"
         namespace.models = [*(namespace.models or []), ModelSource(kind, label, paths)]
 
 
@@ -86,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="data config, e.g. experiments/data/embedded.yaml")
     images.add_argument("--count", type=int, default=4, help="test samples analysed (default 4; figures show the "
                         "first, numbers average over all)")
-    images.add_argument("--image", action="append", default=[], help="image file (repeatable, with --mask)")
+    images.add_argument("--image", action="append", default=[], help="image file (repeatable, with --mask); "
+                        "replaces the test set (--data then only trains)")
     images.add_argument("--mask", action="append", default=[], help="mask file of the same size (white = hole)")
     images.add_argument("--mask-hole-value", choices=("white", "black"), default="white")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads for training and analysis "
@@ -102,8 +105,8 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     """Refuse option combinations that cannot work (argparse's usage error, exit status 2)."""
     if not args.models:
         parser.error("give at least one model: --checkpoint LABEL=PATH or --model LABEL=CONFIG")
-    if bool(args.image) == bool(args.data):
-        parser.error("give either --data CONFIG (its test set's first --count samples) or --image/--mask files")
+    if not args.image and not args.data:
+        parser.error("give --data CONFIG (its test set's first --count samples) or --image/--mask files")
     if len(args.image) != len(args.mask):
         parser.error(f"give one --mask per --image (got {len(args.image)} and {len(args.mask)})")
     if args.train_steps < 0 or args.count < 1 or args.threads < 1:
@@ -198,15 +201,14 @@ def run(args: argparse.Namespace) -> list[Path]:
     from inpaint.analysis.figures import analyze_generator, write_analysis
 
     torch.set_num_threads(args.threads)
+    inputs = load_inputs(args)  # first: a bad image file must not wait for the models' training
     models = load_models(args.models, args)
-    inputs = load_inputs(args)
     with torch.no_grad():
         analyses = [analyze_generator(label, generator, inputs.tensors) for label, generator, _ in models]
-    provenance = {
-        "models": {label: source for label, _, source in models},
-        "images": {"data": list(args.data), "trainer": list(args.trainer), "files": list(args.image),
-                   "masks": list(args.mask), "ids": inputs.ids, "size": list(inputs.size)},
-    }
+    images = ({"files": list(args.image), "masks": list(args.mask)} if args.image
+              else {"data": list(args.data), "trainer": list(args.trainer)})
+    provenance = {"models": {label: source for label, _, source in models},
+                  "images": {**images, "ids": inputs.ids, "size": list(inputs.size)}}
     paths = write_analysis(analyses, args.out, provenance)
     print(f"wrote {', '.join(p.name for p in paths)} to {args.out} ({len(models)} model(s), "
           f"{len(inputs.ids)} image(s) at {inputs.size[1]}×{inputs.size[0]})")
