@@ -120,11 +120,10 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
 
 
 def _check_files(source: ModelSource) -> None:
+    option, what = ("--checkpoint", "checkpoint") if source.kind == "checkpoint" else ("--model", "config file")
     for path in source.paths:
         if not os.path.isfile(path):
-            what = "checkpoint" if source.kind == "checkpoint" else "config file"
-            raise MissingPathError(f"--{'checkpoint' if source.kind == 'checkpoint' else 'model'} {source.label}: "
-                                   f"{what} {path} does not exist")
+            raise MissingPathError(f"{option} {source.label}: {what} {path} does not exist")
 
 
 def _tappable(generator: nn.Module, source: ModelSource) -> nn.Module:
