@@ -17,7 +17,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= 4294967296
 # Weights & Biases never needs the network here.
 export WANDB_MODE ?= offline
 
-.PHONY: install lint test ablation tau search swap pyramid msfef pmrfn compare report bench clean
+.PHONY: install lint test ablation tau search swap pyramid msfef pmrfn compare analyze report bench clean
 
 install: $(STAMP)
 
@@ -40,6 +40,23 @@ STUDIES := ablation tau search swap pyramid msfef pmrfn compare
 
 $(STUDIES): install
 	$(BIN)/inpaint sweep $@ --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
+
+# The feature figures (docs/analysis.md) of the three models the paper's analyses compare, each trained ANALYZE_STEPS
+# steps at 64² on the embedded data (finished runs in results/analyze/runs are reused), or of given checkpoints:
+# make analyze CHECKPOINTS="Baseline=a.ckpt Ours=b.ckpt" [ANALYZE_DATA=experiments/data/celeba.yaml]
+ANALYZE_STEPS ?= 48
+ANALYZE_DATA ?= experiments/data/embedded.yaml
+CHECKPOINTS ?=
+ANALYZE_MODELS := \
+	Baseline=experiments/model/tsgl.yaml,experiments/model/variants/baseline.yaml \
+	"Global->Local=experiments/model/tsgl.yaml,experiments/model/variants/global__local.yaml" \
+	Ours=experiments/model/tsgl.yaml
+
+analyze: install
+	$(BIN)/inpaint analyze --data $(ANALYZE_DATA) --out results/analyze $(if $(CHECKPOINTS),\
+		$(foreach checkpoint,$(CHECKPOINTS),--checkpoint $(checkpoint)),\
+		--trainer experiments/trainer/cpu-small.yaml --train-steps $(ANALYZE_STEPS) \
+		$(foreach model,$(ANALYZE_MODELS),--model $(model)))
 
 report: install
 	$(BIN)/inpaint report --all

@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "convert": ("convert", "convert the authors' TSGL checkpoint (--from official) to a .ckpt or .pt"),
     "sweep": ("sweep", "run an Optuna study (ablation, tau, search, swap, pyramid)"),
     "report": ("report", "rebuild tables and figures from stored studies"),
+    "analyze": ("analyze", "feature figures of TSGL-encoder models: heat maps, spectrograms, entropy, KL"),
 }
 LIGHTNING_SUBCOMMANDS = ("fit", "validate", "test", "predict")
 

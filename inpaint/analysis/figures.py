@@ -132,9 +132,11 @@ def _curves(analyses: list[ModelAnalysis], path: Path) -> Path:
     return path
 
 
-def write_analysis(analyses: list[ModelAnalysis], out_dir: str | Path) -> list[Path]:
+def write_analysis(analyses: list[ModelAnalysis], out_dir: str | Path,
+                   provenance: Mapping[str, Any] | None = None) -> list[Path]:
     """``heatmap.png``, ``spectrogram.png``, ``entropy.png`` (levels across, models down), ``kl.png`` and
-    ``analysis.json`` (every number plotted) in ``out_dir``; returns the paths."""
+    ``analysis.json`` (every number plotted, plus ``provenance``: where the models and images came from) in
+    ``out_dir``; returns the paths."""
     if not analyses:
         raise ValueError("write_analysis: no model analyses to draw")
     out = Path(out_dir)
@@ -143,6 +145,8 @@ def write_analysis(analyses: list[ModelAnalysis], out_dir: str | Path) -> list[P
     paths.append(_curves(analyses, out / "kl.png"))
     numbers = {"models": [a.numbers() for a in analyses],
                "operators": "docs/analysis.md; kl and complementarity in nats, entropy with softmax over channels"}
+    if provenance:
+        numbers["provenance"] = dict(provenance)
     json_path = out / "analysis.json"
     json_path.write_text(json.dumps(numbers, indent=2))
     paths.append(json_path)

@@ -22,18 +22,29 @@ from typing import Any
 import torch
 from torch import nn
 
+from inpaint.errors import UserInputError
+
 TAP_NAMES: tuple[str, ...] = ("texture", "reconstructed", "structure", "residual", "balance_in", "balance_out")
+
+
+class NoEncoderTapsError(UserInputError):
+    """A generator without a TSGL encoder: there is nothing to tap (a user picked the wrong model for an analysis)."""
+
+
+def reconstruction_blocks(generator: nn.Module) -> nn.ModuleList | None:
+    """The per-layer reconstruction blocks of the generator's TSGL encoder; None when it has none."""
+    blocks = getattr(getattr(generator, "encoder", None), "reconstruction", None)
+    return blocks if isinstance(blocks, nn.ModuleList) else None
 
 
 class EncoderTaps:
     """Context manager collecting :data:`TAP_NAMES` from one or more forward passes (module doc)."""
 
     def __init__(self, generator: nn.Module) -> None:
-        encoder = getattr(generator, "encoder", None)
-        blocks = getattr(encoder, "reconstruction", None)
-        if not isinstance(blocks, nn.ModuleList):
-            raise ValueError(f"EncoderTaps needs a generator with a TSGL encoder (encoder.reconstruction), got "
-                             f"{type(generator).__name__}")
+        blocks = reconstruction_blocks(generator)
+        if blocks is None:
+            raise NoEncoderTapsError(f"EncoderTaps needs a generator with a TSGL encoder (encoder.reconstruction), "
+                                     f"got {type(generator).__name__}")
         self.blocks: Sequence[nn.Module] = list(blocks)
         self.balance: nn.Module | None = getattr(generator, "balance", None)
         self.maps: dict[str, list[torch.Tensor]] = {name: [] for name in TAP_NAMES}
