@@ -1,7 +1,7 @@
 """The ``compare`` study: its system axis names every shipped generator config (or excludes it with a reason), each
 cpu overlay is the shipped config plus its 64² fixes and builds a model that runs at 64², and a miniature study
 (PConv U-Net + Telea, two steps, two masks per bucket: about 15 s) runs end to end into the leaderboard with the cost
-stored per trial."""
+and the test-time sweeps stored per trial."""
 
 from __future__ import annotations
 
@@ -87,6 +87,10 @@ def test_mini_compare_study_end_to_end(tmp_path: Path, capsys) -> None:
     assert pconv["cost"]["train_s_per_step"] > 0 and pconv["cost"]["resolution"] == [64, 64]
     assert pconv["loss"] == "1 L1 (hole 6 : known 1)"
     assert telea["cost"]["params"] == 0 and telea["cost"]["train_s_per_step"] is None
+    for attrs in (pconv, telea):  # the test-time sweeps are stored with the trial, one row per setting
+        holes = attrs["hole_size_sweep"]
+        assert holes["note"] is None and [row["ratio"] for row in holes["rows"]] == [0.15, 0.25, 0.35, 0.45, 0.55]
+        assert all(row["n"] == 16 and row["psnr"] > 0 for row in holes["rows"])
     out_dir = tmp_path / "results" / "minicompare"
     for suffix in ("md", "csv", "tex", "png"):
         assert (out_dir / f"compare.{suffix}").is_file()
