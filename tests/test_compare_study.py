@@ -90,7 +90,10 @@ def test_mini_compare_study_end_to_end(tmp_path: Path, capsys) -> None:
     for attrs in (pconv, telea):  # the test-time sweeps are stored with the trial, one row per setting
         holes = attrs["hole_size_sweep"]
         assert holes["note"] is None and [row["ratio"] for row in holes["rows"]] == [0.15, 0.25, 0.35, 0.45, 0.55]
-        assert all(row["n"] == 16 and row["psnr"] > 0 for row in holes["rows"])
+        assert all(row["n"] == 4 and row["psnr"] > 0 for row in holes["rows"])
+        sizes = attrs["resolution_sweep"]  # each size run natively by the real model: output size = input size
+        assert [row["output_size"] for row in sizes["rows"]] == [[64, 64], [128, 128], [256, 256]]
+        assert all(row["reason"] is None and row["n"] == 2 and row["psnr"] > 0 for row in sizes["rows"])
     out_dir = tmp_path / "results" / "minicompare"
     for suffix in ("md", "csv", "tex", "png"):
         assert (out_dir / f"compare.{suffix}").is_file()

@@ -1,5 +1,6 @@
 """The compare study's test-time sweeps: the fixed test crops they score, the score itself (checked by hand), the
-hole-size sweep after a real test stage, and how a sweep profile asks for them."""
+hole-size sweep after a real test stage, the resolution sweep (each model at each size without resizing, a size it
+cannot run at giving the reason), and how a sweep profile asks for them."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from lightning.pytorch import Trainer
 
 from inpaint.data.datamodule import InpaintDataModule
 from inpaint.data.masks import center_square_mask
-from inpaint.lit.callbacks import HoleSizeSweep
+from inpaint.lit.callbacks import HoleSizeSweep, ResolutionSweep
 from inpaint.lit.callbacks.hole_size_sweep import HOLE_SIZE_RATIOS
+from inpaint.lit.callbacks.resolution_sweep import resolution_sweep
 from inpaint.lit.module import InpaintingGAN
-from inpaint.lit.sweep_scoring import score_masked
+from inpaint.lit.sweep_scoring import batch_size_at, fixed_crops_for, score_masked
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 from inpaint.sweeps.spec import SweepSpecError, load_spec, parse_spec
 
@@ -119,9 +121,11 @@ def test_the_compare_profiles_ask_for_the_sweeps_and_bad_settings_fail_early() -
 
     spec = load_spec("compare")
     sweeps = LightningTrial.test_sweeps(spec.profile("cpu"))
-    assert list(sweeps) == ["hole_size_sweep"]
-    assert sweeps["hole_size_sweep"].ratios == list(HOLE_SIZE_RATIOS) and sweeps["hole_size_sweep"].images == 16
-    assert LightningTrial.test_sweeps(spec.profile("paper"))["hole_size_sweep"].images == 100
+    assert list(sweeps) == ["hole_size_sweep", "resolution_sweep"]
+    assert sweeps["hole_size_sweep"].ratios == list(HOLE_SIZE_RATIOS) and sweeps["hole_size_sweep"].images == 4
+    assert sweeps["resolution_sweep"].sizes == [[64, 64], [128, 128], [256, 256]]
+    paper = LightningTrial.test_sweeps(spec.profile("paper"))  # the paper's sizes are data of its profile
+    assert paper["resolution_sweep"].sizes == [[256, 256], [512, 512], [1024, 1024]]
     base = {"name": "x", "kind": "grid", "objective": {"metric": "psnr", "bucket": "all"}, "param_keys": {"s": "seed"},
             "axes": {"s": [0]}}
     with pytest.raises(SweepSpecError, match="test_sweeps must map some of"):
@@ -129,3 +133,56 @@ def test_the_compare_profiles_ask_for_the_sweeps_and_bad_settings_fail_early() -
     profile = parse_spec({**base, "profiles": {"cpu": {"configs": [], "test_sweeps": {"hole_size": {"n": 3}}}}})
     with pytest.raises(ValueError, match="profile 'cpu': test_sweeps: .*unexpected keyword argument 'n'"):
         LightningTrial.test_sweeps(profile.profile("cpu"))
+
+
+class Picky(Black):
+    """Runs at multiples of 64 only (its declared rule) and breaks at runtime on inputs wider than 128."""
+
+    size_multiple = 64
+
+    def forward(self, image, mask, edge=None, gray=None, smooth=None) -> GeneratorOutput:
+        if image.shape[-1] > 128:
+            raise RuntimeError("attention grid too large\nsecond line")
+        return super().forward(image, mask)
+
+
+def _crops_at(data: InpaintDataModule, generator: InpaintGenerator, count: int = 2):
+    return lambda height, width: fixed_crops_for(generator, data, count, (height, width))
+
+
+def test_resolution_sweep_runs_the_model_natively_at_each_size() -> None:
+    spy = Black()
+    rows = resolution_sweep(spy, _crops_at(_data(), spy), [64, 128], 0.25, lambda h, w: 2)
+    assert spy.seen == [(64, 64), (128, 128)]  # the model saw each size itself: nothing was resized
+    assert [row["size"] for row in rows] == [[64, 64], [128, 128]]
+    assert [row["output_size"] for row in rows] == [[64, 64], [128, 128]]
+    assert all(row["reason"] is None and row["n"] == 2 and row["hole_ratio"] == 0.25 for row in rows)
+    tiny = TinyGenerator()  # a trainable model with every prior, through the same path
+    rows = resolution_sweep(tiny, _crops_at(_data(), tiny), [64, [128, 96]], 0.25, lambda h, w: 1)
+    assert [row["output_size"] for row in rows] == [[64, 64], [128, 96]] and all(math.isfinite(r["psnr"]) for r in rows)
+
+
+def test_a_size_the_model_cannot_run_at_gives_the_reason_not_a_crash() -> None:
+    picky = Picky()
+    rows = resolution_sweep(picky, _crops_at(_data(), picky), [64, 96, 128, 256], 0.25, lambda h, w: 2)
+    assert picky.seen == [(64, 64), (128, 128)]  # 96 was refused before running; 256 raised inside
+    assert [row["reason"] for row in rows] == [None, "needs multiple of 64", None,
+                                               "RuntimeError: attention grid too large"]
+    assert [row["psnr"] is None for row in rows] == [False, True, False, True]
+    assert rows[1]["l1"] is None and rows[1]["n"] == 0
+    halving = Halving()
+    assert resolution_sweep(halving, _crops_at(_data(), halving), [64], 0.25, lambda h, w: 2)[0]["reason"] == \
+        "ValueError: output (32, 32) for input (64, 64): the model changed the size"
+
+
+def test_resolution_sweep_after_the_test_stage_keeps_the_pixel_budget(tmp_path) -> None:
+    sweep = ResolutionSweep(sizes=[64, 128], images=2)
+    spy = Black()
+    _test_with(spy, _data(), tmp_path, sweep)
+    result = sweep.result()
+    json.dumps(result)
+    assert result["note"] is None and [row["size"] for row in result["rows"]] == [[64, 64], [128, 128]]
+    assert result["mask"] == "centre square, 25% of the area" and all(row["n"] == 2 for row in result["rows"])
+    # after the test stage's batches of 4 at 64²: 2 crops in one batch at 64², one crop per batch at 128² (4·64² px)
+    assert spy.seen[-3:] == [(64, 64), (128, 128), (128, 128)]
+    assert [batch_size_at(4, 64 * 64, s, s) for s in (64, 128, 256)] == [4, 1, 1]

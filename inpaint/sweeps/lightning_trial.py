@@ -103,9 +103,9 @@ class LightningTrial:
     @staticmethod
     def test_sweeps(profile: ProfileSpec) -> dict[str, Any]:
         """Fresh callbacks for the profile's test-time sweeps, by the user attribute each result is stored under."""
-        from inpaint.lit.callbacks import HoleSizeSweep
+        from inpaint.lit.callbacks import HoleSizeSweep, ResolutionSweep
 
-        kinds = {"hole_size": HoleSizeSweep}
+        kinds = {"hole_size": HoleSizeSweep, "resolution": ResolutionSweep}
         try:
             return {f"{name}_sweep": kinds[name](**settings) for name, settings in profile.test_sweeps.items()}
         except (TypeError, ValueError) as err:

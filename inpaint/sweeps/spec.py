@@ -22,7 +22,7 @@ import yaml
 
 SEEDS_TOKEN = "@seeds"  # an axis whose values come from --seeds or the profile's default seeds
 CONFIG_TOKEN = "@config"  # param_keys value of an axis that selects a config file (a "{axis}" in profile configs)
-TEST_SWEEPS = ("hole_size",)  # the test-time sweeps a profile may ask for (ProfileSpec.test_sweeps)
+TEST_SWEEPS = ("hole_size", "resolution")  # the test-time sweeps a profile may ask for (ProfileSpec.test_sweeps)
 
 
 class SweepSpecError(ValueError):
@@ -55,8 +55,8 @@ class ProfileSpec:
     requires_data_root: bool = False
     facts: dict[str, Any] = field(default_factory=dict)  # caption facts: data, resolution, steps
     n_trials: int = 20  # search only
-    # test-time sweeps run after each trial's test: {"hole_size": {ratios, images}} (compare study; see
-    # inpaint/lit/callbacks/hole_size_sweep.py), each stored with the trial under "<name>_sweep"
+    # test-time sweeps run after each trial's test: {"hole_size": {ratios, images}, "resolution": {sizes, images,
+    # hole_ratio}} (compare study; inpaint/lit/callbacks/), each stored with the trial under "<name>_sweep"
     test_sweeps: dict[str, Any] = field(default_factory=dict)
     heartbeat_interval: int = 10
     grace_period: int = 60
