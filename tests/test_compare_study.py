@@ -95,10 +95,13 @@ def test_mini_compare_study_end_to_end(tmp_path: Path, capsys) -> None:
         assert [row["output_size"] for row in sizes["rows"]] == [[64, 64], [128, 128], [256, 256]]
         assert all(row["reason"] is None and row["n"] == 2 and row["psnr"] > 0 for row in sizes["rows"])
     out_dir = tmp_path / "results" / "minicompare"
-    for suffix in ("md", "csv", "tex", "png"):
-        assert (out_dir / f"compare.{suffix}").is_file()
+    for stem in ("compare", "compare_hole_size", "compare_resolution"):  # the leaderboard, then the two sweeps
+        for suffix in ("csv", "tex", "png"):
+            assert (out_dir / f"{stem}.{suffix}").is_file(), f"{stem}.{suffix}"
     table = (out_dir / "compare.md").read_text()
     assert table in capsys.readouterr().out
     assert "vs Telea (PSNR" in table and "| PConv U-Net | 1 | 1 L1 (hole 6 : known 1) |" in table
     assert "| Telea (OpenCV) | 1 | none (nothing to train) |" in table
+    assert "**Hole-size sweep: PSNR and L1" in table and "| System | Seeds | PSNR↑ 15% | PSNR↑ 25% |" in table
+    assert "**Resolution sweep: PSNR and L1" in table and "| PSNR↑ 64×64 | PSNR↑ 128×128 | PSNR↑ 256×256 |" in table
     assert (out_dir / "compare.csv").read_text().splitlines()[0].startswith("group,system,seeds,loss,psnr_all_mean")
