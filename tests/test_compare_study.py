@@ -1,5 +1,6 @@
 """The ``compare`` study: its system axis names every shipped generator config (or excludes it with a reason), each
-cpu overlay is the shipped config plus its 64² fixes and builds a model that runs at 64², and a miniature study
+cpu overlay is the shipped config plus its 64² fixes and builds a model that runs at 64² and, in the resolution
+sweep, natively at each test size of the cpu profile (no resizing), and a miniature study
 (PConv U-Net + Telea, two steps, two masks per bucket: about 15 s) runs end to end into the leaderboard with the cost
 and the test-time sweeps stored per trial."""
 
@@ -13,6 +14,8 @@ import torch
 import yaml
 from _small_runs import unchecked_small_cli
 
+from inpaint.lit.callbacks.resolution_sweep import resolution_sweep
+from inpaint.lit.sweep_scoring import fixed_crops_for
 from inpaint.models.complexity import example_inputs
 from inpaint.sweeps.spec import CONFIG_TOKEN, load_spec
 
@@ -24,7 +27,8 @@ EXCLUDED = {
                      "exact-official preset (tsgl-official-exact)",
     "ours_basic": "an ablation of TSGL (no cross-layer balance module, Table VII), not a system of its own",
 }
-SYSTEMS = load_spec("compare", REPO / "sweeps").axes["system"]
+SPEC = load_spec("compare", REPO / "sweeps")
+SYSTEMS = SPEC.axes["system"]
 
 
 def _is_generator_config(path: Path) -> bool:
@@ -60,6 +64,16 @@ def test_each_cpu_overlay_is_the_shipped_config_and_runs_at_64(system: str, tmp_
     with torch.no_grad():
         out = generator(**example_inputs(1, 64, 64))
     assert out.image.shape == (1, 3, 64, 64) and torch.isfinite(out.image).all()
+    # the resolution sweep runs the model natively at each of the cpu profile's sizes: input and output at that size
+    sizes = SPEC.profile("cpu").test_sweeps["resolution"]["sizes"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # batch-1 forwards: a second thread only slows them on a busy machine (20× measured)
+    try:
+        rows = resolution_sweep(generator, lambda h, w: fixed_crops_for(generator, cli.datamodule, 1, (h, w)), sizes,
+                                0.25, lambda h, w: 1)
+    finally:
+        torch.set_num_threads(threads)
+    assert [(row["reason"], row["output_size"]) for row in rows] == [(None, [size, size]) for size in sizes]
 
 
 @pytest.mark.slow
