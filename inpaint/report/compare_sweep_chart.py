@@ -25,7 +25,8 @@ def sweep_chart(sweep: SweepTable, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, len(PANELS), figsize=(11.0, 4.2), squeeze=False)
     xs = [x if sweep.kind is RESOLUTION else 100 * x for x in sweep.xs]
-    colours = plt.get_cmap("tab20").colors  # up to 20 systems without a repeated colour
+    pairs = plt.get_cmap("tab20").colors  # dark / light pairs: the darks first, so neighbouring rows differ in hue
+    colours = [*pairs[0::2], *pairs[1::2]]
     for ax, (metric, axis_label) in zip(axes[0], PANELS):
         for index, row in enumerate(sweep.table.rows):
             stats = [sweep.stat(row, metric, c) for c in sweep.conditions]
@@ -47,7 +48,8 @@ def sweep_chart(sweep: SweepTable, path: str | Path) -> Path:
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.82, 0.5), fontsize=7)
-    fig.suptitle(f"compare: {sweep.kind.setting} sweep (dashed: OpenCV)", fontsize=9)
+    fig.suptitle(f"compare, {sweep.kind.title.lower()}: mean over seeds (dashed: OpenCV; a gap: n/a, see the table)",
+                 fontsize=9)
     fig.tight_layout(rect=(0.0, 0.0, 0.82 if handles else 1.0, 1.0))
     fig.savefig(path, dpi=120)
     plt.close(fig)
