@@ -1,7 +1,8 @@
 """The ``compare`` study: its system axis names every shipped generator config (or excludes it with a reason), each
-cpu overlay is the shipped config plus its 64² fixes and builds a model that runs at 64², and a miniature study
+cpu overlay is the shipped config plus its 64² fixes and builds a model that runs at 64² and, in the resolution
+sweep, natively at each test size of the cpu profile (no resizing), and a miniature study
 (PConv U-Net + Telea, two steps, two masks per bucket: about 15 s) runs end to end into the leaderboard with the cost
-stored per trial."""
+and the test-time sweeps stored per trial."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import torch
 import yaml
 from _small_runs import unchecked_small_cli
 
+from inpaint.lit.callbacks.resolution_sweep import resolution_sweep
+from inpaint.lit.sweep_scoring import fixed_crops_for
 from inpaint.models.complexity import example_inputs
 from inpaint.sweeps.spec import CONFIG_TOKEN, load_spec
 
@@ -24,7 +27,8 @@ EXCLUDED = {
                      "exact-official preset (tsgl-official-exact)",
     "ours_basic": "an ablation of TSGL (no cross-layer balance module, Table VII), not a system of its own",
 }
-SYSTEMS = load_spec("compare", REPO / "sweeps").axes["system"]
+SPEC = load_spec("compare", REPO / "sweeps")
+SYSTEMS = SPEC.axes["system"]
 
 
 def _is_generator_config(path: Path) -> bool:
@@ -60,6 +64,16 @@ def test_each_cpu_overlay_is_the_shipped_config_and_runs_at_64(system: str, tmp_
     with torch.no_grad():
         out = generator(**example_inputs(1, 64, 64))
     assert out.image.shape == (1, 3, 64, 64) and torch.isfinite(out.image).all()
+    # the resolution sweep runs the model natively at each of the cpu profile's sizes: input and output at that size
+    sizes = SPEC.profile("cpu").test_sweeps["resolution"]["sizes"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # batch-1 forwards: a second thread only slows them on a busy machine (20× measured)
+    try:
+        rows = resolution_sweep(generator, lambda h, w: fixed_crops_for(generator, cli.datamodule, 1, (h, w)), sizes,
+                                0.25, lambda h, w: 1)
+    finally:
+        torch.set_num_threads(threads)
+    assert [(row["reason"], row["output_size"]) for row in rows] == [(None, [size, size]) for size in sizes]
 
 
 @pytest.mark.slow
@@ -87,11 +101,21 @@ def test_mini_compare_study_end_to_end(tmp_path: Path, capsys) -> None:
     assert pconv["cost"]["train_s_per_step"] > 0 and pconv["cost"]["resolution"] == [64, 64]
     assert pconv["loss"] == "1 L1 (hole 6 : known 1)"
     assert telea["cost"]["params"] == 0 and telea["cost"]["train_s_per_step"] is None
+    for attrs in (pconv, telea):  # the test-time sweeps are stored with the trial, one row per setting
+        holes = attrs["hole_size_sweep"]
+        assert holes["note"] is None and [row["ratio"] for row in holes["rows"]] == [0.15, 0.25, 0.35, 0.45, 0.55]
+        assert all(row["n"] == 4 and row["psnr"] > 0 for row in holes["rows"])
+        sizes = attrs["resolution_sweep"]  # each size run natively by the real model: output size = input size
+        assert [row["output_size"] for row in sizes["rows"]] == [[64, 64], [128, 128], [256, 256]]
+        assert all(row["reason"] is None and row["n"] == 2 and row["psnr"] > 0 for row in sizes["rows"])
     out_dir = tmp_path / "results" / "minicompare"
-    for suffix in ("md", "csv", "tex", "png"):
-        assert (out_dir / f"compare.{suffix}").is_file()
+    for stem in ("compare", "compare_hole_size", "compare_resolution"):  # the leaderboard, then the two sweeps
+        for suffix in ("csv", "tex", "png"):
+            assert (out_dir / f"{stem}.{suffix}").is_file(), f"{stem}.{suffix}"
     table = (out_dir / "compare.md").read_text()
     assert table in capsys.readouterr().out
     assert "vs Telea (PSNR" in table and "| PConv U-Net | 1 | 1 L1 (hole 6 : known 1) |" in table
     assert "| Telea (OpenCV) | 1 | none (nothing to train) |" in table
+    assert "**Hole-size sweep: PSNR and L1" in table and "| System | Seeds | PSNR↑ 15% | PSNR↑ 25% |" in table
+    assert "**Resolution sweep: PSNR and L1" in table and "| PSNR↑ 64×64 | PSNR↑ 128×128 | PSNR↑ 256×256 |" in table
     assert (out_dir / "compare.csv").read_text().splitlines()[0].startswith("group,system,seeds,loss,psnr_all_mean")

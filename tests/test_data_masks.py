@@ -12,6 +12,7 @@ from inpaint.data.masks import (
     MASK_KINDS,
     MaskFolder,
     MaskSampler,
+    center_square_mask,
     fixed_eval_masks,
     generate_mask,
     hole_ratio_of,
@@ -68,6 +69,30 @@ def test_center_mask_ratio():
     assert hole_ratio_of(mask) == 0.25 and mask[32, 32] == 0 and mask[0, 0] == 1
     with pytest.raises(ValueError, match="no centred square"):
         generate_mask("center", 8, 8, np.random.default_rng(0), (0.5, 0.51))
+
+
+@pytest.mark.parametrize(("ratio", "side", "top"), [
+    # 64² = 4096 px; the side whose square is closest to ratio · 4096 (counted by hand):
+    (0.15, 25, 19),  # 614.4 px asked: 25² = 625 (24² = 576 is 38.4 px further)
+    (0.25, 32, 16),  # 1024 px: exact
+    (0.35, 38, 13),  # 1433.6 px: 38² = 1444 (37² = 1369)
+    (0.45, 43, 10),  # 1843.2 px: 43² = 1849 (42² = 1764)
+    (0.55, 47, 8),   # 2252.8 px: 47² = 2209 is 43.8 px short, 48² = 2304 is 51.2 px over
+])
+def test_center_square_mask_has_the_closest_whole_pixel_area(ratio, side, top):
+    mask = center_square_mask(64, 64, ratio)
+    assert mask.dtype == np.float32 and set(np.unique(mask)) == {0.0, 1.0}
+    assert int((mask == 0).sum()) == side * side and hole_ratio_of(mask) == side * side / 4096
+    rows, cols = np.nonzero(mask == 0)  # one square, centred ((64 - side) // 2 before it)
+    assert (rows.min(), rows.max(), cols.min(), cols.max()) == (top, top + side - 1, top, top + side - 1)
+    assert abs(side * side / 4096 - ratio) < 0.013
+
+
+def test_center_square_mask_refuses_what_cannot_be_a_centred_square():
+    with pytest.raises(ValueError, match="does not fit"):
+        center_square_mask(32, 128, 0.5)  # 2048 px would need a 45-px side in a 32-px-high image
+    with pytest.raises(ValueError, match="in \\(0, 1\\)"):
+        center_square_mask(64, 64, 1.0)
 
 
 def test_fixed_eval_masks_are_fixed_versioned_and_bucketed():

@@ -1,5 +1,6 @@
 """The ``compare`` leaderboard on hand-made trial records: order and means, the best marks, the 95 % interval with
-three seeds, the cost columns, the computed Telea note, n/a with reasons, the writers and the chart."""
+three seeds, the cost columns, the computed Telea note, n/a with reasons, the writers and the chart; the hole-size and
+resolution sweep tables and plots from fabricated stored sweeps."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import pytest
 
 from inpaint.report.aggregate import SeedStat
-from inpaint.report.compare import BUCKETS, build_compare_table
+from inpaint.report.compare import BUCKETS, build_compare_table, system_label
 from inpaint.report.compare_chart import compare_chart
 from inpaint.report.records import TrialRecord
 from inpaint.report.writers import to_csv, to_latex, to_markdown
@@ -104,3 +105,73 @@ def test_pending_reasons_come_from_each_systems_latest_trial() -> None:
                                  distributions=space))
     study.enqueue_trial({"system": "telea"})
     assert pending_reasons(study) == {"lama": "failed: ValueError: too small", "telea": "not finished (waiting)"}
+
+
+def _sweeps(system: str, seed: int, psnr: float) -> dict:
+    """Stored sweeps as the callbacks write them: PSNR falls 1 dB per ratio step and per size; PEN-Net cannot run at
+    96² (a size rule) and TSGL failed its 256² (an error)."""
+    holes = [{"ratio": r, "hole_ratio": h, "n": 4, "psnr": psnr - i, "l1": 0.01 * (i + 1), "output_size": [64, 64]}
+             for i, (r, h) in enumerate(zip((0.15, 0.25, 0.35, 0.45, 0.55),
+                                            (0.152588, 0.25, 0.352539, 0.451416, 0.539307)))]
+    sizes = []
+    for i, side in enumerate((64, 96, 256)):
+        reason = ("needs multiple of 64" if system == "pennet" and side == 96 else
+                  "out of memory" if system == "tsgl" and side == 256 else None)
+        sizes.append({"size": [side, side], "n": 0 if reason else 2, "reason": reason,
+                      "psnr": None if reason else psnr - i + 0.1 * seed, "l1": None if reason else 0.02 * (i + 1)})
+    return {"hole_size_sweep": {"mask": "centre square", "images": 4, "rows": holes, "note": None, "wall_s": 1.5,
+                                "resolution": [64, 64]},
+            "resolution_sweep": {"mask": "centre square, 25% of the area", "images": 2, "rows": sizes, "note": None,
+                                 "wall_s": 3.0}}
+
+
+def sweep_records() -> list[TrialRecord]:
+    out = []
+    for number, (system, seed, psnr) in enumerate([("telea", 0, 30.0), ("pennet", 0, 20.0), ("pennet", 1, 22.0),
+                                                    ("tsgl", 0, 25.0)]):
+        base = record(number, system, seed, psnr, trained=system != "telea")
+        base.attrs.update(_sweeps(system, seed, psnr))
+        out.append(base)
+    out.append(record(9, "lama", 0, 18.0))  # stored before the sweeps existed
+    return out
+
+
+def test_sweep_tables_from_stored_trials_say_why_a_cell_is_na() -> None:
+    from inpaint.report.compare_sweeps import HOLE_SIZE, RESOLUTION, build_sweep_table
+
+    order = ["Telea (OpenCV)", "TSGL", "PENNet", "LaMa"]
+    holes = build_sweep_table(HOLE_SIZE, sweep_records(), order, system_label)
+    assert holes.conditions == ["15%", "25%", "35%", "45%", "55%"] and holes.xs == [0.15, 0.25, 0.35, 0.45, 0.55]
+    assert [row.label for row in holes.table.rows] == order
+    pennet = holes.table.row("PENNet")
+    assert pennet.cells["psnr_15pct"].ours.mean == pytest.approx(21.0) and pennet.cells["psnr_15pct"].ours.std > 0
+    assert pennet.cells["l1_55pct"].ours.mean == pytest.approx(0.05)
+    assert holes.table.row("Telea (OpenCV)").cells["psnr_55pct"].best_ours
+    assert holes.table.row("LaMa").cells["psnr_15pct"].reason == "no sweep stored"
+    hole_notes = " | ".join(holes.table.notes)
+    assert "55% → 53.93 %" in hole_notes and "n/a for trials [9]" in hole_notes
+    assert "the first 4 fixed test crops" in hole_notes
+
+    sizes = build_sweep_table(RESOLUTION, sweep_records(), order, system_label)
+    assert sizes.conditions == ["64x64", "96x96", "256x256"] and sizes.xs == [64.0, 96.0, 256.0]
+    assert sizes.table.row("PENNet").cells["psnr_96x96"].reason == "needs multiple of 64"
+    assert sizes.table.row("TSGL").cells["l1_256x256"].reason == "out of memory"
+    assert sizes.table.row("PENNet").cells["psnr_256x256"].ours.mean == pytest.approx(19.05)  # (18.0 + 20.1) / 2
+    md = to_markdown(sizes.table)
+    assert "| System | Seeds | PSNR↑ 64×64 | PSNR↑ 96×96 | PSNR↑ 256×256 | L1↓ 64×64 |" in md
+    assert "| PENNet | 2 | 21.05 ± 1.48 | n/a (needs multiple of 64) | 19.05 ± 1.48 |" in md
+    assert "n/a (out of memory)" in md
+    csv = to_csv(sizes.table)
+    assert "n/a (needs multiple of 64)" in csv and csv.splitlines()[0].startswith("group,system,seeds,psnr_64x64_mean")
+    assert "n/a (needs multiple of 64)" in to_latex(sizes.table)
+
+
+def test_sweep_plots_are_drawn_from_the_tables(tmp_path) -> None:
+    from inpaint.report.compare_sweep_chart import sweep_chart
+    from inpaint.report.compare_sweeps import HOLE_SIZE, RESOLUTION, build_sweep_table
+
+    for kind in (HOLE_SIZE, RESOLUTION):
+        path = sweep_chart(build_sweep_table(kind, sweep_records(), (), system_label), tmp_path / f"{kind.name}.png")
+        assert path.is_file() and path.stat().st_size > 5000
+    empty = build_sweep_table(HOLE_SIZE, [record(0, "lama", 0, 18.0)])  # nothing stored: an empty plot, no error
+    assert empty.conditions == [] and sweep_chart(empty, tmp_path / "empty.png").is_file()

@@ -16,6 +16,7 @@ masks, in the same test pass).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -28,12 +29,15 @@ from inpaint.data import layouts
 from inpaint.data.buckets import LAMA_KINDS, PAPER_BUCKETS, ClosedSide, bucket_label, validate_buckets
 from inpaint.data.cache import SmoothingCache, default_cache_dir
 from inpaint.data.datasets import (
+    ALL_PRIORS,
     EmbeddedImages,
     FolderImages,
     InpaintDataset,
     PriorConfig,
     SyntheticImages,
+    crop_tensors,
     discover_splits,
+    fixed_eval_crop,
 )
 from inpaint.data.image_io import AlphaPolicy
 from inpaint.data.layouts import LayoutName
@@ -172,7 +176,7 @@ class InpaintDataModule(pl.LightningDataModule):
 
     # ---------------------------------------------------------------------------------------------- building ----
 
-    def _cache(self) -> SmoothingCache | None:
+    def _cache(self, height: int, width: int) -> SmoothingCache | None:
         hp = self.hparams
         if hp.source != "folder" or hp.smoothing == "none":
             return None
@@ -180,18 +184,23 @@ class InpaintDataModule(pl.LightningDataModule):
         parameters: dict[str, Any] = smoothing_parameters(hp.smoothing)
         if hp.smoothing == "l0":
             parameters["boundary"] = hp.l0_boundary
-        cache = SmoothingCache(root, hp.smoothing, parameters, layouts.cache_policy(hp.layout, self.height, self.width))
+        cache = SmoothingCache(root, hp.smoothing, parameters, layouts.cache_policy(hp.layout, height, width))
         return cache if cache.exists() else None
 
-    def _images(self, split: str) -> FolderImages | EmbeddedImages | SyntheticImages:
+    def _images(self, split: str, size: tuple[int, int] | None = None
+                ) -> FolderImages | EmbeddedImages | SyntheticImages:
+        """The split's image source at ``size`` (default: the module's resolution)."""
         hp = self.hparams
+        height, width = size or (self.height, self.width)
         if hp.source == "embedded":
-            return EmbeddedImages(self.height, self.width, hp.seed)
+            return EmbeddedImages(height, width, hp.seed)
         if hp.source == "synthetic":
-            return SyntheticImages(self.height, self.width, hp.seed)
+            return SyntheticImages(height, width, hp.seed)
+        if not hasattr(self, "_splits"):
+            self._splits = discover_splits(hp.data_root)
         files = self._splits[split]
-        images = FolderImages(files, Path(hp.data_root), hp.layout, self.height, self.width, hp.alpha,
-                              hp.skip_corrupt, self._cache())
+        images = FolderImages(files, Path(hp.data_root), hp.layout, height, width, hp.alpha,
+                              hp.skip_corrupt, self._cache(height, width))
         self.skipped_files.extend(images.skipped)
         return images
 
@@ -218,6 +227,21 @@ class InpaintDataModule(pl.LightningDataModule):
         tags = [f"k{kind}__m{i % hp.eval_per_bucket:03d}" for i, kind in enumerate(kinds)]
         return InpaintDataset(main.images, self.priors, self.height, self.width, hp.seed,
                               eval_masks=masks, eval_tags=tags, eval_mask_kind=kinds)
+
+    def fixed_test_crops(self, count: int, size: tuple[int, int] | None = None,
+                         priors: Collection[str] = ALL_PRIORS) -> dict[str, Any]:
+        """The first ``count`` fixed crops of the test split — the main test set's images, sample by sample — cut at
+        ``size`` (default: the module's resolution) from the source itself, never resized from another size, as one
+        batch without masks: ``image``, the ``priors`` asked for (of the full crop) and ``id``.
+
+        For the test-time sweeps (hole size, resolution), which put their own masks on these crops."""
+        images = self._images("test", size)
+        if isinstance(images, FolderImages) and count > len(images):
+            raise UserInputError(f"asked for {count} fixed test crops, but the test split of "
+                                 f"{self.hparams.data_root!r} has {len(images)} images")
+        samples = [crop_tensors(fixed_eval_crop(images, index), self.priors, priors) for index in range(count)]
+        return {key: [s[key] for s in samples] if key == "id" else torch.stack([s[key] for s in samples])
+                for key in samples[0]} if samples else {}
 
     def setup(self, stage: str | None = None) -> None:
         hp = self.hparams

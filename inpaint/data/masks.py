@@ -15,6 +15,7 @@ Generator families (``generate_mask(kind, ...)``), all driven by a ``numpy.rando
   (``max_tamper_area``).
 * ``box`` — 1–4 axis-aligned rectangles (LaMa's wide box parameters).
 * ``center`` — one centred square (PG's centre masks); 25 % of the area unless a ratio interval is asked.
+  :func:`center_square_mask` gives the one square closest to an exact ratio (the hole-size and resolution sweeps).
 * ``deepfill`` — DeepFillv2's free-form training masks (its paper's Algorithm 1): 1–3 brush strokes of 4–11
   vertices, turning by 2π/5 ± up to 2π/15 with alternating direction, segment lengths ~ N(r, r/2) clipped to
   [0, 2r] with r = image diagonal / 8, brush 24–80 px (12–40 at its 256), round joints, randomly mirrored; united
@@ -239,11 +240,34 @@ def _center_hole(height: int, width: int, ratio_range: Bucket, closed: ClosedSid
     if not sides:
         raise UserInputError(f"no centred square at {height}×{width} has a hole ratio in {ratio_range}; "
                          "use a larger resolution or a wider interval")
-    side = sides[int(rng.integers(len(sides)))]
+    return _centred_square(height, width, sides[int(rng.integers(len(sides)))])
+
+
+def _centred_square(height: int, width: int, side: int) -> np.ndarray:
+    """A uint8 hole map (1 = hole) with one side×side square in the centre (rounded up-left when odd)."""
     hole = np.zeros((height, width), np.uint8)
     top, left = (height - side) // 2, (width - side) // 2
     hole[top : top + side, left : left + side] = 1
     return hole
+
+
+def center_square_side(height: int, width: int, ratio: float) -> int:
+    """The side of the centred square whose area is closest to ``ratio`` of height×width (ties: the smaller)."""
+    if not 0.0 < ratio < 1.0:
+        raise UserInputError(f"a centre-square hole ratio must lie in (0, 1), got {ratio}")
+    target = ratio * height * width
+    side = min(range(1, min(height, width) + 1), key=lambda s: (abs(s * s - target), s))
+    if side * side < target and side == min(height, width):
+        raise UserInputError(f"a centred square of {ratio:.0%} of {height}×{width} does not fit: its side would "
+                             f"exceed {side} px")
+    return side
+
+
+def center_square_mask(height: int, width: int, ratio: float) -> np.ndarray:
+    """The deterministic centre-square mask of a hole-size sweep (seed 002, Fig. 6): float32, 1 = known, one centred
+    square hole whose area is the closest a whole-pixel square gets to ``ratio`` of the image (on 64²: 15 % → 25²
+    = 625 px, 55 % → 47² = 2209 px; :func:`center_square_side`)."""
+    return (1 - _centred_square(height, width, center_square_side(height, width, ratio))).astype(np.float32)
 
 
 def _targeted_hole(kind: str, height: int, width: int, rng: np.random.Generator, ratio_range: Bucket,

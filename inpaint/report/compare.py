@@ -7,7 +7,8 @@ the whole test set, PSNR per hole-ratio bucket of the TSGL paper's scheme (10–
 trial stored (:class:`~inpaint.lit.callbacks.TrialCost`): parameters and MACs of the inference network at the test
 resolution, inference ms per image at batch 1, training seconds per step; then the loss each row trained. Cells are
 mean ± std over seeds, with the 95 % interval of the mean from three seeds on; the best quality value per column is
-marked. A note says which rows beat Telea on PSNR, computed from the table. Everything comes from the study storage.
+marked. A note says which rows beat Telea on PSNR, computed from the table. The two test-time sweep tables (hole size,
+resolution: :mod:`inpaint.report.compare_sweeps`) follow it. Everything comes from the study storage.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from optuna.trial import TrialState
 
 from inpaint.data.buckets import PAPER_BUCKETS, bucket_label
 from inpaint.report.compare_chart import compare_chart
+from inpaint.report.compare_sweep_chart import sweep_chart
+from inpaint.report.compare_sweeps import HOLE_SIZE, RESOLUTION, build_sweep_table
 from inpaint.report.paper.labels import GENERATOR_LABELS
 from inpaint.report.records import TrialRecord, group_by, na_note, seeds_of
 from inpaint.report.study_report import StudyInput, StudyReport
 from inpaint.report.table import Cell, Column, Row, Table, group_label, make_table, seed_cell
-from inpaint.report.writers import to_markdown, write_table
+from inpaint.report.writers import to_csv, to_latex, to_markdown, write_files, write_table
 
 SYSTEM_PARAM = "system"
 REFERENCE = "telea"  # the row every trained system should beat
@@ -206,7 +209,17 @@ def build_compare_table(records: Sequence[TrialRecord], facts: Mapping[str, Any]
 
 
 def compare_report(study: StudyInput) -> StudyReport:
-    """``compare.{md,csv,tex}`` and the bar chart ``compare.png`` (PSNR and L1 per system)."""
+    """``compare.{md,csv,tex}`` and the bar chart ``compare.png`` (PSNR and L1 per system), then the two test-time
+    sweeps: ``compare_hole_size.{csv,tex,png}`` and ``compare_resolution.{csv,tex,png}`` (line plots), their
+    Markdown tables appended to ``compare.md`` so one file reads as the whole report."""
     table = build_compare_table(study.records, facts=study.facts, pending=pending_reasons(study.study))
-    paths = [*write_table(table, study.out_dir), compare_chart(table, study.out_dir / "compare.png")]
-    return StudyReport(study.name, "compare", paths, to_markdown(table), list(table.notes), [table])
+    order = [row.label for row in table.rows]
+    sweeps = [build_sweep_table(kind, study.records, order, system_label) for kind in (HOLE_SIZE, RESOLUTION)]
+    markdown = "\n".join([to_markdown(table), *(to_markdown(s.table) for s in sweeps)])
+    paths = [*write_files(study.out_dir, "compare", {"md": markdown, "csv": to_csv(table), "tex": to_latex(table)}),
+             compare_chart(table, study.out_dir / "compare.png")]
+    for sweep in sweeps:
+        paths += write_table(sweep.table, study.out_dir, {"csv": to_csv, "tex": to_latex})
+        paths.append(sweep_chart(sweep, study.out_dir / f"{sweep.kind.name}.png"))
+    tables = [table, *(s.table for s in sweeps)]
+    return StudyReport(study.name, "compare", paths, markdown, [note for t in tables for note in t.notes], tables)

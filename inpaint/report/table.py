@@ -47,6 +47,7 @@ class Cell:
     paper: tuple[float | None, ...] = ()
     best_ours: bool = False
     best_paper: tuple[bool, ...] = ()
+    reason: str | None = None  # why ours is n/a, printed in the cell (e.g. "needs multiple of 64")
 
 
 @dataclass

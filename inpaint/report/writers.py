@@ -45,10 +45,16 @@ def _number(value: float | None) -> str:
     return NA if value is None else repr(value)
 
 
-def format_cell(cell: Cell, col: Column, bold: str, interval: bool = False) -> list[str]:
+def na_text(cell: Cell, escape: Callable[[str], str] = str) -> str:
+    """``n/a``, with the cell's reason in brackets when it has one (``escape``: for LaTeX)."""
+    return NA if not cell.reason else f"{NA} ({escape(cell.reason)})"
+
+
+def format_cell(cell: Cell, col: Column, bold: str, interval: bool = False,
+                escape: Callable[[str], str] = str) -> list[str]:
     """Ours, then one text per paper source; ``bold`` (a format string) wraps the best ones; ``interval``: ours with
-    its 95 % interval (three or more seeds)."""
-    ours = cell.ours.format(col.digits, na=NA, interval=interval)
+    its 95 % interval (three or more seeds); an n/a of ours says its reason (:func:`na_text`)."""
+    ours = cell.ours.format(col.digits, na=na_text(cell, escape), interval=interval)
     if cell.best_ours and cell.ours.mean is not None:
         ours = bold.format(ours)
     out = [ours]
@@ -106,7 +112,7 @@ def csv_rows(table: Table) -> tuple[list[str], list[list[Any]]]:
         for col in table.columns:
             cell = row.cells[col.key]
             mean = cell.ours.mean
-            record += [_number(mean), _number(cell.ours.std), cell.ours.n]
+            record += [na_text(cell) if mean is None else _number(mean), _number(cell.ours.std), cell.ours.n]
             if table.show_interval:
                 bounds = cell.ours.ci95
                 record += [_number(bounds[0]), _number(bounds[1])] if bounds else [NA, NA]
@@ -128,8 +134,8 @@ def long_csv_rows(table: Table, condition_header: str = "condition") -> tuple[li
         for col in table.columns:
             cell = row.cells[col.key]
             mean = cell.ours.mean
-            record: list[Any] = [row.label, col.metric, col.condition, _number(mean), _number(cell.ours.std),
-                                 cell.ours.n]
+            record: list[Any] = [row.label, col.metric, col.condition, na_text(cell) if mean is None else _number(mean),
+                                 _number(cell.ours.std), cell.ours.n]
             for value in cell.paper:
                 record += [_number(value), _number(None if mean is None or value is None else mean - value)]
             rows.append([*record, int(cell.best_ours)])
@@ -207,7 +213,8 @@ def to_latex(table: Table) -> str:
         values += [latex_text(text) for text in _row_text(table, row)]
         for col in table.columns:
             values += [v.replace("±", r"$\pm$")
-                       for v in format_cell(row.cells[col.key], col, r"\textbf{{{}}}", table.show_interval)]
+                       for v in format_cell(row.cells[col.key], col, r"\textbf{{{}}}", table.show_interval,
+                                            latex_escape)]
         lines.append(" & ".join(values) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}}"]
     lines += [r"\par\footnotesize " + latex_escape(note) for note in table.notes]

@@ -98,6 +98,18 @@ class LightningTrial:
         if data_root:
             self.base_overrides[str(profile.data_root_key)] = str(Path(data_root).resolve())
         self.base_overrides.update(extra_overrides or {})
+        self.test_sweeps(profile)  # bad settings fail before the first trial
+
+    @staticmethod
+    def test_sweeps(profile: ProfileSpec) -> dict[str, Any]:
+        """Fresh callbacks for the profile's test-time sweeps, by the user attribute each result is stored under."""
+        from inpaint.lit.callbacks import HoleSizeSweep, ResolutionSweep
+
+        kinds = {"hole_size": HoleSizeSweep, "resolution": ResolutionSweep}
+        try:
+            return {f"{name}_sweep": kinds[name](**settings) for name, settings in profile.test_sweeps.items()}
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"profile {profile.name!r}: test_sweeps: {err}") from err
 
     def _resolve(self, config: str) -> Path:
         path = Path(config)
@@ -147,9 +159,10 @@ class LightningTrial:
         overrides = self.overrides(ctx.params)
         cost = TrialCost()  # stored with the trial, so reports need no run dir and no model (compare leaderboard)
         census = TokenMaskCensusCallback()  # where τ can act, per attention block (the τ report)
+        sweeps = self.test_sweeps(self.profile)  # stored with the trial too (the compare study's sweep tables)
         result = run_experiment(
             self.config_files(ctx.params), overrides, run_dir=str(ctx.run_dir), stage="fit+test",
-            callbacks=[*self.callbacks(ctx), cost, census]
+            callbacks=[*self.callbacks(ctx), cost, census, *sweeps.values()]
         )
         metrics = metrics_as_dict(result["metrics"])
         return TrialOutcome(
@@ -158,6 +171,7 @@ class LightningTrial:
             config=result.get("config") or {},
             extra={"ckpt_path": result.get("ckpt_path"), "overrides": overrides, "cost": cost.cost(),
                    "loss": cost.loss, "token_masks": census.blocks,
+                   **{name: sweep.result() for name, sweep in sweeps.items()},
                    "config_files": [str(Path(c).relative_to(self.root)) if Path(c).is_relative_to(self.root) else c
                                     for c in self.config_files(ctx.params)]},
         )

@@ -22,6 +22,7 @@ import yaml
 
 SEEDS_TOKEN = "@seeds"  # an axis whose values come from --seeds or the profile's default seeds
 CONFIG_TOKEN = "@config"  # param_keys value of an axis that selects a config file (a "{axis}" in profile configs)
+TEST_SWEEPS = ("hole_size", "resolution")  # the test-time sweeps a profile may ask for (ProfileSpec.test_sweeps)
 
 
 class SweepSpecError(ValueError):
@@ -54,6 +55,9 @@ class ProfileSpec:
     requires_data_root: bool = False
     facts: dict[str, Any] = field(default_factory=dict)  # caption facts: data, resolution, steps
     n_trials: int = 20  # search only
+    # test-time sweeps run after each trial's test: {"hole_size": {ratios, images}, "resolution": {sizes, images,
+    # hole_ratio}} (compare study; inpaint/lit/callbacks/), each stored with the trial under "<name>_sweep"
+    test_sweeps: dict[str, Any] = field(default_factory=dict)
     heartbeat_interval: int = 10
     grace_period: int = 60
 
@@ -142,7 +146,12 @@ def _profile(name: str, data: dict[str, Any], where: str) -> ProfileSpec:
     seeds = data.get("seeds", [0])
     if not isinstance(seeds, list) or not all(isinstance(s, int) for s in seeds):
         raise SweepSpecError(f"{where}.seeds must be a list of integers, got {seeds!r}")
-    return ProfileSpec(name=name, **{**data, "seeds": seeds})
+    sweeps = data.get("test_sweeps") or {}
+    if not isinstance(sweeps, dict) or set(sweeps) - set(TEST_SWEEPS) or \
+            not all(isinstance(v, dict) for v in sweeps.values()):
+        raise SweepSpecError(f"{where}.test_sweeps must map some of {list(TEST_SWEEPS)} to their settings, "
+                             f"got {sweeps!r}")
+    return ProfileSpec(name=name, **{**data, "seeds": seeds, "test_sweeps": sweeps})
 
 
 def parse_spec(data: dict[str, Any], source: Path | None = None) -> SweepSpec:
