@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_args
 
 import numpy as np
-import torch
 
-from inpaint.conventions import from_uint8
 from inpaint.data.buckets import LAMA_KINDS, SCHEMES, ClosedSide, mask_kind_from_name
 from inpaint.errors import UserInputError
 from inpaint.metrics.collection import InpaintingMetrics
-from inpaint.metrics.folders import ImagePair, PairingError, pair_folders, read_known_mask, read_rgb
+from inpaint.metrics.folders import ImagePair, PairingError, pair_folders, read_known_mask, read_rgb, score_uint8
 from inpaint.metrics.image_quality import SSIMWindow
 from inpaint.metrics.lpips import LPIPSNet
 from inpaint.metrics.options import MetricOptions
@@ -115,26 +114,15 @@ def evaluate_folders(
         if not masks:
             chosen = chosen.updated({"schemes": (), "raw": False})
         metrics = InpaintingMetrics(chosen)
-    metrics.to(device)
-    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, str | None]] = []
 
-    def flush() -> None:
-        if not pending:
-            return
-        target = from_uint8(torch.from_numpy(np.stack([p[0] for p in pending])).permute(0, 3, 1, 2)).to(device)
-        output = from_uint8(torch.from_numpy(np.stack([p[1] for p in pending])).permute(0, 3, 1, 2)).to(device)
-        known = torch.from_numpy(np.stack([p[2] for p in pending]))[:, None].to(device)
-        metrics.update(target, output, known, mask_kind=[p[3] for p in pending])
-        pending.clear()
+    def samples() -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, str | None]]:
+        for pair in track(pairs, description="evaluating", transient=True):
+            gt_img, pred_img, known = _load_pair(pair, mask_hole_value, alpha)
+            if known is None:  # no mask: the whole prediction is the result → an all-hole mask makes composite = pred
+                known = np.zeros(gt_img.shape[:2], dtype=np.float32)
+            yield gt_img, pred_img, known, _kind_of(pair, mask_kind, masks)
 
-    for pair in track(pairs, description="evaluating", transient=True):
-        gt_img, pred_img, known = _load_pair(pair, mask_hole_value, alpha)
-        if known is None:  # no mask: the whole prediction is the result → an all-hole mask makes composite = pred
-            known = np.zeros(gt_img.shape[:2], dtype=np.float32)
-        if pending and (pending[0][0].shape != gt_img.shape or len(pending) >= batch_size):
-            flush()
-        pending.append((gt_img, pred_img, known.astype(np.float32), _kind_of(pair, mask_kind, masks)))
-    flush()
+    score_uint8(metrics, samples(), batch_size, device)
     report = metrics.compute()
     report.protocol["pred_dir"] = str(pred)
     report.protocol["gt_dir"] = str(gt)

@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--results", default="results", help="results folder searched for default storages")
     parser.add_argument("--out", default=None, help="output folder (default: the folder stored with the study)")
+    parser.add_argument("--external", action="append", default=[], metavar="NAME=DIR",
+                        help="compare studies: a folder of another system's results for the study's exported test set "
+                             "(inpaint sweep compare --export-test-set), scored as the extra row 'NAME (external)'; "
+                             "repeatable (docs/compare.md)")
     parser.add_argument(
         "--wandb",
         action="store_true",
@@ -39,7 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     import optuna
     from rich.console import Console
 
-    from inpaint.report.build import build_study_report, list_studies
+    from inpaint.errors import UserInputError
+    from inpaint.report.build import EXTERNAL_KINDS, build_study_report, list_studies, study_kind
+    from inpaint.report.compare_external import parse_external
+
+    try:
+        externals = [parse_external(text) for text in args.external]
+    except UserInputError as err:
+        print(f"inpaint report: error: {err}", file=sys.stderr)
+        return 2
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     console = Console()
@@ -62,12 +74,20 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     built = 0
+    with_external = 0
     for url in storages:
         names = list_studies(url) if args.all else [args.study]
         for name in names:
             if not args.all and name not in list_studies(url):
                 continue
-            report = build_study_report(url, name, args.out)
+            # with --all, the external rows go to the studies whose report takes them (the compare leaderboards)
+            takes = bool(externals) and (not args.all or study_kind(url, name) in EXTERNAL_KINDS)
+            try:
+                report = build_study_report(url, name, args.out, externals if takes else ())
+            except UserInputError as err:
+                print(f"inpaint report: error: {name}: {err}", file=sys.stderr)
+                return 2
+            with_external += takes
             print(report.markdown, flush=True)  # raw, unwrapped: copy-paste ready Markdown
             for note in report.notes:
                 console.print(f"[yellow]{note}[/yellow]")
@@ -86,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     if built == 0:
         console.print(f"[red]study {args.study!r} not found in {storages}[/red]")
         return 1
+    if externals and not with_external:
+        print(f"inpaint report: error: --external: no {' or '.join(EXTERNAL_KINDS)} study in {storages} to put the "
+              "rows beside", file=sys.stderr)
+        return 2
     return 0
 
 

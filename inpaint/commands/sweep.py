@@ -42,11 +42,46 @@ def build_parser() -> argparse.ArgumentParser:
                         help="extra config override key=value for every trial (repeatable)")
     parser.add_argument("--sweeps-dir", default=None, help="folder of sweep YAML files (default ./sweeps)")
     parser.add_argument("--no-report", action="store_true", help="skip writing the report at the end")
+    parser.add_argument("--external", action="append", default=[], metavar="NAME=DIR",
+                        help="compare: a folder of another system's results for the exported test set, scored as an "
+                             "extra leaderboard row 'NAME (external)' (repeatable; docs/compare.md)")
+    parser.add_argument("--export-test-set", default=None, metavar="DIR",
+                        help="write the profile's fixed test set (images/, masks/ white = hole, manifest.json) into "
+                             "DIR for another system to run on, then stop (nothing is trained)")
     parser.add_argument("--worker-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     parser.add_argument("--verbose", action="store_true",
                         help="show every trial's own output here (default: in its run folder's trial.log)")
     return parser
+
+
+def export_test_set(objective: Any, plan: Any, folder: str) -> int:
+    """``--export-test-set``: the fixed test set of the plan's trials (every cell has the same one: the data settings
+    do not vary over the grid) into ``folder``; built through the first cell's configs, the classical Telea row
+    when the study has it (the cheapest model to instantiate)."""
+    from inpaint.data.test_set import export_test_set as write_set
+    from inpaint.errors import UserInputError
+    from inpaint.report.compare_external import datamodule_from_section
+
+    params = {axis: values[0] for axis, values in plan.axes.items()}
+    if "telea" in plan.axes.get("system", []):
+        params["system"] = "telea"
+    try:
+        # from the resolved config as a trial stores it: the report rebuilds the set from that same section
+        path = write_set(datamodule_from_section(objective.resolved_config(params)["data"]), folder)
+    except UserInputError as err:
+        print(f"inpaint sweep: error: {err}", file=sys.stderr)
+        return 2
+    import json
+
+    content = json.loads(path.read_text())
+    protocol = content["protocol"]
+    print(f"{plan.study_name}: wrote the fixed test set ({content['n']} images at "
+          f"{'×'.join(map(str, protocol['resolution']))}, masks {protocol['eval_masks']}, fingerprint "
+          f"{content['fingerprint'][:12]}…) to {folder}: images/, masks/ (white = hole), {path.name}. Run the other "
+          "system on it, write one result per image with the same name into a folder, copy manifest.json there, then "
+          f"`inpaint report --study {plan.study_name} --external NAME=FOLDER`")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,10 +106,22 @@ def main(argv: list[str] | None = None) -> int:
         threads = max(1, (os.cpu_count() or 1) // args.workers)
         args.override.append((THREADS_KEY, threads))
         argv = [*argv, "--override", f"{THREADS_KEY}={threads}"]
+    from inpaint.errors import UserInputError
+    from inpaint.report.compare_external import parse_external
+
+    try:
+        externals = [parse_external(text) for text in args.external]
+    except UserInputError as err:
+        print(f"inpaint sweep: error: {err}", file=sys.stderr)
+        return 2
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     console = Console()
     spec = load_spec(args.sweep, args.sweeps_dir)
+    if externals and spec.report != "compare":
+        print(f"inpaint sweep: error: --external is for the compare study (its leaderboard), not {spec.name!r}",
+              file=sys.stderr)
+        return 2
     plan = make_plan(spec, args.profile, storage=args.storage, results_dir=args.results, seeds=args.seeds,
                      data_root=args.data_root, overrides=dict(args.override))
     root = spec.source.parent.parent if spec.source else Path.cwd()
@@ -82,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
                                extra_overrides=plan.overrides,
                                prune_monitor=spec.pruning.get("monitor") if spec.kind == "search" else None,
                                experiment=plan.study_name)
+    if args.export_test_set:
+        return export_test_set(objective, plan, args.export_test_set)
     if not args.worker_only:
         console.print(f"[bold]{plan.study_name}[/bold]: storage {plan.storage_url} · results {plan.out_dir} · "
                       f"{args.workers} worker(s)  (dashboard: optuna-dashboard {plan.storage_url})")
@@ -100,7 +149,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     _, _, missing = sweep_status(plan, study)
     if not args.no_report:
-        report = build_study_report(plan.storage_url, plan.study_name, plan.out_dir)
+        try:
+            report = build_study_report(plan.storage_url, plan.study_name, plan.out_dir, externals)
+        except UserInputError as err:
+            print(f"inpaint sweep: error: {err}", file=sys.stderr)
+            return 2
         print(report.markdown, flush=True)  # raw, unwrapped: copy-paste ready Markdown
         for note in report.notes:
             console.print(f"[yellow]{note}[/yellow]")

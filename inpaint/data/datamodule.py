@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 import lightning.pytorch as pl
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
@@ -55,6 +57,17 @@ from inpaint.errors import MissingPathError, UserInputError
 Source = Literal["embedded", "synthetic", "folder"]
 SOURCES: tuple[str, ...] = get_args(Source)
 SIZE_MULTIPLE = 32  # every generator of the suite downsamples 5× by 2
+
+
+@dataclass(frozen=True)
+class FixedSample:
+    """One sample of the fixed test set: ``id`` as the loaders name it, ``rgb`` H×W×3 uint8 ground truth, ``known``
+    H×W float32 mask (1 = known, 0 = hole) and the mask kind label."""
+
+    id: str
+    rgb: np.ndarray
+    known: np.ndarray
+    mask_kind: str
 
 
 class EpochSampler(DistributedSampler):
@@ -204,14 +217,32 @@ class InpaintDataModule(pl.LightningDataModule):
         self.skipped_files.extend(images.skipped)
         return images
 
-    def _eval_set(self, split: str) -> InpaintDataset:
+    def _eval_masks(self) -> tuple[list[np.ndarray], list[str]]:
+        """The fixed evaluation masks (1 = known) and their sample tags (``b<bucket>__m<index>``), bucket-major."""
         hp = self.hparams
         masks = fixed_eval_masks(hp.eval_masks, self.eval_buckets, hp.eval_per_bucket, (self.height, self.width),
                                  hp.seed, hp.bucket_closed, hp.eval_border_margin, hp.mask_hole_value)
         groups = [bucket_label(b).replace("%", "").replace(".", "p") for b in self.eval_buckets] or ["all"]
         tags = [f"b{groups[i // hp.eval_per_bucket]}__m{i % hp.eval_per_bucket:03d}" for i in range(len(masks))]
+        return masks, tags
+
+    def _eval_set(self, split: str) -> InpaintDataset:
+        hp = self.hparams
+        masks, tags = self._eval_masks()
         return InpaintDataset(self._images(split), self.priors, self.height, self.width, hp.seed,
                               eval_masks=masks, eval_tags=tags, eval_mask_kind=mask_kind_of(hp.eval_masks))
+
+    def fixed_test_samples(self) -> list[FixedSample]:
+        """The main test set as plain arrays, sample by sample as ``test_dataloader`` yields it (same crops, same
+        masks, same ids), without priors: for exporting the set and scoring results made outside the suite."""
+        masks, tags = self._eval_masks()
+        images = self._images("test")
+        kind = mask_kind_of(self.hparams.eval_masks)
+        samples = []
+        for index, (mask, tag) in enumerate(zip(masks, tags)):
+            crop = fixed_eval_crop(images, index)
+            samples.append(FixedSample(f"{crop.id}__{tag}", crop.rgb, np.ascontiguousarray(mask, np.float32), kind))
+        return samples
 
     def _kind_set(self, main: InpaintDataset) -> InpaintDataset:
         """The LaMa kind set: per kind, ``eval_per_bucket`` masks of the kind's own distribution, kind-major, on the
@@ -334,4 +365,5 @@ def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:
     }
 
 
-__all__ = ["EpochSampler", "InpaintDataModule", "check_eval_kinds", "check_lama_eval_kinds", "describe_eval_set"]
+__all__ = ["EpochSampler", "FixedSample", "InpaintDataModule", "check_eval_kinds", "check_lama_eval_kinds",
+           "describe_eval_set"]

@@ -109,7 +109,7 @@ def run_experiment(
         metrics.update(_scalar_metrics(dict(trainer.callback_metrics)))
         ckpt_path = find_resumable_checkpoint(os.path.join(cli.run_dir or run_dir, "checkpoints"))
         if trainer.interrupted:
-            return {"run_dir": cli.run_dir, "ckpt_path": ckpt_path, "metrics": metrics, "config": _config(cli)}
+            return {"run_dir": cli.run_dir, "ckpt_path": ckpt_path, "metrics": metrics, "config": resolved_config(cli)}
     if "test" in stage:
         test_ckpt = None
         if stage == "test" and untrainable is None:
@@ -124,10 +124,11 @@ def run_experiment(
         if os.path.isfile(metrics_file):
             with open(metrics_file) as handle:
                 metrics["test"] = json.load(handle)
-    return {"run_dir": cli.run_dir, "ckpt_path": ckpt_path, "metrics": metrics, "config": _config(cli)}
+    return {"run_dir": cli.run_dir, "ckpt_path": ckpt_path, "metrics": metrics, "config": resolved_config(cli)}
 
 
-def _config(cli: Any) -> dict[str, Any]:
+def resolved_config(cli: Any) -> dict[str, Any]:
+    """The CLI's resolved configuration as a plain dict (what a run returns as ``config`` and a sweep trial stores)."""
     import yaml
 
     text = cli.parser.dump(cli.config, skip_none=False, skip_validation=True)

@@ -7,8 +7,10 @@ it — a silent skip would change N and with it FID.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -16,11 +18,15 @@ from PIL import Image
 from inpaint.data.image_io import read_known_mask, read_rgb
 from inpaint.errors import MissingPathError, UserInputError
 
+if TYPE_CHECKING:
+    from inpaint.metrics.collection import InpaintingMetrics
+
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"})
 
 
 # Images and masks are read by the suite's one reader (re-exported here for the commands that pair folders).
-__all__ = ["ImagePair", "PairingError", "list_images", "pair_folders", "read_known_mask", "read_rgb", "write_png"]
+__all__ = ["ImagePair", "PairingError", "list_images", "pair_folders", "read_known_mask", "read_rgb", "score_uint8",
+           "write_png"]
 
 
 class PairingError(UserInputError):
@@ -78,6 +84,38 @@ def pair_folders(pred_dir: str | Path, gt_dir: str | Path, masks_dir: str | Path
         masks = list_images(masks_dir, "mask")
         _check_same_names(gt, masks, "ground-truth", "mask")
     return [ImagePair(key, pred[key], gt[key], masks.get(key)) for key in sorted(gt)]
+
+
+def score_uint8(
+    metrics: InpaintingMetrics,
+    samples: Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, str | None]],
+    batch_size: int = 16,
+    device: str = "cpu",
+) -> None:
+    """Feed ``(ground truth, prediction, known mask, mask kind)`` samples — H×W×3 uint8 images, an H×W float mask
+    with 1 = known — to ``metrics`` in batches of equal size (the one path of ``inpaint evaluate`` and of results
+    scored by the reports), so a folder gives the same numbers whichever entry point reads it."""
+    import torch
+
+    from inpaint.conventions import from_uint8
+
+    metrics.to(device)
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, str | None]] = []
+
+    def flush() -> None:
+        if not pending:
+            return
+        target = from_uint8(torch.from_numpy(np.stack([p[0] for p in pending])).permute(0, 3, 1, 2)).to(device)
+        output = from_uint8(torch.from_numpy(np.stack([p[1] for p in pending])).permute(0, 3, 1, 2)).to(device)
+        known = torch.from_numpy(np.stack([p[2] for p in pending]))[:, None].to(device)
+        metrics.update(target, output, known, mask_kind=[p[3] for p in pending])
+        pending.clear()
+
+    for gt, pred, known, kind in samples:
+        if pending and (pending[0][0].shape != gt.shape or len(pending) >= batch_size):
+            flush()
+        pending.append((gt, pred, np.asarray(known, dtype=np.float32), kind))
+    flush()
 
 
 def write_png(path: str | Path, image: np.ndarray) -> Path:

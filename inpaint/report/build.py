@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import optuna
 
+from inpaint.errors import UserInputError
 from inpaint.report.records import TrialRecord, completed_records, config_value, load_study
 from inpaint.report.registry import DEFAULT_KIND, get_report_builder
 from inpaint.report.study_report import StudyInput, StudyReport
 
-__all__ = ["StudyReport", "build_study_report", "facts_from_configs", "list_studies"]
+__all__ = ["EXTERNAL_KINDS", "StudyReport", "build_study_report", "study_kind", "facts_from_configs", "list_studies"]
 
 
 def facts_from_configs(records: list[TrialRecord]) -> dict[str, str]:
@@ -32,22 +34,38 @@ def facts_from_configs(records: list[TrialRecord]) -> dict[str, str]:
     return facts
 
 
-def build_study_report(storage_url: str, study_name: str, out_dir: str | Path | None = None) -> StudyReport:
+#: report kinds that take ``--external NAME=DIR`` rows
+EXTERNAL_KINDS: tuple[str, ...] = ("compare",)
+
+
+def study_kind(storage_url: str, study_name: str) -> str:
+    """The report kind stored on a study."""
+    return str(load_study(storage_url, study_name).user_attrs.get("report", DEFAULT_KIND))
+
+
+def build_study_report(storage_url: str, study_name: str, out_dir: str | Path | None = None,
+                       external: Sequence[tuple[str, str | Path]] = ()) -> StudyReport:
     """Write the report files of one study and return them with the Markdown text.
 
     The study's user attributes (set by ``inpaint sweep``) say which report (``report``), where it goes
-    (``out_dir``) and the caption facts (``facts``); ``out_dir`` here overrides the stored folder.
+    (``out_dir``) and the caption facts (``facts``); ``out_dir`` here overrides the stored folder. ``external``:
+    ``(name, folder)`` result folders of other systems, for the kinds in :data:`EXTERNAL_KINDS` (an error for others).
     """
     study = load_study(storage_url, study_name)
     attrs = dict(study.user_attrs)
-    builder = get_report_builder(attrs.get("report", DEFAULT_KIND))
+    kind = attrs.get("report", DEFAULT_KIND)
+    if external and kind not in EXTERNAL_KINDS:
+        raise UserInputError(f"--external: study {study_name!r} has a {kind!r} report, which takes no external rows "
+                             f"(only {', '.join(EXTERNAL_KINDS)} studies do)")
+    builder = get_report_builder(kind)
     records = completed_records(study)
     facts = {**dict(attrs.get("facts", {})), **facts_from_configs(records)}
     target = Path(out_dir or attrs.get("out_dir") or Path("results") / study_name)
     from inpaint.sweeps.queue import unavailable_cells
 
     unavailable = list(unavailable_cells(study).values())
-    return builder(StudyInput(study, records, facts, target, attrs, unavailable))
+    return builder(StudyInput(study, records, facts, target, attrs, unavailable,
+                              [(name, Path(folder)) for name, folder in external]))
 
 
 def list_studies(storage_url: str) -> list[str]:

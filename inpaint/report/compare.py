@@ -13,6 +13,7 @@ resolution: :mod:`inpaint.report.compare_sweeps`) follow it. Everything comes fr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,7 +21,10 @@ import optuna
 from optuna.trial import TrialState
 
 from inpaint.data.buckets import PAPER_BUCKETS, bucket_label
+from inpaint.errors import UserInputError
+from inpaint.report.aggregate import SeedStat
 from inpaint.report.compare_chart import compare_chart
+from inpaint.report.compare_external import ExternalResult, score_externals
 from inpaint.report.compare_sweep_chart import sweep_chart
 from inpaint.report.compare_sweeps import HOLE_SIZE, RESOLUTION, build_sweep_table
 from inpaint.report.paper.labels import GENERATOR_LABELS
@@ -171,13 +175,50 @@ def _caption(facts: Mapping[str, Any], records: Sequence[TrialRecord], param: st
             "[95 % interval of the mean, Student's t] from 3 seeds on; bold: best per quality column.")
 
 
+def _external_cells(result: ExternalResult) -> dict[str, Cell]:
+    """An external folder's cells: its metrics as scored (a perfect image's PSNR stays inf); cost "n/a (external)"."""
+    cells = {}
+    for col in COLUMNS:
+        value = None
+        if col.condition == "all":
+            value = result.report.bucket("all", "all").get(col.metric)
+        elif col.condition != "cost":
+            rows = [r for r in result.report.buckets if r.scheme == BUCKET_SCHEME and r.bucket == col.condition]
+            value = rows[0].get(col.metric) if rows else None
+        if col.condition == "cost":
+            cells[col.key] = Cell(SeedStat(None, None, 0, 1), (), reason="external")
+        elif value is not None and not math.isnan(float(value)):
+            cells[col.key] = Cell(SeedStat(float(value), None, 1), ())
+        else:
+            cells[col.key] = Cell(SeedStat(None, None, 0, 1), ())
+    return cells
+
+
+def external_note(results: Sequence[ExternalResult]) -> str:
+    """Where the external rows come from and why their cost is n/a."""
+    folders = "; ".join(f"{r.label}: {r.folder}" for r in results)
+    return (f"external rows ({folders}): results made outside the suite for this study's fixed test set (manifest "
+            f"fingerprint {results[0].fingerprint[:12]}…, every file checked), scored by the suite's metric code on "
+            "the composite (known pixels from the ground truth) like every row; Params, MACs, inference ms and "
+            "train s/step n/a: external (not run by the suite); no seeds, no loss, not in the test-time sweeps")
+
+
 def build_compare_table(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None = None,
-                        pending: Mapping[str, str] | None = None, param: str = SYSTEM_PARAM) -> Table:
-    """The leaderboard from the study's completed trials; ``pending``: system → why it has no completed trial."""
+                        pending: Mapping[str, str] | None = None, param: str = SYSTEM_PARAM,
+                        external: Sequence[ExternalResult] = ()) -> Table:
+    """The leaderboard from the study's completed trials; ``pending``: system → why it has no completed trial;
+    ``external``: scored folders of other systems (:mod:`inpaint.report.compare_external`), one row each."""
     by_system = group_by(records, param)
     pending = dict(pending or {})
     rows = [Row(system_label(system), seeds_of(runs), _cells(runs), text={"loss": _loss(runs)})
             for system, runs in by_system.items()]
+    taken = {row.label for row in rows} | {system_label(s) for s in pending}
+    for result in external:
+        if result.label in taken:
+            raise UserInputError(f"--external {result.name}: the row label {result.label!r} is taken; choose "
+                                 "another NAME")
+        taken.add(result.label)
+        rows.append(Row(result.label, [], _external_cells(result), text={"loss": "n/a (external)"}))
     rows.sort(key=_best_first)
     notes = []
     for system, reason in pending.items():
@@ -185,6 +226,8 @@ def build_compare_table(records: Sequence[TrialRecord], facts: Mapping[str, Any]
             rows.append(Row(system_label(system), [], _cells([]), text={"loss": "n/a"}))
             notes.append(f"n/a ({system_label(system)}): {reason}")
     notes.append(telea_note(rows))
+    if external:
+        notes.append(external_note(external))
     for metric in ("fid", "lpips"):
         if records and any(r.value(metric, "all", "all") is None for r in records):
             notes.append(na_note(records, metric))
@@ -212,8 +255,11 @@ def compare_report(study: StudyInput) -> StudyReport:
     """``compare.{md,csv,tex}`` and the bar chart ``compare.png`` (PSNR and L1 per system), then the two test-time
     sweeps: ``compare_hole_size.{csv,tex,png}`` and ``compare_resolution.{csv,tex,png}`` (line plots), their
     Markdown tables appended to ``compare.md`` so one file reads as the whole report."""
-    table = build_compare_table(study.records, facts=study.facts, pending=pending_reasons(study.study))
-    order = [row.label for row in table.rows]
+    external = score_externals(study.records, study.external)
+    table = build_compare_table(study.records, facts=study.facts, pending=pending_reasons(study.study),
+                                external=external)
+    externals = {result.label for result in external}
+    order = [row.label for row in table.rows if row.label not in externals]
     sweeps = [build_sweep_table(kind, study.records, order, system_label) for kind in (HOLE_SIZE, RESOLUTION)]
     markdown = "\n".join([to_markdown(table), *(to_markdown(s.table) for s in sweeps)])
     paths = [*write_files(study.out_dir, "compare", {"md": markdown, "csv": to_csv(table), "tex": to_latex(table)}),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from inpaint.report.table import Table
@@ -27,19 +28,21 @@ def compare_chart(table: Table, path: str | Path) -> Path:
     y = list(range(len(labels)))
     for ax, (key, axis_label) in zip(axes[0], PANELS):
         stats = [row.cells[key].ours for row in table.rows]
-        means = [0.0 if s.mean is None else s.mean for s in stats]
+        # an infinite mean (a result identical to the ground truth: PSNR inf) gets no bar, only a label
+        means = [0.0 if s.mean is None or not math.isfinite(s.mean) else s.mean for s in stats]
         errors = [0.0 if s.std is None else s.std for s in stats]
         colours = ["tab:gray" if label == REFERENCE_LABEL else "tab:blue" for label in labels]
         ax.barh(y, means, xerr=errors if any(errors) else None, color=colours, capsize=3)
         reference = next((s.mean for s, label in zip(stats, labels) if label == REFERENCE_LABEL), None)
         if reference is not None:
             ax.axvline(reference, color="tab:gray", linestyle="--", linewidth=1)
-        present = [s.mean for s in stats if s.mean is not None]
+        present = [s.mean for s in stats if s.mean is not None and math.isfinite(s.mean)]
         if key.startswith("psnr") and present:  # start near the smallest value so the differences show
             ax.set_xlim(max(0.0, min(present) - 2.0), max(present) + 1.0)
         for index, stat in enumerate(stats):
-            if stat.mean is None:
-                ax.text(ax.get_xlim()[0], index, " n/a", va="center", fontsize=8)
+            if stat.mean is None or not math.isfinite(stat.mean):
+                ax.text(ax.get_xlim()[0], index, " n/a" if stat.mean is None else f" {stat.mean}", va="center",
+                        fontsize=8)
         ax.set_xlabel(axis_label)
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].set_yticks(y, labels, fontsize=8)

@@ -18,7 +18,7 @@ class StudyInput:
 
     ``unavailable``: the cells that could not start on the machine that ran them, as (parameters, reason) — a
     weight file was missing (:func:`inpaint.sweeps.queue.unavailable_cells`); reports show them as n/a with the
-    reason."""
+    reason. ``external``: ``--external NAME=DIR`` folders (the ``compare`` report scores them as extra rows)."""
 
     study: optuna.Study
     records: list[TrialRecord]
@@ -26,6 +26,8 @@ class StudyInput:
     out_dir: Path
     attrs: dict[str, Any] = field(default_factory=dict)
     unavailable: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    #: ``(name, folder)`` of result folders made outside the suite, for reports that take them (``compare``)
+    external: list[tuple[str, Path]] = field(default_factory=list)
 
     @property
     def name(self) -> str:

@@ -141,6 +141,24 @@ class LightningTrial:
             out[self.spec.param_keys[name]] = value
         return out
 
+    def resolved_config(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The resolved config of a trial with ``params``, as the trial stores it (user attribute ``config``), built
+        through the same CLI from the same files and overrides; nothing is trained, set up or written. E.g. for the
+        ``data`` section the study's fixed test set is exported from."""
+        import tempfile
+
+        from inpaint.lit.cli import InpaintCLI, expand_defaults, ignore_explicit_args_warning
+        from inpaint.lit.runner import overrides_to_args, resolved_config
+
+        args: list[str] = []
+        for path in self.config_files(params):
+            args += ["--config", path]
+        ignore_explicit_args_warning()
+        with tempfile.TemporaryDirectory() as run_dir:
+            args = expand_defaults(args) + overrides_to_args(self.overrides(params)) + [f"--run.dir={run_dir}"]
+            cli = InpaintCLI(args=args, run=False, stage="test", parser_kwargs={"exit_on_error": False})
+            return resolved_config(cli)
+
     def callbacks(self, ctx: TrialContext) -> Sequence[Any]:
         """The step file the live view reads, and the pruning callback of search sweeps."""
         from inpaint.sweeps.trial_log import PROGRESS_NAME, StepFile
