@@ -10,6 +10,10 @@ DATA_ROOT ?=
 STORAGE ?=
 # cpu: 3 single-threaded trial processes keep both cores busy through set-up and evaluation (measured, docs/sweeps.md)
 WORKERS ?= $(if $(filter cpu,$(PROFILE)),3,1)
+# compare leaderboard: other systems' result folders for the exported test set, as extra rows (docs/compare.md):
+# make compare-test-set TEST_SET=results/compare_test_set; make compare EXTERNAL="MAT=out/mat LaMa-big=out/lama"
+EXTERNAL ?=
+TEST_SET ?= results/compare_test_set
 
 # CPU runs are 25-30 % faster at 256² when glibc keeps large allocations cached (measured on the 2-core machines).
 export MALLOC_MMAP_THRESHOLD_ ?= 4294967296
@@ -17,7 +21,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= 4294967296
 # Weights & Biases never needs the network here.
 export WANDB_MODE ?= offline
 
-.PHONY: install lint test ablation tau search swap pyramid msfef pmrfn compare analyze report bench clean
+.PHONY: install lint test ablation tau search swap pyramid msfef pmrfn compare compare-test-set analyze report bench clean
 
 install: $(STAMP)
 
@@ -39,7 +43,11 @@ test: install
 STUDIES := ablation tau search swap pyramid msfef pmrfn compare
 
 $(STUDIES): install
-	$(BIN)/inpaint sweep $@ --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS)
+	$(BIN)/inpaint sweep $@ --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS) $(if $(filter compare,$@),$(foreach external,$(EXTERNAL),--external $(external)))
+
+# The compare study's fixed test set as files (images/, masks/ white = hole, manifest.json) for another system to run on.
+compare-test-set: install
+	$(BIN)/inpaint sweep compare --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) --export-test-set $(TEST_SET)
 
 # The feature figures (docs/analysis.md) of the three models the paper's analyses compare, each trained ANALYZE_STEPS
 # steps at 64² on the embedded data (finished runs in results/analyze/runs are reused), or of given checkpoints:
@@ -59,7 +67,7 @@ analyze: install
 		$(foreach model,$(ANALYZE_MODELS),--model $(model)))
 
 report: install
-	$(BIN)/inpaint report --all
+	$(BIN)/inpaint report --all $(foreach external,$(EXTERNAL),--external $(external))
 
 bench: install
 	$(BIN)/inpaint bench --standard --out results/bench

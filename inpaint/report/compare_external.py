@@ -81,6 +81,20 @@ def test_set_source(records: Sequence[TrialRecord]) -> tuple[dict[str, Any], Met
     return dict(data), options
 
 
+def scoring_batches(section: Mapping[str, Any], records: Sequence[TrialRecord]) -> tuple[int, Any]:
+    """The test loader's batch size and the trials' ground-truth feature cache (``run.evaluation.fid_cache``): fed in
+    the same batches, the ground truth's Inception features are the trials' cached ones (content-keyed, so a miss
+    only costs time)."""
+    from inpaint.metrics.feature_cache import FeatureCache, default_fid_cache_dir
+
+    args = section["init_args"]
+    batch = int(args.get("eval_batch_size") or args.get("batch_size") or 16)
+    configs = [r.config for r in records if _data_section(r) is not None]
+    evaluation = (configs[0].get("run") or {}).get("evaluation") or {} if configs else {}
+    cache = evaluation.get("fid_cache", "auto")
+    return batch, None if not cache else FeatureCache(default_fid_cache_dir() if cache == "auto" else cache)
+
+
 def datamodule_from_section(section: Mapping[str, Any]) -> Any:
     """The trials' data module, rebuilt from its stored config section (nothing is set up or loaded yet)."""
     import importlib
@@ -145,7 +159,7 @@ def check_folder(name: str, folder: Path, samples: Sequence[Any]) -> dict[str, P
 
 
 def score_external(name: str, folder: str | Path, samples: Sequence[Any], options: MetricOptions,
-                   batch_size: int = 16, device: str = "cpu") -> ExternalResult:
+                   batch_size: int = 16, device: str = "cpu", feature_cache: Any = None) -> ExternalResult:
     """Check and score one external folder on ``samples`` (the study's fixed test set) with ``options``."""
     from inpaint.data.test_set import fingerprint
     from inpaint.metrics.collection import InpaintingMetrics
@@ -164,7 +178,7 @@ def score_external(name: str, folder: str | Path, samples: Sequence[Any], option
                                      f"test image {key} is {sample.rgb.shape[1]}×{sample.rgb.shape[0]}")
             yield sample.rgb, pred, sample.known, sample.mask_kind
 
-    metrics = InpaintingMetrics(options)
+    metrics = InpaintingMetrics(options, feature_cache=feature_cache)
     score_uint8(metrics, items(), batch_size, device)
     report = metrics.compute()
     report.protocol.update({"pred_dir": str(folder), "external": name, "test_set_fingerprint": fingerprint(samples)})
@@ -183,8 +197,10 @@ def score_externals(records: Sequence[TrialRecord], externals: Sequence[tuple[st
         raise UserInputError(f"--external names {twice[0]!r} twice; give each system once")
     section, stored = test_set_source(records)
     samples = datamodule_from_section(section).fixed_test_samples()
-    return [score_external(name, Path(folder), samples, options or stored) for name, folder in externals]
+    batch, cache = scoring_batches(section, records)
+    return [score_external(name, Path(folder), samples, options or stored, batch, feature_cache=cache)
+            for name, folder in externals]
 
 
 __all__ = ["ExternalResult", "LABEL_SUFFIX", "check_folder", "datamodule_from_section", "parse_external",
-           "score_external", "score_externals", "test_set_source"]
+           "score_external", "score_externals", "scoring_batches", "test_set_source"]
