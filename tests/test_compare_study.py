@@ -119,3 +119,24 @@ def test_mini_compare_study_end_to_end(tmp_path: Path, capsys) -> None:
     assert "**Hole-size sweep: PSNR and L1" in table and "| System | Seeds | PSNR↑ 15% | PSNR↑ 25% |" in table
     assert "**Resolution sweep: PSNR and L1" in table and "| PSNR↑ 64×64 | PSNR↑ 128×128 | PSNR↑ 256×256 |" in table
     assert (out_dir / "compare.csv").read_text().splitlines()[0].startswith("group,system,seeds,loss,psnr_all_mean")
+
+    # an external row: the test set exported through the profile equals the one rebuilt from the stored trial configs
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    from inpaint.commands.report import main as report_main
+    from inpaint.data.image_io import read_known_mask, read_rgb
+
+    test_set, masked = tmp_path / "set", tmp_path / "masked"
+    assert sweep_main([str(path), "--profile", "cpu", "--export-test-set", str(test_set)]) == 0
+    masked.mkdir()
+    for image in sorted((test_set / "images").glob("*.png")):  # the masked input: known pixels only
+        known = read_known_mask(test_set / "masks" / image.name)
+        filled = np.where(known[..., None] > 0.5, read_rgb(image), 128).astype(np.uint8)
+        Image.fromarray(filled).save(masked / image.name)
+    shutil.copy(test_set / "manifest.json", masked)
+    capsys.readouterr()
+    assert report_main(["--study", "minicompare-cpu", "--storage", storage, "--external", f"Masked={masked}"]) == 0
+    assert "| Masked (external) | 0 | n/a (external) |" in capsys.readouterr().out
