@@ -1,5 +1,6 @@
 """The ``compare`` leaderboard as a bar chart: PSNR and L1 (whole test set) per system, in the table's row order,
-±std error bars where a row has several seeds, Telea's value as a dashed reference line, n/a rows labelled."""
+±std error bars where a row has several seeds, Telea's value as a dashed reference line, n/a rows labelled, external
+rows (another system's results) in orange, an infinite PSNR (results identical to the ground truth) labelled inf."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from inpaint.report.table import Table
 #: (column key, axis label) of the two panels
 PANELS: tuple[tuple[str, str], ...] = (("psnr_all", "PSNR ↑ (dB)"), ("l1_all", "L1 ↓"))
 REFERENCE_LABEL = "Telea (OpenCV)"
+EXTERNAL_SUFFIX = " (external)"  # rows scored from another system's folder (compare_external), drawn in orange
 
 
 def compare_chart(table: Table, path: str | Path) -> Path:
@@ -31,7 +33,8 @@ def compare_chart(table: Table, path: str | Path) -> Path:
         # an infinite mean (a result identical to the ground truth: PSNR inf) gets no bar, only a label
         means = [0.0 if s.mean is None or not math.isfinite(s.mean) else s.mean for s in stats]
         errors = [0.0 if s.std is None else s.std for s in stats]
-        colours = ["tab:gray" if label == REFERENCE_LABEL else "tab:blue" for label in labels]
+        colours = ["tab:gray" if label == REFERENCE_LABEL else "tab:orange" if label.endswith(EXTERNAL_SUFFIX)
+                   else "tab:blue" for label in labels]
         ax.barh(y, means, xerr=errors if any(errors) else None, color=colours, capsize=3)
         reference = next((s.mean for s, label in zip(stats, labels) if label == REFERENCE_LABEL), None)
         if reference is not None:
@@ -49,7 +52,9 @@ def compare_chart(table: Table, path: str | Path) -> Path:
     axes[0][0].invert_yaxis()  # best first, as in the table
     seeds = sorted({len(row.seeds) for row in table.rows if row.seeds})
     fig.suptitle(f"compare: whole test set, mean{' ± std' if any(n > 1 for n in seeds) else ''} over "
-                 f"{'/'.join(map(str, seeds)) or '0'} seed(s); dashed: Telea", fontsize=9)
+                 f"{'/'.join(map(str, seeds)) or '0'} seed(s); dashed: Telea"
+                 f"{'; orange: external' if any(label.endswith(EXTERNAL_SUFFIX) for label in labels) else ''}",
+                 fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
