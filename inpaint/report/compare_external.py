@@ -135,7 +135,7 @@ def check_folder(name: str, folder: Path, samples: Sequence[Any]) -> dict[str, P
         raise UserInputError(f"{where}: {manifest_path} is the manifest of another test set (its "
                              f"{stored.get('n', '?')} images at {theirs.get('resolution', '?')}, fingerprint "
                              f"{str(stored['fingerprint'])[:12]}…; this study's: {len(samples)} images at "
-                             f"{samples[0].rgb.shape[0]}×{samples[0].rgb.shape[1]} if any, fingerprint "
+                             f"{list(samples[0].rgb.shape[:2])}, fingerprint "
                              f"{expected[:12]}…); export this study's test set and run the system on it")  # fmt: skip
     found = list_images(folder, f"{where} result")
     names = sample_names(samples)
