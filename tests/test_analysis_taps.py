@@ -78,7 +78,9 @@ def test_the_figure_set_for_two_models_writes_pictures_and_every_number(tmp_path
     levels = taps.maps["reconstructed"]
     assert analyze_generator("again", generator, inputs).kl[0] == float(kl_divergence(levels[1], levels[0]).mean())
     paths = write_analysis([ours, base], tmp_path)
-    assert sorted(p.name for p in paths) == ["analysis.json", "entropy.png", "heatmap.png", "kl.png",
+    assert sorted(p.name for p in paths) == ["analysis.json", "attention.png", "entropy.png", "heatmap.png", "kl.png",
                                              "spectrogram.png"]
     data = json.loads((tmp_path / "analysis.json").read_text())
     assert [m["label"] for m in data["models"]] == ["Ours", "Baseline"] and data["models"][0]["kl"] == ours.kl
+    assert ours.attention_blocks and len(ours.hole_attention) == len(ours.attention_blocks) == len(ours.attention_maps)
+    assert data["models"][0]["hole_attention"] == ours.hole_attention and "attention_maps" not in data["models"][0]

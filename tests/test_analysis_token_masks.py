@@ -11,7 +11,7 @@ from _tiny_models import TinyDataModule, TinyDiscriminator
 from lightning.pytorch import Trainer
 from torch import nn
 
-from inpaint.analysis.token_masks import BlockCensus, TokenMaskCensus
+from inpaint.analysis.token_masks import BlockCensus, TokenMaskCensus, block_label
 from inpaint.data.masks import fixed_eval_masks
 from inpaint.lit.callbacks import TokenMaskCensusCallback, TrialCost
 from inpaint.lit.module import InpaintingGAN
@@ -19,7 +19,7 @@ from inpaint.models.generators.tsgl import TSGLGenerator
 from inpaint.models.interface import GeneratorOutput, InpaintGenerator
 from inpaint.nn.attention import MaskedWindowAttentionLayer
 from inpaint.report.records import TrialRecord
-from inpaint.report.tau import block_label, build_token_mask_table
+from inpaint.report.tau import build_token_mask_table
 from inpaint.sweeps.spec import load_spec
 
 PAPER_BUCKETS = [[0.1, 0.2], [0.2, 0.3], [0.3, 0.4], [0.4, 0.5]]

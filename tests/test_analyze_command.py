@@ -18,7 +18,7 @@ DATA = str(ROOT / "experiments/data/embedded.yaml")
 TRAINER = str(ROOT / "experiments/trainer/cpu-small.yaml")
 TSGL = str(ROOT / "experiments/model/tsgl.yaml")
 BASELINE = f"{TSGL},{ROOT / 'experiments/model/variants/baseline.yaml'}"
-FIGURE_SET = ["analysis.json", "entropy.png", "heatmap.png", "kl.png", "spectrogram.png"]
+FIGURE_SET = ["analysis.json", "attention.png", "entropy.png", "heatmap.png", "kl.png", "spectrogram.png"]
 
 
 def _written(out: Path) -> list[str]:
@@ -118,7 +118,8 @@ def test_a_checkpoint_on_image_files_with_wandb(trained, tmp_path, monkeypatch):
     assert data["provenance"]["models"]["Trained"] == {"checkpoint": str(ckpt), "global_step": 1}
     run_dir = next((out / "wandb").glob("offline-run-*"))
     images = run_dir / "files" / "media" / "images"
-    assert {p.name.split("_")[0] for p in images.glob("*.png")} == {"heatmap", "spectrogram", "entropy", "kl"}
+    logged = {p.name.split("_")[0] for p in images.glob("*.png")}
+    assert logged == {"heatmap", "spectrogram", "entropy", "kl", "attention"}
     assert list((run_dir / "files" / "media" / "table").glob("levels_*.table.json"))
 
 

@@ -10,7 +10,10 @@ For each model (first sample of the batch for pictures, the whole batch for numb
 * ``kl``: KL(F̃_k ‖ F̃_{k−1}) between consecutive levels (channel distributions, batch mean);
 * ``complementarity``: Fig. 12's curves, KL between consecutive levels of the per-channel high-pass of F̃_k
   ("global") and of the local residual R_k ("local"; empty for variants without a residual branch), each taken in
-  magnitude (a high-pass has channel means ≈ 0, so its channel distribution would be uniform everywhere).
+  magnitude (a high-pass has channel means ≈ 0, so its channel distribution would be uniform everywhere);
+* ``attention``: per masked-attention block that saw a hole (none did: the first block), each query token's
+  attention share on invalid keys (:mod:`inpaint.analysis.attention_maps`; first sample for the picture, batch mean
+  per block for the numbers).
 """
 
 from __future__ import annotations
@@ -24,11 +27,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from inpaint.analysis.attention_maps import HoleAttentionTaps
 from inpaint.analysis.complementarity import stage_kl_curve
 from inpaint.analysis.entropy import channel_entropy
 from inpaint.analysis.heatmap import channel_mean_map, stretch
 from inpaint.analysis.spectrum import high_pass, log_spectrogram
 from inpaint.analysis.taps import EncoderTaps
+from inpaint.analysis.token_masks import block_label
 
 FIGURES: tuple[str, ...] = ("heatmap", "spectrogram", "entropy")
 
@@ -43,10 +48,14 @@ class ModelAnalysis:
     complementarity: dict[str, list[float]] = field(default_factory=dict)
     mean_entropy: list[float] = field(default_factory=list)  # per level
     sizes: list[int] = field(default_factory=list)  # map side per level
+    attention_blocks: list[str] = field(default_factory=list)  # attention blocks that saw a hole
+    hole_attention: list[float] = field(default_factory=list)  # per such block: mean share on invalid keys
+    attention_maps: list[torch.Tensor] = field(default_factory=list)  # per such block, first sample, H×W
 
     def numbers(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("maps")
+        data.pop("attention_maps")
         return data
 
 
@@ -64,7 +73,7 @@ def _magnitude(maps: list[torch.Tensor]) -> list[torch.Tensor]:
 
 def analyze_generator(label: str, generator: nn.Module, inputs: Mapping[str, torch.Tensor]) -> ModelAnalysis:
     """Run ``generator(**inputs)`` once under :class:`EncoderTaps` and compute every analysis of the module doc."""
-    with torch.no_grad(), EncoderTaps(generator) as taps:
+    with torch.no_grad(), EncoderTaps(generator) as taps, HoleAttentionTaps(generator) as attention:
         generator(**inputs)
     levels = taps.maps["reconstructed"]
     result = ModelAnalysis(label, sizes=[int(f.shape[-1]) for f in levels])
@@ -77,6 +86,13 @@ def analyze_generator(label: str, generator: nn.Module, inputs: Mapping[str, tor
     residual = taps.maps["residual"]
     result.complementarity = {"global": stage_kl_curve(_magnitude([_channel_high_pass(f) for f in levels])),
                               "local": stage_kl_curve(_magnitude(residual)) if len(residual) > 1 else []}
+    shares = attention.maps()
+    # blocks without a hole show a share of 0 everywhere: only those that saw one (else the first, to say so)
+    shown = [name for name in shares if bool((attention.inputs[name][1] < 0.5).any())] or list(shares)[:1]
+    for name in shown:
+        result.attention_blocks.append(block_label(name))
+        result.hole_attention.append(float(shares[name].mean()))
+        result.attention_maps.append(shares[name][0, 0])
     return result
 
 
@@ -101,6 +117,36 @@ def _grid(analyses: list[ModelAnalysis], figure: str, path: Path) -> Path:
                 ax.set_ylabel(analysis.label, fontsize=8)
     fig.suptitle(figure, fontsize=9)
     fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _attention_grid(analyses: list[ModelAnalysis], path: Path) -> Path:
+    """Models down, attention blocks that saw a hole across: each query's share of attention on invalid keys
+    (one colour scale, 0 … 1, so models and blocks compare)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = max(len(a.attention_maps) for a in analyses)
+    fig, axes = plt.subplots(len(analyses), columns, figsize=(2.0 * columns + 0.8, 1.9 * len(analyses)),
+                             squeeze=False)
+    image = None
+    for row, analysis in enumerate(analyses):
+        for col in range(columns):
+            ax = axes[row][col]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if col < len(analysis.attention_maps):
+                image = ax.imshow(analysis.attention_maps[col].cpu().numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
+                ax.set_title(f"{analysis.attention_blocks[col]}: {analysis.hole_attention[col]:.3f}", fontsize=7)
+            if col == 0:
+                ax.set_ylabel(analysis.label, fontsize=8)
+    if image is not None:
+        fig.colorbar(image, ax=axes.ravel().tolist(), shrink=0.8)
+    fig.suptitle("attention share on invalid keys per query (block: batch mean)", fontsize=9)
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
@@ -134,15 +180,17 @@ def _curves(analyses: list[ModelAnalysis], path: Path) -> Path:
 
 def write_analysis(analyses: list[ModelAnalysis], out_dir: str | Path,
                    provenance: Mapping[str, Any] | None = None) -> list[Path]:
-    """``heatmap.png``, ``spectrogram.png``, ``entropy.png`` (levels across, models down), ``kl.png`` and
-    ``analysis.json`` (every number plotted, plus ``provenance``: where the models and images came from) in
-    ``out_dir``; returns the paths."""
+    """``heatmap.png``, ``spectrogram.png``, ``entropy.png`` (levels across, models down), ``kl.png``,
+    ``attention.png`` (when a model has masked attention) and ``analysis.json`` (every number plotted, plus
+    ``provenance``: where the models and images came from) in ``out_dir``; returns the paths."""
     if not analyses:
         raise ValueError("write_analysis: no model analyses to draw")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [_grid(analyses, figure, out / f"{figure}.png") for figure in FIGURES]
     paths.append(_curves(analyses, out / "kl.png"))
+    if any(a.attention_maps for a in analyses):
+        paths.append(_attention_grid(analyses, out / "attention.png"))
     numbers = {"models": [a.numbers() for a in analyses],
                "operators": "docs/analysis.md; kl and complementarity in nats, entropy with softmax over channels"}
     if provenance:

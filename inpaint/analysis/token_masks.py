@@ -17,6 +17,7 @@ Blocks that run without a mask (the official code's unmasked last stage) are lis
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -26,6 +27,12 @@ import torch
 from torch import nn
 
 from inpaint.nn.attention import MaskedWindowAttentionLayer, window_inside
+
+
+def block_label(name: str) -> str:
+    """``generator.encoder.stages.0.blocks.1`` → ``stage 2 · block 2`` (TSGL's texture stages are 2–5)."""
+    found = re.search(r"stages\.(\d+)\.blocks\.(\d+)$", name)
+    return f"stage {int(found[1]) + 2} · block {int(found[2]) + 1}" if found else name
 
 
 @dataclass

@@ -222,13 +222,16 @@ class MaskedWindowAttentionLayer(nn.Module):
             valid = torch.roll(valid, shifts=(-shift, -shift), dims=(1, 2))
         return _window_partition(valid[..., None].to(mask.dtype), window)[..., 0]
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def attention_windows(
+        self, x: torch.Tensor, mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """What the attention sees: the (B·nW)×N×C window tokens (padded, shifted), the additive key bias
+        (B·nW)×1×N×N or None (τ term, shift regions, padding) and the windowed validity (B·nW)×N or None."""
         b, c, h, w = x.shape
         window, shift, pad_h, pad_w = self.window_geometry(h, w)
         tokens = x.permute(0, 2, 3, 1)
         if pad_h or pad_w:
             tokens = F.pad(tokens, (0, 0, 0, pad_w, 0, pad_h))
-        hp, wp = h + pad_h, w + pad_w
         if shift:
             tokens = torch.roll(tokens, shifts=(-shift, -shift), dims=(1, 2))
 
@@ -244,20 +247,25 @@ class MaskedWindowAttentionLayer(nn.Module):
             key_bias = key_bias.reshape(b * n_windows, 1, -1, n_tokens)
         elif static is not None:
             key_bias = static[None].expand(b, -1, -1, -1).reshape(b * n_windows, 1, n_tokens, n_tokens)
-        out = self.block(windows, key_bias)
-        out = _window_merge(out, window, b, hp, wp)
+        return windows, key_bias, valid_w
 
-        new_valid = None
-        if valid_w is not None:
-            any_valid = (valid_w.amax(dim=1, keepdim=True) > 0.5).expand(-1, n_tokens)
-            new_valid = _window_merge(any_valid[..., None].float(), window, b, hp, wp)[..., 0]
+    def merge_windows(self, windows: torch.Tensor, batch: int, height: int, width: int) -> torch.Tensor:
+        """(B·nW)×N×C per-window values back to a B×C×H×W map (undo the shift, drop the padding)."""
+        window, shift, pad_h, pad_w = self.window_geometry(height, width)
+        out = _window_merge(windows, window, batch, height + pad_h, width + pad_w)
         if shift:
             out = torch.roll(out, shifts=(shift, shift), dims=(1, 2))
-            if new_valid is not None:
-                new_valid = torch.roll(new_valid, shifts=(shift, shift), dims=(1, 2))
-        out = out[:, :h, :w].permute(0, 3, 1, 2)
-        new_mask = new_valid[:, None, :h, :w].to(x.dtype) if new_valid is not None else None
-        return out, new_mask
+        return out[:, :height, :width].permute(0, 3, 1, 2)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        b, c, h, w = x.shape
+        windows, key_bias, valid_w = self.attention_windows(x, mask)
+        out = self.merge_windows(self.block(windows, key_bias), b, h, w)
+        if valid_w is None:
+            return out, None
+        # Sec. III-A2: after attention every token of a window with at least one valid token is valid
+        any_valid = (valid_w.amax(dim=1, keepdim=True) > 0.5).expand(-1, valid_w.shape[1])
+        return out, self.merge_windows(any_valid[..., None].to(x.dtype), b, h, w)
 
 
 class TextureStage(nn.Module):

@@ -10,12 +10,12 @@ a block's output only in partly invalid windows, so a block where that share is 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from inpaint.analysis.token_masks import block_label
 from inpaint.report.paper.tau import TAU_PAPER_BEST
 from inpaint.report.records import TrialRecord, group_by, seeds_of
 from inpaint.report.study_report import StudyInput, StudyReport
@@ -78,12 +78,6 @@ def build_tau_table(
 TOKEN_FRACTIONS = (("invalid_tokens", "tokens", "masked keys %"),
                    ("partly_invalid_windows", "windows", "partly invalid windows %"),
                    ("all_invalid_windows", "windows", "all-invalid windows %"))
-
-
-def block_label(name: str) -> str:
-    """``generator.encoder.stages.0.blocks.1`` → ``stage 2 · block 2`` (TSGL's texture stages are 2–5)."""
-    found = re.search(r"stages\.(\d+)\.blocks\.(\d+)$", name)
-    return f"stage {int(found[1]) + 2} · block {int(found[2]) + 1}" if found else name
 
 
 def build_token_mask_table(records: Sequence[TrialRecord]) -> Table:
