@@ -3,8 +3,10 @@
 Every batch (train / val / test / predict) is a dict: ``image`` B×3×H×W [-1, 1], ``mask`` B×1×H×W {0, 1} with
 1 = known, ``edge`` B×1×H×W {0, 1} (Canny of the full image), ``gray`` B×1×H×W [0, 1], ``smooth`` B×3×H×W [-1, 1],
 ``hole_ratio`` B, ``id`` list[str], ``mask_kind`` list[str] (generator kind, LaMa kind of a mask folder, or
-``folder``). With ``edge_backend="kornia"`` the edge map is computed batched on the device in
-:meth:`InpaintDataModule.on_after_batch_transfer` (iterate a loader by hand? call :meth:`add_device_priors`).
+``folder``). With ``structure_prior`` other than ``canny_gray`` (Table VIII), ``structure`` B×C×H×W [0, 1] and
+``structure_prior`` list[str] replace ``edge`` and ``gray``. With ``edge_backend="kornia"`` the edge map is computed
+batched on the device in :meth:`InpaintDataModule.on_after_batch_transfer` (iterate a loader by hand? call
+:meth:`add_device_priors`).
 
 val / test / predict give the fixed evaluation set: ``eval_per_bucket`` samples for each bucket, with masks from
 :func:`inpaint.data.masks.fixed_eval_masks` — identical on every call and run for the same (seed, resolution,
@@ -23,7 +25,7 @@ import lightning.pytorch as pl
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from inpaint.conventions import HoleValue
+from inpaint.conventions import HoleValue, StructurePrior, check_structure_prior
 from inpaint.data import layouts
 from inpaint.data.buckets import LAMA_KINDS, PAPER_BUCKETS, ClosedSide, bucket_label, validate_buckets
 from inpaint.data.cache import SmoothingCache, default_cache_dir
@@ -46,6 +48,7 @@ from inpaint.data.smoothing import (
     check_smoothing_method,
     smoothing_parameters,
 )
+from inpaint.data.structure import ADE_ANNOTATIONS, ADE_IMAGES, ade20k_splits, is_ade20k_root, segmentation_unavailable
 from inpaint.errors import MissingPathError, UserInputError
 
 Source = Literal["embedded", "synthetic", "folder"]
@@ -74,6 +77,9 @@ class InpaintDataModule(pl.LightningDataModule):
     Args:
         source: ``embedded`` (scikit-image photos, offline default), ``synthetic`` (procedural) or ``folder``.
         data_root: folder of images for ``source="folder"`` (recursive; train/val/test sub-folders or lists optional).
+            A root holding ``images/`` and ``annotations/`` is an ADE20K-layout folder: images come from ``images/``
+            (its ``training/`` and ``validation/`` folders are train and val = test), class-index maps from
+            ``annotations/``.
         layout: geometry preset for folders: ``plain``, ``celeba``, ``places2``, ``psv`` (see layouts.py).
         resolution: crop side, or [H, W]; multiples of 32.
         batch_size / eval_batch_size / num_workers: loader settings (eval batch size defaults to batch_size).
@@ -89,6 +95,10 @@ class InpaintDataModule(pl.LightningDataModule):
         smoothing: texture prior: ``l0`` (paper), ``rtv`` (official code) or ``none`` (the image itself).
         l0_boundary: L0 boundary handling (``symmetric`` default; ``opencv`` reproduces cv2.ximgproc.l0Smooth).
         legacy_edge_wrap: reproduce the official code's uint8 wrap of edge/gray (for official checkpoints only).
+        structure_prior: what the structure branch sees (Table VIII): ``canny_gray`` (paper, default; batches keep
+            ``edge`` and ``gray``), ``lowres_rgb``, ``sobel_x``, ``sobel_y`` or ``segmentation`` (ADE20K-layout folder
+            only); the others arrive as ``structure``. The generator must be built for the same prior
+            (``encoder_options.structure_prior``).
         train_length: samples per training epoch for embedded / synthetic (default 2048) or a cap for folders.
         seed: seeds training randomness (with epoch and index) and the evaluation set.
         cache_dir: smoothing cache (default ``<data_root>/.inpaint_cache``); used when present.
@@ -127,6 +137,7 @@ class InpaintDataModule(pl.LightningDataModule):
         smoothing: SmoothingName = "l0",
         l0_boundary: L0Boundary = "symmetric",
         legacy_edge_wrap: bool = False,
+        structure_prior: StructurePrior = "canny_gray",
         train_length: int | None = None,
         seed: int = 0,
         cache_dir: str | None = None,
@@ -165,7 +176,14 @@ class InpaintDataModule(pl.LightningDataModule):
                 raise UserInputError("source='folder' needs data_root (the folder of images)")
             if not Path(data_root).is_dir():
                 raise MissingPathError(f"data_root {data_root!r} does not exist or is not a folder")
-        self.priors = PriorConfig(edge_backend, smoothing, legacy_edge_wrap, l0_boundary)
+        check_structure_prior(structure_prior)
+        #: the data_root has the ADE20K layout (images/ + annotations/)
+        self.ade20k = source == "folder" and is_ade20k_root(data_root or "")
+        if structure_prior == "segmentation" and not self.ade20k:
+            why = (f"{data_root!r} has no {ADE_IMAGES}/ and {ADE_ANNOTATIONS}/ folders" if source == "folder"
+                   else f"the {source} source has none")
+            raise UserInputError(segmentation_unavailable(why))
+        self.priors = PriorConfig(edge_backend, smoothing, legacy_edge_wrap, l0_boundary, structure_prior)
         self.train_set: InpaintDataset | None = None
         self.eval_sets: dict[str, InpaintDataset] = {}
         self.skipped_files: list[tuple[Path, str]] = []
@@ -190,8 +208,10 @@ class InpaintDataModule(pl.LightningDataModule):
         if hp.source == "synthetic":
             return SyntheticImages(self.height, self.width, hp.seed)
         files = self._splits[split]
-        images = FolderImages(files, Path(hp.data_root), hp.layout, self.height, self.width, hp.alpha,
-                              hp.skip_corrupt, self._cache())
+        root = Path(hp.data_root)
+        annotations = root / ADE_ANNOTATIONS if self.priors.structure_prior == "segmentation" else None
+        images = FolderImages(files, root / ADE_IMAGES if self.ade20k else root, hp.layout, self.height, self.width,
+                              hp.alpha, hp.skip_corrupt, self._cache(), annotations)
         self.skipped_files.extend(images.skipped)
         return images
 
@@ -222,7 +242,9 @@ class InpaintDataModule(pl.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         hp = self.hparams
         if hp.source == "folder" and not hasattr(self, "_splits"):
-            self._splits = discover_splits(hp.data_root)
+            root = Path(hp.data_root)
+            splits = ade20k_splits(root) if self.ade20k else None
+            self._splits = splits or discover_splits(root / ADE_IMAGES if self.ade20k else root)
         if stage in (None, "fit") and self.train_set is None:
             sampler = MaskSampler(hp.train_masks, hp.mask_hole_value, hp.train_mask_ratio)
             self.train_set = InpaintDataset(self._images("train"), self.priors, self.height, self.width, hp.seed,
@@ -307,6 +329,7 @@ def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:
         "bucket_closed": hp.bucket_closed, "per_bucket": hp.eval_per_bucket,
         "border_margin": hp.eval_border_margin, "source": hp.source, "lama_eval_kinds": list(hp.lama_eval_kinds),
         "eval_kinds": list(hp.eval_kinds),
+        **({"structure_prior": hp.structure_prior} if hp.get("structure_prior", "canny_gray") != "canny_gray" else {}),
     }
 
 
