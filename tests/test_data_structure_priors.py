@@ -252,3 +252,13 @@ def test_a_colour_segmentation_map_is_refused(tmp_path):
     module.setup("validate")
     with pytest.raises(UserInputError, match="mode RGB; expected one channel of class indices"):
         module.eval_sets["val"][0]
+
+
+def test_table8_rows_are_the_suites_priors():
+    from inpaint.report.paper.table8 import TABLE8, TABLE8_OURS, TABLE8_ROWS
+
+    assert set(TABLE8_ROWS) == set(STRUCTURE_PRIORS) and TABLE8_OURS == STRUCTURE_PRIORS[0]
+    assert TABLE8["sobel_y"]["40-50%"] == {"psnr": 24.42, "ssim": 0.849, "fid": 90.76}
+    for ratio in ("20-30%", "40-50%"):  # the paper's prior is best in every column
+        assert max(TABLE8, key=lambda r: TABLE8[r][ratio]["psnr"]) == TABLE8_OURS
+        assert min(TABLE8, key=lambda r: TABLE8[r][ratio]["fid"]) == TABLE8_OURS

@@ -114,3 +114,21 @@ def test_complexity_counts_a_model_built_for_another_prior():
     assert info["params"]["total"] > default["params"]["total"]  # one more input channel, two more D_S outputs
     assert example_inputs(2, 32, 32, structure_prior="sobel_x")["structure"].shape == (2, 3, 32, 32)
     assert "structure" not in example_inputs(2, 32, 32)
+
+
+@pytest.mark.parametrize("prior", STRUCTURE_PRIORS)
+def test_prior_overlays_set_data_and_model_alike(prior):
+    from pathlib import Path
+
+    from inpaint.lit.config_sections import datamodule_from_configs, generator_from_configs
+
+    root = Path(__file__).resolve().parents[1]
+    files = [str(root / f) for f in ("experiments/data/embedded.yaml", "experiments/model/tsgl.yaml",
+                                     f"experiments/priors/{prior}.yaml")]
+    if prior == "segmentation":  # the embedded photos have no maps: the one-line refusal a study shows as n/a
+        with pytest.raises((UserInputError, ValueError), match="needs segmentation maps"):  # ValueError: the parser's
+            datamodule_from_configs(files)
+    else:
+        assert datamodule_from_configs(files).hparams.structure_prior == prior
+    with torch.device("meta"):
+        assert generator_from_configs(files).structure_prior == prior
