@@ -4,7 +4,10 @@
 * mask tensors: float {0, 1}, 1 = known pixel, 0 = hole; a float mask is binarised once, above 0.5
   (:func:`known_mask`), wherever code needs a strict known/hole decision;
 * mask *files*: white = hole by default (NVIDIA / LaMa), binarised at luminance > 127 (never dithered);
-* metric images: the composite, mapped once to uint8 with round(clip((x + 1) / 2) · 255).
+* metric images: the composite, mapped once to uint8 with round(clip((x + 1) / 2) · 255);
+* structure priors (TSGL's X_S, Table VIII): a named prior is C maps in [0, 1] of the full, unmasked image; the
+  generator builds X_S = (prior⊙M, M) with C + 1 channels. ``canny_gray`` (the default) travels as the batch's
+  ``edge`` and ``gray``, every other prior as ``structure`` (B×C×H×W) with its name in ``structure_prior``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,28 @@ from inpaint.errors import UserInputError
 HoleValue = Literal["white", "black"]  # which colour of a mask file marks the hole
 MASK_FILE_THRESHOLD = 127  # mask *file* luminance (0–255): above is bright (white)
 KNOWN_THRESHOLD = 0.5  # mask *tensor* values: above is known
+
+#: structure priors of Table VIII (docs/data.md "Structure priors"); ``canny_gray`` is the paper's (the default)
+StructurePrior = Literal["canny_gray", "lowres_rgb", "sobel_x", "sobel_y", "segmentation"]
+STRUCTURE_PRIORS: tuple[str, ...] = get_args(StructurePrior)
+DEFAULT_STRUCTURE_PRIOR = "canny_gray"
+#: C, the prior's channels (X_S has C + 1 with the mask)
+STRUCTURE_PRIOR_CHANNELS: dict[str, int] = {
+    "canny_gray": 2, "lowres_rgb": 3, "sobel_x": 3, "sobel_y": 3, "segmentation": 3,
+}
+
+
+def check_structure_prior(name: str) -> str:
+    """``name`` if it is a structure prior, else a :class:`UserInputError` listing them."""
+    if name not in STRUCTURE_PRIORS:
+        raise UserInputError(f"unknown structure_prior {name!r}; choose one of {', '.join(STRUCTURE_PRIORS)}")
+    return name
+
+
+def structure_target_channels(name: str) -> int:
+    """Channels the auxiliary structure decoder D_S predicts for prior ``name``: the edge map alone for
+    ``canny_gray`` (Eq. 14, the paper and the authors' code), the whole prior for the others."""
+    return 1 if check_structure_prior(name) == "canny_gray" else STRUCTURE_PRIOR_CHANNELS[name]
 
 
 def is_known(mask: torch.Tensor) -> torch.Tensor:

@@ -199,7 +199,7 @@ class Predictor:
         mh, mw = self.model_input_size(height, width)
         model_pixels = mh * mw
         wanted = set(self.priors)
-        priors = PRIOR_BYTES_PER_PIXEL["structure"] if wanted & {"edge", "gray"} else 0
+        priors = PRIOR_BYTES_PER_PIXEL["structure"] if wanted & {"edge", "gray", "structure"} else 0
         if "smooth" in wanted:
             priors += PRIOR_BYTES_PER_PIXEL.get(self.smoothing, PRIOR_BYTES_PER_PIXEL["rtv"])
         parts = {
@@ -283,10 +283,15 @@ class Predictor:
     def _prior_tensors(self, image: np.ndarray) -> dict[str, torch.Tensor]:
         """Structure / texture priors of the (padded) model input, computed as the data module does."""
         wanted = set(self.priors)
-        if not wanted & {"edge", "gray", "smooth"}:
+        if not wanted & {"edge", "gray", "smooth", "structure"}:
             return {}
         image01 = image.astype(np.float32) / 255.0
         priors: dict[str, torch.Tensor] = {}
+        if "structure" in wanted:  # a Table VIII prior (segmentation maps cannot be computed from the image: refused)
+            from inpaint.data.structure import structure_maps
+
+            prior = str(getattr(self.generator, "structure_prior", "canny_gray"))
+            priors["structure"] = torch.from_numpy(structure_maps(image01, prior))[None]
         if wanted & {"edge", "gray"}:
             from inpaint.data.preprocess import structure_priors
 

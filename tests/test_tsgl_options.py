@@ -68,12 +68,14 @@ OBSERVED: dict[str, tuple[Any, Callable[[Any], Any], str]] = {
     "aux_bottleneck_bias": (False, lambda g: g.aux_decoder.bottleneck[0].bias is not None, VARIANT),
     "use_structure": (True, lambda g: g.encoder.structure is not None, "Local->Local"),
     "window": (4, lambda g: {m.window for m in _of(g, MaskedWindowAttentionLayer)}, VARIANT),
+    "structure_prior": ("sobel_x", lambda g: (g.encoder.structure.convs[0].conv.in_channels,
+                                              g.aux_decoder.head.out_channels), VARIANT),
 }
 EXPECTED: dict[str, Any] = {
     "tau": {37.0}, "tau_position": {"after_scale"}, "global_norm": {"batch"}, "local_norm_unbiased": {True},
     "depths": (1, 2, 1, 1), "last_stage_masked": False, "pconv_style": {False}, "aux_decoder": False,
     "spectral_norm": False, "residual_resize": "area", "use_structure": True, "window": {4},
-    "antialias": {True}, "shift_logit": {-100.0}, "aux_bottleneck_bias": False,
+    "antialias": {True}, "shift_logit": {-100.0}, "aux_bottleneck_bias": False, "structure_prior": (4, 3),
 }
 
 

@@ -75,14 +75,15 @@ def _roofline(class_path: str, init_args: dict[str, Any], height: int, width: in
               losses: str | dict[str, Any], discriminator: Any) -> dict[str, Any]:
     from inpaint.lit.module import nothing_to_train
     from inpaint.lit.roofline import roofline
-    from inpaint.models.complexity import example_inputs
+    from inpaint.models.complexity import example_inputs, structure_prior_of
 
     device = torch.device(args.device)
     model = build_gan(class_path, init_args, losses, discriminator, args.recompute).to(device)
     untrainable = nothing_to_train(model.generator)
     if untrainable is not None:
         raise UserInputError(f"--roofline times a training step, and this generator has none: {untrainable}")
-    batch = {k: v.to(device) for k, v in example_inputs(args.batch, height, width).items()}
+    prior = structure_prior_of(model.generator)
+    batch = {k: v.to(device) for k, v in example_inputs(args.batch, height, width, structure_prior=prior).items()}
     result = roofline(model, batch, repeats=args.repeats or 3, warmup=1 if args.warmup is None else args.warmup)
     result["recompute_activations"] = args.recompute
     return result

@@ -3,8 +3,10 @@
 Every batch (train / val / test / predict) is a dict: ``image`` B×3×H×W [-1, 1], ``mask`` B×1×H×W {0, 1} with
 1 = known, ``edge`` B×1×H×W {0, 1} (Canny of the full image), ``gray`` B×1×H×W [0, 1], ``smooth`` B×3×H×W [-1, 1],
 ``hole_ratio`` B, ``id`` list[str], ``mask_kind`` list[str] (generator kind, LaMa kind of a mask folder, or
-``folder``). With ``edge_backend="kornia"`` the edge map is computed batched on the device in
-:meth:`InpaintDataModule.on_after_batch_transfer` (iterate a loader by hand? call :meth:`add_device_priors`).
+``folder``). With ``structure_prior`` other than ``canny_gray`` (Table VIII), ``structure`` B×C×H×W [0, 1] and
+``structure_prior`` list[str] replace ``edge`` and ``gray``. With ``edge_backend="kornia"`` the edge map is computed
+batched on the device in :meth:`InpaintDataModule.on_after_batch_transfer` (iterate a loader by hand? call
+:meth:`add_device_priors`).
 
 val / test / predict give the fixed evaluation set: ``eval_per_bucket`` samples for each bucket, with masks from
 :func:`inpaint.data.masks.fixed_eval_masks` — identical on every call and run for the same (seed, resolution,
@@ -26,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
-from inpaint.conventions import HoleValue
+from inpaint.conventions import HoleValue, StructurePrior, check_structure_prior
 from inpaint.data import layouts
 from inpaint.data.buckets import LAMA_KINDS, PAPER_BUCKETS, ClosedSide, bucket_label, validate_buckets
 from inpaint.data.cache import SmoothingCache, default_cache_dir
@@ -52,6 +54,7 @@ from inpaint.data.smoothing import (
     check_smoothing_method,
     smoothing_parameters,
 )
+from inpaint.data.structure import ADE_ANNOTATIONS, ADE_IMAGES, ade20k_splits, is_ade20k_root, segmentation_unavailable
 from inpaint.errors import MissingPathError, UserInputError
 
 Source = Literal["embedded", "synthetic", "folder"]
@@ -91,6 +94,9 @@ class InpaintDataModule(pl.LightningDataModule):
     Args:
         source: ``embedded`` (scikit-image photos, offline default), ``synthetic`` (procedural) or ``folder``.
         data_root: folder of images for ``source="folder"`` (recursive; train/val/test sub-folders or lists optional).
+            A root holding ``images/`` and ``annotations/`` is an ADE20K-layout folder: images come from ``images/``
+            (its ``training/`` and ``validation/`` folders are train and val = test), class-index maps from
+            ``annotations/``.
         layout: geometry preset for folders: ``plain``, ``celeba``, ``places2``, ``psv`` (see layouts.py).
         resolution: crop side, or [H, W]; multiples of 32.
         batch_size / eval_batch_size / num_workers: loader settings (eval batch size defaults to batch_size).
@@ -106,6 +112,10 @@ class InpaintDataModule(pl.LightningDataModule):
         smoothing: texture prior: ``l0`` (paper), ``rtv`` (official code) or ``none`` (the image itself).
         l0_boundary: L0 boundary handling (``symmetric`` default; ``opencv`` reproduces cv2.ximgproc.l0Smooth).
         legacy_edge_wrap: reproduce the official code's uint8 wrap of edge/gray (for official checkpoints only).
+        structure_prior: what the structure branch sees (Table VIII): ``canny_gray`` (paper, default; batches keep
+            ``edge`` and ``gray``), ``lowres_rgb``, ``sobel_x``, ``sobel_y`` or ``segmentation`` (ADE20K-layout folder
+            only); the others arrive as ``structure``. The generator must be built for the same prior
+            (``encoder_options.structure_prior``).
         train_length: samples per training epoch for embedded / synthetic (default 2048) or a cap for folders.
         seed: seeds training randomness (with epoch and index) and the evaluation set.
         cache_dir: smoothing cache (default ``<data_root>/.inpaint_cache``); used when present.
@@ -144,6 +154,7 @@ class InpaintDataModule(pl.LightningDataModule):
         smoothing: SmoothingName = "l0",
         l0_boundary: L0Boundary = "symmetric",
         legacy_edge_wrap: bool = False,
+        structure_prior: StructurePrior = "canny_gray",
         train_length: int | None = None,
         seed: int = 0,
         cache_dir: str | None = None,
@@ -182,7 +193,14 @@ class InpaintDataModule(pl.LightningDataModule):
                 raise UserInputError("source='folder' needs data_root (the folder of images)")
             if not Path(data_root).is_dir():
                 raise MissingPathError(f"data_root {data_root!r} does not exist or is not a folder")
-        self.priors = PriorConfig(edge_backend, smoothing, legacy_edge_wrap, l0_boundary)
+        check_structure_prior(structure_prior)
+        #: the data_root has the ADE20K layout (images/ + annotations/)
+        self.ade20k = source == "folder" and is_ade20k_root(data_root or "")
+        if structure_prior == "segmentation" and not self.ade20k:
+            why = (f"{data_root!r} has no {ADE_IMAGES}/ and {ADE_ANNOTATIONS}/ folders" if source == "folder"
+                   else f"the {source} source has none")
+            raise UserInputError(segmentation_unavailable(why))
+        self.priors = PriorConfig(edge_backend, smoothing, legacy_edge_wrap, l0_boundary, structure_prior)
         self.train_set: InpaintDataset | None = None
         self.eval_sets: dict[str, InpaintDataset] = {}
         self.skipped_files: list[tuple[Path, str]] = []
@@ -209,11 +227,11 @@ class InpaintDataModule(pl.LightningDataModule):
             return EmbeddedImages(height, width, hp.seed)
         if hp.source == "synthetic":
             return SyntheticImages(height, width, hp.seed)
-        if not hasattr(self, "_splits"):
-            self._splits = discover_splits(hp.data_root)
-        files = self._splits[split]
-        images = FolderImages(files, Path(hp.data_root), hp.layout, height, width, hp.alpha,
-                              hp.skip_corrupt, self._cache(height, width))
+        files = self._folder_splits()[split]
+        root = Path(hp.data_root)
+        annotations = root / ADE_ANNOTATIONS if self.priors.structure_prior == "segmentation" else None
+        images = FolderImages(files, root / ADE_IMAGES if self.ade20k else root, hp.layout, height, width,
+                              hp.alpha, hp.skip_corrupt, self._cache(height, width), annotations)
         self.skipped_files.extend(images.skipped)
         return images
 
@@ -271,13 +289,22 @@ class InpaintDataModule(pl.LightningDataModule):
             raise UserInputError(f"asked for {count} fixed test crops, but the test split of "
                                  f"{self.hparams.data_root!r} has {len(images)} images")
         samples = [crop_tensors(fixed_eval_crop(images, index), self.priors, priors) for index in range(count)]
-        return {key: [s[key] for s in samples] if key == "id" else torch.stack([s[key] for s in samples])
-                for key in samples[0]} if samples else {}
+        # strings (the ids, a structure prior's name) stay lists; tensors are stacked
+        return {key: [s[key] for s in samples] if isinstance(samples[0][key], str)
+                else torch.stack([s[key] for s in samples]) for key in samples[0]} if samples else {}
+
+    def _folder_splits(self) -> dict[str, list[Path]]:
+        """The folder source's train/val/test files, discovered once (an ADE20K-layout root: its own splits)."""
+        if not hasattr(self, "_splits"):
+            root = Path(self.hparams.data_root)
+            splits = ade20k_splits(root) if self.ade20k else None
+            self._splits = splits or discover_splits(root / ADE_IMAGES if self.ade20k else root)
+        return self._splits
 
     def setup(self, stage: str | None = None) -> None:
         hp = self.hparams
-        if hp.source == "folder" and not hasattr(self, "_splits"):
-            self._splits = discover_splits(hp.data_root)
+        if hp.source == "folder":
+            self._folder_splits()
         if stage in (None, "fit") and self.train_set is None:
             sampler = MaskSampler(hp.train_masks, hp.mask_hole_value, hp.train_mask_ratio)
             self.train_set = InpaintDataset(self._images("train"), self.priors, self.height, self.width, hp.seed,
@@ -362,6 +389,7 @@ def describe_eval_set(module: InpaintDataModule) -> dict[str, Any]:
         "bucket_closed": hp.bucket_closed, "per_bucket": hp.eval_per_bucket,
         "border_margin": hp.eval_border_margin, "source": hp.source, "lama_eval_kinds": list(hp.lama_eval_kinds),
         "eval_kinds": list(hp.eval_kinds),
+        **({"structure_prior": hp.structure_prior} if hp.get("structure_prior", "canny_gray") != "canny_gray" else {}),
     }
 
 

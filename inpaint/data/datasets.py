@@ -5,6 +5,9 @@ A sample is a dict of tensors in the suite's conventions (see ``inpaint/models/i
     image 3×H×W [-1, 1] · mask 1×H×W {0, 1} (1 = known) · edge 1×H×W {0, 1} · gray 1×H×W [0, 1]
     smooth 3×H×W [-1, 1] · hole_ratio () float · id str · mask_kind str
 
+With a structure prior other than ``canny_gray`` (Table VIII), ``edge`` and ``gray`` give way to ``structure``
+C×H×W [0, 1] and ``structure_prior`` str (its name; :mod:`inpaint.data.structure`).
+
 ``mask_kind`` names where the mask came from: a generator kind (``irregular``, ``thin``, ``medium``, ``thick``,
 ``box``, ``center``), a LaMa kind read from a mask folder's name (``random_thick_256`` → ``thick``) or ``folder``. It
 collates to a list of strings; the evaluation fills LaMa's thin / medium / thick rows from it.
@@ -43,6 +46,7 @@ from inpaint.data.image_io import (
 from inpaint.data.masks import MaskSampler
 from inpaint.data.preprocess import EdgeBackend, structure_priors
 from inpaint.data.smoothing import L0Boundary, smooth_image
+from inpaint.data.structure import annotation_path, read_label_map, structure_maps
 from inpaint.data.synthetic import synthetic_image
 from inpaint.errors import MissingPathError, UserInputError
 
@@ -67,6 +71,7 @@ class PriorConfig:
     smoothing: str = "l0"
     legacy_edge_wrap: bool = False
     l0_boundary: L0Boundary = "symmetric"
+    structure_prior: str = "canny_gray"
 
 
 @dataclass
@@ -76,13 +81,18 @@ class Crop:
     rgb: np.ndarray  # H×W×3 uint8
     id: str
     smooth: np.ndarray | None = None  # H×W×3 uint8 from the cache
+    labels: np.ndarray | None = None  # H×W class indices (segmentation maps of an ADE20K-layout folder)
 
 
 # ------------------------------------------------------------------------------------------------ sources --------
 
 
 class FolderImages:
-    """Images under a folder, one split of it, cut by a :mod:`~inpaint.data.layouts` preset."""
+    """Images under a folder, one split of it, cut by a :mod:`~inpaint.data.layouts` preset.
+
+    ``annotations``: the ADE20K layout's ``annotations/`` folder (``root`` is then its ``images/``); each crop then
+    carries the class-index map of its image, cut with the same geometry (nearest-neighbour resizing).
+    """
 
     def __init__(
         self,
@@ -94,10 +104,12 @@ class FolderImages:
         alpha: AlphaPolicy = "white",
         skip_corrupt: bool = False,
         cache: SmoothingCache | None = None,
+        annotations: Path | None = None,
     ) -> None:
         layouts.check_layout(layout)
         self.root, self.layout, self.height, self.width = Path(root), layout, height, width
         self.alpha, self.cache = alpha, cache
+        self.annotations = Path(annotations) if annotations is not None else None
         self.files = list(files)
         self.skipped: list[tuple[Path, str]] = []
         if skip_corrupt:
@@ -127,8 +139,17 @@ class FolderImages:
             cached = self.cache.get(content_hash(data))
             if cached is not None and cached.shape == full.shape:
                 smooth = layouts.crop(cached, corner, self.height, self.width, flip)
+        labels = None
+        if self.annotations is not None:
+            label_path = annotation_path(path, self.root, self.annotations)
+            raw = read_label_map(label_path)
+            if raw.shape != rgb.shape[:2]:
+                raise UserInputError(f"segmentation map {str(label_path)!r} is {raw.shape[1]}×{raw.shape[0]} but its "
+                                     f"image is {rgb.shape[1]}×{rgb.shape[0]}")
+            full_labels = layouts.canonical(raw, self.layout, self.height, self.width, labels=True)
+            labels = layouts.crop(full_labels, corner, self.height, self.width, flip)
         sample_id = path.relative_to(self.root).with_suffix("").as_posix().replace("/", "__")
-        return Crop(crop, sample_id, smooth)
+        return Crop(crop, sample_id, smooth, labels)
 
 
 @functools.cache
@@ -258,11 +279,15 @@ def crop_tensors(crop: Crop, priors: PriorConfig, wanted: Collection[str] = ALL_
     image01 = crop.rgb.astype(np.float32) / 255.0
     tensors: dict[str, torch.Tensor | str] = {"image": from_uint8(torch.from_numpy(crop.rgb).permute(2, 0, 1)),
                                               "id": crop.id}
-    if {"edge", "gray"} & set(wanted):
-        gray, edge = structure_priors(image01, priors.edge_backend, priors.legacy_edge_wrap)
-        tensors["gray"] = torch.from_numpy(gray)[None]
-        if edge is not None:  # None: the kornia edge map is computed batched on the device later
-            tensors["edge"] = torch.from_numpy(edge)[None]
+    if {"edge", "gray", "structure"} & set(wanted):
+        if priors.structure_prior == "canny_gray":
+            gray, edge = structure_priors(image01, priors.edge_backend, priors.legacy_edge_wrap)
+            tensors["gray"] = torch.from_numpy(gray)[None]
+            if edge is not None:  # None: the kornia edge map is computed batched on the device later
+                tensors["edge"] = torch.from_numpy(edge)[None]
+        else:  # Table VIII's other priors: C maps in [0, 1] instead of edge + gray
+            tensors["structure"] = torch.from_numpy(structure_maps(image01, priors.structure_prior, crop.labels))
+            tensors["structure_prior"] = priors.structure_prior
     if "smooth" in wanted:
         if crop.smooth is not None:
             smooth = from_uint8(torch.from_numpy(crop.smooth).permute(2, 0, 1))
@@ -281,14 +306,15 @@ def build_sample(crop: Crop, mask: np.ndarray, priors: PriorConfig, mask_kind: s
     sample: dict[str, torch.Tensor | str] = {
         "image": tensors["image"],
         "mask": known,
-        "gray": tensors["gray"],
+        **({"gray": tensors["gray"]} if "gray" in tensors else {}),  # the key order of before
         "smooth": tensors["smooth"],
         "hole_ratio": 1.0 - known.mean(),
         "id": crop.id,
         "mask_kind": mask_kind,
     }
-    if "edge" in tensors:
-        sample["edge"] = tensors["edge"]
+    for key in ("edge", "structure", "structure_prior"):
+        if key in tensors:
+            sample[key] = tensors[key]
     return sample
 
 

@@ -33,20 +33,23 @@ def check_layout(layout: str) -> None:
         raise UserInputError(f"unknown layout {layout!r}; choose one of {', '.join(LAYOUTS)}")
 
 
-def resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Area interpolation when shrinking (no aliasing), bicubic when enlarging; uint8 stays uint8."""
+def resize(image: np.ndarray, height: int, width: int, labels: bool = False) -> np.ndarray:
+    """Area interpolation when shrinking (no aliasing), bicubic when enlarging; uint8 stays uint8. ``labels``: a
+    class-index map, resized with nearest neighbour (half-pixel centres) so that no index is invented."""
     if image.shape[:2] == (height, width):
         return image
     shrinking = height * width < image.shape[0] * image.shape[1]
     method = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
+    if labels:
+        method = cv2.INTER_NEAREST_EXACT
     return cv2.resize(image, (width, height), interpolation=method)
 
 
-def resize_to_cover(image: np.ndarray, height: int, width: int) -> np.ndarray:
+def resize_to_cover(image: np.ndarray, height: int, width: int, labels: bool = False) -> np.ndarray:
     """Scale so that the image covers height×width with its aspect ratio kept (one side fits exactly)."""
     src_h, src_w = image.shape[:2]
     factor = max(height / src_h, width / src_w)
-    return resize(image, max(height, round(src_h * factor)), max(width, round(src_w * factor)))
+    return resize(image, max(height, round(src_h * factor)), max(width, round(src_w * factor)), labels)
 
 
 def centre_crop_aspect(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -58,15 +61,16 @@ def centre_crop_aspect(image: np.ndarray, height: int, width: int) -> np.ndarray
     return image[top : top + crop_h, left : left + crop_w]
 
 
-def canonical(image: np.ndarray, layout: str, height: int, width: int) -> np.ndarray:
-    """Step 1: the deterministic per-file geometry of ``layout`` for an H×W crop."""
+def canonical(image: np.ndarray, layout: str, height: int, width: int, labels: bool = False) -> np.ndarray:
+    """Step 1: the deterministic per-file geometry of ``layout`` for an H×W crop (``labels``: of a class-index map,
+    resized with nearest neighbour)."""
     check_layout(layout)
     if layout == "celeba":
-        return resize(centre_crop_aspect(image, height, width), height, width)
+        return resize(centre_crop_aspect(image, height, width), height, width, labels)
     if layout == "plain":
-        return resize_to_cover(image, height, width)
+        return resize_to_cover(image, height, width, labels)
     if image.shape[0] < height or image.shape[1] < width:  # places2 / psv keep native size when large enough
-        return resize_to_cover(image, height, width)
+        return resize_to_cover(image, height, width, labels)
     return image
 
 

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from inpaint.conventions import composite
+from inpaint.errors import UserInputError
 from inpaint.lit.levels import JudgedLevel, judged_levels, weighted_terms
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite
 from inpaint.losses import (
@@ -91,7 +92,24 @@ def generator_inputs(batch: Mapping[str, Any],
     for key in PRIOR_KEYS:
         value = batch.get(key)
         inputs[key] = memory_format(value) if isinstance(value, torch.Tensor) else None
+    structure = batch.get("structure")  # a Table VIII prior: only TSGL-encoder generators built for it take it
+    if isinstance(structure, torch.Tensor):
+        inputs["structure"] = memory_format(structure)
     return inputs
+
+
+def check_structure_prior(generator: nn.Module, batch: Mapping[str, Any]) -> None:
+    """Refuse a batch whose structure prior (Table VIII, ``batch["structure_prior"]``; none = ``canny_gray``) is not
+    the one ``generator`` was built for (its ``structure_prior``; a generator without one takes ``canny_gray``).
+    A hand-made batch with ``structure`` maps but no name passes (the encoder still checks their channels)."""
+    names = batch.get("structure_prior")
+    if names is None and isinstance(batch.get("structure"), torch.Tensor):
+        return
+    data = "canny_gray" if names is None else (names if isinstance(names, str) else str(list(names)[0]))
+    model = getattr(generator, "structure_prior", "canny_gray")
+    if data != model:
+        raise UserInputError(f"the data's structure_prior is {data!r} but the generator was built for {model!r}; set "
+                             "data.init_args.structure_prior and the generator's encoder_options.structure_prior alike")
 
 
 def gan_training_step(
@@ -109,6 +127,7 @@ def gan_training_step(
     U-Net) the D step is skipped and the G step has no adversarial term.
     """
     fmt = hooks.memory_format
+    check_structure_prior(generator, batch)
     # (1) one generator forward; D judges the composite (official code) or the raw output (Eq. 15's I_out) of each
     # level: the output alone, or every level of a pyramid generator with its own discriminator (inpaint.lit.levels).
     out = generator(**generator_inputs(batch, fmt))

@@ -35,7 +35,7 @@ class JudgedLevel:
         weight: the level's weight in the generator's total loss.
         extras: the generator extras this level's losses read (``coarse`` for ``lambda_coarse``).
         edge_prediction: the generator's edge head output (the one-level case only).
-        edge_target: the batch's edge map (the one-level case only).
+        edge_target: D_S's target (the one-level case only): the batch's edge map, or its Table VIII ``structure``.
     """
 
     discriminator: Callable[[torch.Tensor], torch.Tensor] | None  # None: no adversarial training
@@ -48,6 +48,12 @@ class JudgedLevel:
     edge_target: torch.Tensor | None = None
 
 
+def structure_target(batch: Mapping[str, torch.Tensor]) -> torch.Tensor | None:
+    """What D_S is trained on (Eq. 14): the Table VIII prior's maps when the batch has them, else the edge map."""
+    value = batch.get("structure", batch.get("edge"))
+    return value if isinstance(value, torch.Tensor) else None
+
+
 def judged_levels(discriminator: nn.Module | None, out: GeneratorOutput, batch: Mapping[str, torch.Tensor],
                   losses: LossConfig) -> list[JudgedLevel]:
     """The levels of this step, bottom first; one level unless ``discriminator`` is a :class:`LevelDiscriminators`
@@ -57,9 +63,8 @@ def judged_levels(discriminator: nn.Module | None, out: GeneratorOutput, batch: 
         if losses.level_weights:
             raise ValueError("losses.level_weights weights the levels of a pyramid generator, which needs one "
                              "discriminator per level (inpaint.models.discriminators.LevelDiscriminators)")
-        edge = batch.get("edge")
         return [JudgedLevel(None if discriminator is None else judge(discriminator, mask), image, out.image, mask,
-                            1.0, out.extras, out.edge, edge if isinstance(edge, torch.Tensor) else None)]
+                            1.0, out.extras, out.edge, structure_target(batch))]
     count = len(discriminator)
     produced = sorted(k for k in out.extras if k.startswith("level_"))
     expected = [f"level_{n}" for n in range(count)]

@@ -168,6 +168,7 @@ class InpaintingGAN(LightningModule):
 
     def forward(self, batch: dict[str, Any]):
         """Run the evaluation generator on a batch; returns its :class:`GeneratorOutput`."""
+        gan_step.check_structure_prior(self.eval_generator, batch)
         return self.eval_generator(**self._generator_inputs(batch))
 
     def setup(self, stage: str) -> None:

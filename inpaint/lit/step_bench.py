@@ -26,7 +26,7 @@ from inpaint.classpath import instantiate
 from inpaint.lit import gan_step
 from inpaint.lit.module import InpaintingGAN, nothing_to_train
 from inpaint.losses import LossConfig
-from inpaint.models.complexity import example_inputs
+from inpaint.models.complexity import example_inputs, structure_prior_of
 from inpaint.models.discriminators import PatchDiscriminator
 
 
@@ -95,7 +95,8 @@ def benchmark(
     dev = torch.device(device)
     model = build_gan(class_path, init_args, losses, discriminator, recompute_activations).to(dev)
     generator = model.generator
-    inputs = {k: v.to(dev) for k, v in example_inputs(batch, height, width).items()}
+    prior = structure_prior_of(generator)
+    inputs = {k: v.to(dev) for k, v in example_inputs(batch, height, width, structure_prior=prior).items()}
     untrainable = nothing_to_train(generator)
     train_step = training_step_callable(model, inputs) if untrainable is None else None
 

@@ -17,6 +17,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
 from inpaint.classpath import instantiate
+from inpaint.conventions import DEFAULT_STRUCTURE_PRIOR, STRUCTURE_PRIOR_CHANNELS
 from inpaint.errors import UserInputError
 from inpaint.nn.torch_private import cpu_flash_attention_ops
 
@@ -94,31 +95,46 @@ def generator_macs(
         generator.train(was_training)
 
 
-def example_inputs(batch: int, height: int, width: int, seed: int = 0) -> dict[str, torch.Tensor]:
-    """Random inputs with the generator contract's shapes and ranges (about 30 % holes)."""
+def example_inputs(batch: int, height: int, width: int, seed: int = 0,
+                   structure_prior: str = DEFAULT_STRUCTURE_PRIOR) -> dict[str, torch.Tensor]:
+    """Random inputs with the generator contract's shapes and ranges (about 30 % holes); with a Table VIII
+    ``structure_prior`` (a generator's ``structure_prior``) also its ``structure`` maps."""
     g = torch.Generator().manual_seed(seed)
-    return {
+    inputs = {
         "image": torch.rand(batch, 3, height, width, generator=g) * 2 - 1,
         "mask": (torch.rand(batch, 1, height, width, generator=g) > 0.3).float(),
         "edge": (torch.rand(batch, 1, height, width, generator=g) > 0.85).float(),
         "gray": torch.rand(batch, 1, height, width, generator=g),
         "smooth": torch.rand(batch, 3, height, width, generator=g) * 2 - 1,
     }
+    if structure_prior != DEFAULT_STRUCTURE_PRIOR:
+        channels = STRUCTURE_PRIOR_CHANNELS[structure_prior]
+        inputs["structure"] = torch.rand(batch, channels, height, width, generator=g)
+    return inputs
 
 
-def meta_inputs(height: int, width: int) -> dict[str, torch.Tensor]:
+def meta_inputs(height: int, width: int, structure_prior: str = DEFAULT_STRUCTURE_PRIOR) -> dict[str, torch.Tensor]:
     """Contract-shaped inputs on the ``meta`` device (counting needs shapes only)."""
     with torch.device("meta"):
-        return {"image": torch.zeros(1, 3, height, width), "mask": torch.ones(1, 1, height, width),
-                "edge": torch.zeros(1, 1, height, width), "gray": torch.zeros(1, 1, height, width),
-                "smooth": torch.zeros(1, 3, height, width)}
+        inputs = {"image": torch.zeros(1, 3, height, width), "mask": torch.ones(1, 1, height, width),
+                  "edge": torch.zeros(1, 1, height, width), "gray": torch.zeros(1, 1, height, width),
+                  "smooth": torch.zeros(1, 3, height, width)}
+        if structure_prior != DEFAULT_STRUCTURE_PRIOR:
+            inputs["structure"] = torch.zeros(1, STRUCTURE_PRIOR_CHANNELS[structure_prior], height, width)
+        return inputs
+
+
+def structure_prior_of(generator: nn.Module) -> str:
+    """The Table VIII structure prior a generator reads (``canny_gray`` for every generator without the option)."""
+    return str(getattr(generator, "structure_prior", DEFAULT_STRUCTURE_PRIOR))
 
 
 def model_info(generator: nn.Module, height: int, width: int,
                inputs: dict[str, torch.Tensor] | None = None) -> dict[str, Any]:
     """Parameter counts and inference MACs (batch 1), with and without the auxiliary decoder."""
     params = count_parameters(generator)
-    inputs = example_inputs(1, height, width) if inputs is None else inputs
+    if inputs is None:
+        inputs = example_inputs(1, height, width, structure_prior=structure_prior_of(generator))
     total, per_module = generator_macs(generator, inputs, depth=2)
     top = type(generator).__name__
     parts = {name[len(top) + 1:]: macs for name, macs in per_module.items() if name.startswith(top + ".")}
@@ -142,7 +158,8 @@ def count_generator(class_path: str, init_args: dict[str, Any], height: int, wid
         try:
             with torch.device("meta"):
                 generator = instantiate(class_path, init_args)
-            return model_info(generator, height, width, inputs=meta_inputs(height, width))
+            return model_info(generator, height, width,
+                              inputs=meta_inputs(height, width, structure_prior_of(generator)))
         except (NotImplementedError, RuntimeError):  # data-dependent ops (e.g. .item()) cannot run on meta
             return model_info(instantiate(class_path, init_args), height, width)
     except UserInputError:

@@ -78,7 +78,8 @@ class UNetDecoder(nn.Module):
 
 
 class AuxStructureDecoder(nn.Module):
-    """D_S: a skip-free U-Net from the last structure feature F_N^S to an edge map in (0, 1) (Eq. 14).
+    """D_S: a skip-free U-Net from the last structure feature F_N^S to an edge map in (0, 1) (Eq. 14); with
+    ``out_channels`` = C > 1, to a Table VIII structure prior of C maps in (0, 1).
 
     With widths (A1…A5) and input channels C_in: two partial-conv 3×3/2 downsamplers (C_in→A5, A5→A5),
     then seven up-steps [upsample features ×2 bilinear and mask nearest → partial conv 3×3 → BN →
@@ -89,7 +90,7 @@ class AuxStructureDecoder(nn.Module):
     """
 
     def __init__(self, widths: tuple[int, ...] | list[int], in_channels: int | None = None,
-                 bottleneck_bias: bool = True) -> None:
+                 bottleneck_bias: bool = True, out_channels: int = 1) -> None:
         super().__init__()
         c = tuple(int(v) for v in widths)
         if len(c) != 5:
@@ -108,7 +109,7 @@ class AuxStructureDecoder(nn.Module):
             nn.Conv2d(w, w, 3, padding=1, bias=bottleneck_bias), nn.BatchNorm2d(w), nn.ReLU(),
             nn.Conv2d(w, w, 3, padding=1, bias=bottleneck_bias), nn.BatchNorm2d(w),
         )
-        self.head = nn.Conv2d(w, 1, 1)
+        self.head = nn.Conv2d(w, int(out_channels), 1)
 
     def forward(self, feature: torch.Tensor, mask: torch.Tensor, output_size: tuple[int, int]) -> torch.Tensor:
         x, m = feature, mask

@@ -11,6 +11,9 @@ A generator is an ``nn.Module`` whose ``forward`` takes the batch's tensors by k
   [-1, 1] (the edge-preserving smoothed image); all unmasked — the generator multiplies by ``mask`` itself, so a
   hole pixel of any input can never influence the result. Generators that do not use a prior ignore it
   (``None`` is allowed for priors a generator declares it does not need).
+* ``structure`` (only TSGL-encoder generators built with a Table VIII ``structure_prior`` other than ``canny_gray``,
+  which then read it instead of ``edge`` and ``gray``): B×C×H×W in [0, 1], unmasked, passed only when the batch
+  has it.
 
 Generators must run at any H, W that are multiples of :attr:`InpaintGenerator.size_multiple` (they may pad
 internally to a larger multiple) and must return an ``image`` of the input's shape in [-1, 1].
@@ -29,7 +32,8 @@ class GeneratorOutput:
     """What a generator returns.
 
     ``image``: raw prediction B×3×H×W in [-1, 1] (not yet composited).
-    ``edge``: the auxiliary structure decoder's edge prediction B×1×H×W in (0, 1), or None.
+    ``edge``: the auxiliary structure decoder's edge prediction B×1×H×W in (0, 1) (B×C×H×W: the whole prior, for a
+    Table VIII structure prior other than ``canny_gray``), or None.
     ``extras``: host-specific tensors for host-specific losses (e.g. PEN-Net's pyramid outputs).
     """
 

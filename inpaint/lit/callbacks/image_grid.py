@@ -44,7 +44,7 @@ def make_grid_rows(batch: dict[str, Any], result: dict[str, Any], max_images: in
 
     columns = [
         masked_input,
-        prior("edge", to_signed=True, hole_fill=-1.0),
+        prior("edge" if "structure" not in batch else "structure", to_signed=True, hole_fill=-1.0),  # Table VIII
         prior("smooth", to_signed=False, hole_fill=1.0),
         result["output"][:n].float().cpu(),
         result["composite"][:n].float().cpu(),

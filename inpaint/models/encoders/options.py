@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal
 
+from inpaint.conventions import StructurePrior, check_structure_prior
 from inpaint.errors import UserInputError
 from inpaint.nn.attention import TauPosition
 from inpaint.nn.normalization import GlobalNormKind
@@ -48,6 +49,9 @@ class TSGLOptions:
         aux_bottleneck_bias: biases in the two 3×3 convs of D_S's residual bottleneck (official code: none).
         use_structure: force the structure encoder on/off; ``None`` = when a reconstruction branch reads it.
         window: attention window side (capped at the feature size).
+        structure_prior: what X_S is built from (Table VIII): ``None`` = ``canny_gray`` (edge and gray, the paper),
+            else ``lowres_rgb``, ``sobel_x``, ``sobel_y`` or ``segmentation`` (the batch's ``structure`` maps); it
+            sets the structure encoder's input channels (C + 1) and what D_S predicts. Not a preset field.
     """
 
     tau: float | None = None
@@ -65,6 +69,7 @@ class TSGLOptions:
     aux_bottleneck_bias: bool | None = None
     use_structure: bool | None = None
     window: int = 8
+    structure_prior: StructurePrior | None = None
 
     def __post_init__(self) -> None:
         if self.depths is not None:  # YAML gives a list; keep the object hashable and comparable
@@ -75,6 +80,8 @@ class TSGLOptions:
         for name in ("tau", "shift_logit"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, float(getattr(self, name)))
+        if self.structure_prior is not None:
+            check_structure_prior(self.structure_prior)
         if self.window < 1:
             raise UserInputError(f"encoder_options.window must be ≥ 1, got {self.window}")
 

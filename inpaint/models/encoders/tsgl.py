@@ -3,7 +3,8 @@
 Paper Sec. III-A/III-B. At input size H×W (a multiple of 64):
 
 * structure encoder (Sec. III-A1, Eq. 1–2): five partial-conv layers (7/2, 5/2, 5/2, 3/2, 3/2; BN from the
-  second on; ReLU) on X_S = (edge⊙M, gray⊙M, M) → F_1^S … F_5^S at strides 2 … 32;
+  second on; ReLU) on X_S = (edge⊙M, gray⊙M, M) → F_1^S … F_5^S at strides 2 … 32 (Table VIII's other priors:
+  X_S = (structure⊙M, M), ``options.structure_prior``);
 * texture encoder (Sec. III-A2): a partial-conv head (3×3 stride 1, then 3×3 stride 2) on
   X_T = (image⊙M, smooth⊙M, M) → F_1^T at stride 2, then four transformer stages (Eq. 3–5), each taking the
   previous layer's *reconstructed* map → F_2^T … F_5^T at strides 4 … 32;
@@ -24,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint.conventions import DEFAULT_STRUCTURE_PRIOR, STRUCTURE_PRIOR_CHANNELS
 from inpaint.errors import UserInputError
 from inpaint.models.encoders.options import TSGLOptions
 from inpaint.models.presets import PRESETS, get_preset
@@ -98,7 +100,8 @@ class TSGLEncoder(nn.Module):
         branches: the reconstruction branches of the variant (the same at every layer); empty = Baseline.
         options: the encoder options, fully resolved against a preset (:meth:`TSGLOptions.resolved`).
         texture_in_channels: channels of X_T (image 3 + smooth 3 + mask 1).
-        structure_in_channels: channels of X_S (edge 1 + gray 1 + mask 1).
+        structure_in_channels: channels of X_S (edge 1 + gray 1 + mask 1); ``None``: the options' structure prior's
+            channels + 1.
     """
 
     size_multiple: int = 64
@@ -109,10 +112,11 @@ class TSGLEncoder(nn.Module):
         branches: tuple[Branch, ...] = (),
         options: TSGLOptions = PRESETS["paper"],
         texture_in_channels: int = 7,
-        structure_in_channels: int = 3,
+        structure_in_channels: int | None = None,
     ) -> None:
         super().__init__()
-        unresolved = [f.name for f in fields(options) if getattr(options, f.name) is None and f.name != "use_structure"]
+        unresolved = [f.name for f in fields(options)
+                      if getattr(options, f.name) is None and f.name not in ("use_structure", "structure_prior")]
         if unresolved:
             raise ValueError(
                 f"TSGLEncoder needs resolved options (options.over(get_preset(name))); unset: {unresolved}"
@@ -127,6 +131,10 @@ class TSGLEncoder(nn.Module):
                 f"{options.residual_resize!r} ('nearest' is Ours(LaMa)'s resize)"
             )
         self.options = options
+        #: the structure prior X_S is built from (Table VIII; ``canny_gray`` = edge and gray)
+        self.structure_prior: str = options.structure_prior or DEFAULT_STRUCTURE_PRIOR
+        if structure_in_channels is None:
+            structure_in_channels = STRUCTURE_PRIOR_CHANNELS[self.structure_prior] + 1
         self.profile = profile
         self.branches = tuple(branches)
         needs_structure = any(b.source == "structure" for b in self.branches)
@@ -178,6 +186,19 @@ class TSGLEncoder(nn.Module):
         return torch.cat([edge * mask, gray * mask, mask], dim=1)
 
     @staticmethod
+    def prior_structure_input(mask: torch.Tensor, structure: torch.Tensor) -> torch.Tensor:
+        """X_S = (structure⊙M, M) for a Table VIII prior of C channels."""
+        return torch.cat([structure * mask, mask], dim=1)
+
+    def _structure_input(self, mask: torch.Tensor, edge: torch.Tensor | None, gray: torch.Tensor | None,
+                         structure: torch.Tensor | None) -> torch.Tensor:
+        check_structure_batch(self.structure_prior, structure, edge, gray)
+        if structure is None:
+            assert edge is not None and gray is not None
+            return self.structure_input(mask, edge, gray)
+        return self.prior_structure_input(mask, structure)
+
+    @staticmethod
     def texture_input(image: torch.Tensor, mask: torch.Tensor, smooth: torch.Tensor) -> torch.Tensor:
         """X_T = (image⊙M, smooth⊙M, M) (the order of the authors' code)."""
         return torch.cat([image * mask, smooth * mask, mask], dim=1)
@@ -189,8 +210,13 @@ class TSGLEncoder(nn.Module):
         edge: torch.Tensor | None = None,
         gray: torch.Tensor | None = None,
         smooth: torch.Tensor | None = None,
+        structure: torch.Tensor | None = None,
     ) -> EncoderFeatures:
-        """Encode unmasked inputs (they are multiplied by ``mask`` here); H, W must be multiples of 64."""
+        """Encode unmasked inputs (they are multiplied by ``mask`` here); H, W must be multiples of 64.
+
+        ``structure``: the maps of a Table VIII prior (B×C×H×W), in place of ``edge`` and ``gray``, for an encoder
+        built with that ``structure_prior``.
+        """
         h, w = image.shape[-2:]
         if h % self.size_multiple or w % self.size_multiple:
             raise ValueError(
@@ -202,9 +228,7 @@ class TSGLEncoder(nn.Module):
         structure_feats: list[torch.Tensor] = []
         structure_masks: list[torch.Tensor] = []
         if self.structure is not None:
-            if edge is None or gray is None:
-                raise ValueError("this TSGL variant uses the structure encoder and needs the 'edge' and 'gray' priors")
-            structure_feats, structure_masks = self.structure(self.structure_input(mask, edge, gray), mask)
+            structure_feats, structure_masks = self.structure(self._structure_input(mask, edge, gray, structure), mask)
 
         x, m = self.head_in(self.texture_input(image, mask, smooth), mask)
         previous = x  # F_{1,pre}^T at stride 1: the "previous map" of layer 1's residual
@@ -240,6 +264,26 @@ class TSGLEncoder(nn.Module):
             structure=structure_feats[-1] if structure_feats else None,
             structure_mask=structure_masks[-1] if structure_masks else None,
         )
+
+
+def check_structure_batch(prior: str, structure: torch.Tensor | None, edge: torch.Tensor | None,
+                          gray: torch.Tensor | None) -> None:
+    """Refuse inputs that do not carry the prior a model was built for (one line, both names)."""
+    if prior == DEFAULT_STRUCTURE_PRIOR:
+        if structure is not None:
+            raise UserInputError("the batch carries a Table VIII 'structure' prior but this TSGL model was built for "
+                                 "canny_gray (edge + gray); set encoder_options.structure_prior to the data's "
+                                 "structure_prior")
+        if edge is None or gray is None:
+            raise ValueError("this TSGL variant uses the structure encoder and needs the 'edge' and 'gray' priors")
+        return
+    if structure is None:
+        raise UserInputError(f"this TSGL model was built for structure_prior={prior!r} but the batch has no "
+                             "'structure' maps; set the data's structure_prior to the same prior")
+    channels = STRUCTURE_PRIOR_CHANNELS[prior]
+    if structure.dim() != 4 or structure.shape[1] != channels:
+        raise UserInputError(f"structure_prior={prior!r} has {channels} channels, the batch's 'structure' is "
+                             f"{tuple(structure.shape)}")
 
 
 def build_encoder(

@@ -17,7 +17,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 
-from inpaint.conventions import known_mask
+from inpaint.conventions import DEFAULT_STRUCTURE_PRIOR, known_mask, structure_target_channels
 from inpaint.errors import UserInputError
 from inpaint.models.decoders import AuxStructureDecoder
 from inpaint.models.encoders.options import TSGLOptions
@@ -74,13 +74,17 @@ class TSGLEncoderGenerator(InpaintGenerator):
                 f"encoder_options.aux_decoder=True needs a structure encoder, which variant {self.variant.name!r} "
                 "does not build; set encoder_options.use_structure=True as well (or leave aux_decoder unset)"
             )
+        #: the structure prior X_S is built from (Table VIII); ``canny_gray`` reads ``edge`` and ``gray``
+        self.structure_prior: str = self.encoder.structure_prior
         self.aux_decoder = (
             AuxStructureDecoder(
-                self.profile.aux_channels, self.profile.structure_channels[-1], options.aux_bottleneck_bias
+                self.profile.aux_channels, self.profile.structure_channels[-1], options.aux_bottleneck_bias,
+                out_channels=structure_target_channels(self.structure_prior),
             )
             if options.aux_decoder and self.encoder.uses_structure else None
         )
-        self.priors = ("edge", "gray", "smooth") if self.encoder.uses_structure else ("smooth",)
+        structure_keys = ("edge", "gray") if self.structure_prior == DEFAULT_STRUCTURE_PRIOR else ("structure",)
+        self.priors = (*structure_keys, "smooth") if self.encoder.uses_structure else ("smooth",)
         self.channels_last = channels_last
 
     def decode(self, features: EncoderFeatures, known: torch.Tensor) -> GeneratorOutput:
@@ -94,9 +98,10 @@ class TSGLEncoderGenerator(InpaintGenerator):
         edge: torch.Tensor | None = None,
         gray: torch.Tensor | None = None,
         smooth: torch.Tensor | None = None,
+        structure: torch.Tensor | None = None,
     ) -> EncoderFeatures:
         """Run only the encoder (inputs already a multiple of 64)."""
-        return self.encoder(image, mask, edge, gray, smooth)
+        return self.encoder(image, mask, edge, gray, smooth, structure)
 
     def forward(
         self,
@@ -105,6 +110,7 @@ class TSGLEncoderGenerator(InpaintGenerator):
         edge: torch.Tensor | None = None,
         gray: torch.Tensor | None = None,
         smooth: torch.Tensor | None = None,
+        structure: torch.Tensor | None = None,
     ) -> GeneratorOutput:
         check_host_inputs(image, mask, self.input_multiple, self.host_name)
         if self.fixed_input_size is not None and tuple(image.shape[-2:]) != self.fixed_input_size:
@@ -126,7 +132,8 @@ class TSGLEncoderGenerator(InpaintGenerator):
 
         known = prepared(known_mask(mask, image.dtype))  # zero padding = hole: generated, never trusted, cropped
         assert known is not None
-        features = self.encoder(prepared(image), known, prepared(edge), prepared(gray), prepared(smooth))
+        features = self.encoder(prepared(image), known, prepared(edge), prepared(gray), prepared(smooth),
+                                prepared(structure))
         out = self.decode(features, known)
         full = (known.shape[-2], known.shape[-1])
         extras = {name: crop_like(t, full, (h, w)) for name, t in out.extras.items()}
