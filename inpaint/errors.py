@@ -16,7 +16,15 @@ class MissingPathError(UserInputError, FileNotFoundError):
     """A path given by the user does not exist, or holds none of the files it should."""
 
 
-class MissingWeightsError(MissingPathError):
+class UnavailableError(UserInputError):
+    """What the run needs is not here (a weight file, the data's segmentation maps): it cannot start on this machine
+    or with this data. A study records its cells as n/a with this message instead of failing them, and tries them
+    again at its next start (a weight file: once ``path`` exists)."""
+
+    path: str = ""  # the missing file, when one file is what is missing
+
+
+class MissingWeightsError(MissingPathError, UnavailableError):
     """A pretrained weight file that the run needs is not installed (nothing is downloaded here). The run cannot
     start; a study records its cells as n/a with this message and runs them once ``path`` exists."""
 
@@ -48,4 +56,5 @@ def user_input_cause(error: BaseException) -> UserInputError | None:
     return None
 
 
-__all__ = ["MissingPathError", "NotAFolderError", "NothingToTrainError", "UserInputError", "user_input_cause"]
+__all__ = ["MissingPathError", "MissingWeightsError", "NotAFolderError", "NothingToTrainError", "UnavailableError",
+           "UserInputError", "user_input_cause"]

@@ -3,11 +3,10 @@ segmentation maps from an ADE20K-layout folder (a refusal on one line without th
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from _ade20k import ade_folder, labels_of
 from PIL import Image
 
 from inpaint.conventions import STRUCTURE_PRIOR_CHANNELS, STRUCTURE_PRIORS, from_uint8, structure_target_channels
@@ -168,33 +167,8 @@ def test_unknown_prior_is_refused():
         InpaintDataModule(structure_prior="canny")  # type: ignore[arg-type]
 
 
-def _labels_of(rgb: np.ndarray) -> np.ndarray:
-    """The generated folder's ground truth: class 3 where red dominates, 7 where green does, else 0."""
-    labels = np.zeros(rgb.shape[:2], np.uint8)
-    labels[rgb[..., 0] > rgb[..., 1]] = 3
-    labels[rgb[..., 1] > rgb[..., 0]] = 7
-    return labels
-
-
-def _ade_folder(root: Path, size: int = 48, counts: dict[str, int] | None = None) -> Path:
-    """A tiny ADE20K-like folder: images/{training,validation}/*.jpg and annotations/…/*.png (class indices)."""
-    rng = np.random.default_rng(0)
-    for split, count in (counts or {"training": 3, "validation": 2}).items():
-        (root / "images" / split).mkdir(parents=True)
-        (root / "annotations" / split).mkdir(parents=True)
-        for i in range(count):
-            rgb = np.zeros((size, size, 3), np.uint8)
-            for _ in range(3):  # red and green rectangles on black
-                top, left = rng.integers(0, size - 8, 2)
-                rgb[top : top + 16, left : left + 16, int(rng.integers(2))] = 200
-            name = f"ADE_{split}_{i:08d}"
-            Image.fromarray(rgb).save(root / "images" / split / f"{name}.png")  # lossless, so labels can be checked
-            Image.fromarray(_labels_of(rgb), mode="L").save(root / "annotations" / split / f"{name}.png")
-    return root
-
-
 def test_segmentation_maps_from_an_ade20k_folder(tmp_path):
-    root = _ade_folder(tmp_path)
+    root = ade_folder(tmp_path)
     module = InpaintDataModule(source="folder", data_root=str(root), resolution=32, batch_size=3, smoothing="none",
                                structure_prior="segmentation", eval_per_bucket=1, eval_buckets=())
     module.setup("fit")
@@ -204,7 +178,7 @@ def test_segmentation_maps_from_an_ade20k_folder(tmp_path):
         for image, structure in zip(batch["image"], batch["structure"]):
             rgb = np.round((image.permute(1, 2, 0).numpy() + 1.0) / 2.0 * 255.0).astype(np.uint8)
             # 48 → 32 resizes image (area) and map (nearest) alike: compare away from region borders
-            expected = segmentation_colours(_labels_of(rgb)).transpose(2, 0, 1)
+            expected = segmentation_colours(labels_of(rgb)).transpose(2, 0, 1)
             agree = np.all(np.isclose(structure.numpy(), expected), axis=0)
             assert agree.mean() > 0.9
             colours = {tuple(c) for c in np.round(structure.numpy().reshape(3, -1).T * 255).astype(int)}
@@ -214,17 +188,17 @@ def test_segmentation_maps_from_an_ade20k_folder(tmp_path):
 
 
 def test_segmentation_maps_follow_the_crop_and_flip(tmp_path):
-    root = _ade_folder(tmp_path, size=32, counts={"training": 2, "validation": 1})
+    root = ade_folder(tmp_path, size=32, counts={"training": 2, "validation": 1})
     module = InpaintDataModule(source="folder", data_root=str(root), resolution=32, batch_size=2, smoothing="none",
                                structure_prior="segmentation", train_length=8)
     for batch in module.train_dataloader():  # same size: the crop is the image, flipped or not, never resampled
         for image, structure in zip(batch["image"], batch["structure"]):
             rgb = np.round((image.permute(1, 2, 0).numpy() + 1.0) / 2.0 * 255.0).astype(np.uint8)
-            assert np.array_equal(structure.numpy(), segmentation_colours(_labels_of(rgb)).transpose(2, 0, 1))
+            assert np.array_equal(structure.numpy(), segmentation_colours(labels_of(rgb)).transpose(2, 0, 1))
 
 
 def test_other_priors_on_an_ade20k_folder_read_only_images(tmp_path):
-    root = _ade_folder(tmp_path)
+    root = ade_folder(tmp_path)
     module = InpaintDataModule(source="folder", data_root=str(root), resolution=32, smoothing="none",
                                structure_prior="lowres_rgb", eval_per_bucket=1)
     module.setup("fit")
@@ -233,7 +207,7 @@ def test_other_priors_on_an_ade20k_folder_read_only_images(tmp_path):
 
 
 def test_a_missing_segmentation_map_names_the_file(tmp_path):
-    root = _ade_folder(tmp_path)
+    root = ade_folder(tmp_path)
     victim = root / "annotations" / "validation" / "ADE_validation_00000000.png"
     victim.unlink()
     module = InpaintDataModule(source="folder", data_root=str(root), resolution=32, smoothing="none",
@@ -244,7 +218,7 @@ def test_a_missing_segmentation_map_names_the_file(tmp_path):
 
 
 def test_a_colour_segmentation_map_is_refused(tmp_path):
-    root = _ade_folder(tmp_path)
+    root = ade_folder(tmp_path)
     bad = root / "annotations" / "validation" / "ADE_validation_00000000.png"
     Image.fromarray(np.zeros((48, 48, 3), np.uint8)).save(bad)
     module = InpaintDataModule(source="folder", data_root=str(root), resolution=32, smoothing="none",

@@ -25,7 +25,7 @@ import pytest
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from optuna.trial import TrialState
 
-from inpaint.errors import MissingWeightsError
+from inpaint.errors import MissingWeightsError, UnavailableError
 from inpaint.sweeps.objective import TrialContext, TrialOutcome
 from inpaint.sweeps.optuna_private import study_storage, trial_id
 from inpaint.sweeps.queue import cell_key, claim_next, grid_cells, incomplete_cells, sync_queue, unavailable_cells
@@ -285,6 +285,42 @@ def test_a_cell_missing_a_weight_file_is_na_and_runs_once_the_file_is_there(tmp_
     run_grid_worker(study, axes, objective, tmp_path / "runs", poll_s=0.1)
     assert objective.ran[3:] == ["v1"] and incomplete_cells(study, grid_cells(axes)) == []
     assert unavailable_cells(study) == {}
+
+
+class NeedsMaps:
+    """Every cell needs segmentation maps the data does not have (no file to wait for), wrapped as the config
+    parser wraps it, until ``maps`` is set."""
+
+    def __init__(self) -> None:
+        self.maps = False
+        self.ran = 0
+
+    def __call__(self, ctx: TrialContext) -> TrialOutcome:
+        self.ran += 1
+        if not self.maps:
+            try:
+                raise UnavailableError("needs segmentation maps: the embedded source has none")
+            except UnavailableError as err:
+                raise ValueError("Does not validate against any of the Union subtypes") from err
+        return TrialOutcome(value=1.0, metrics={})
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage:UserWarning")
+def test_a_cell_the_data_cannot_serve_is_na_and_tried_again_at_each_start_on_a_one_cell_grid(tmp_path):
+    storage = open_storage(f"sqlite:///{tmp_path / 'studies.db'}", heartbeat_interval=HEARTBEAT_S,
+                           grace_period=GRACE_S)
+    axes = toy_axes(1, 1)  # one cell: Optuna's own grid bookkeeping used to raise KeyError('grid_id') here
+    study = open_grid_study(storage, "maps", axes, direction="minimize")
+    objective = NeedsMaps()
+    summary = run_grid_worker(study, axes, objective, tmp_path / "runs", poll_s=0.1)
+    assert objective.ran == 1 and summary.failed == [0]
+    (cell, reason), = unavailable_cells(study).values()
+    assert cell == {"variant": "v0", "seed": 0} and reason == "needs segmentation maps: the embedded source has none"
+    run_grid_worker(study, axes, objective, tmp_path / "runs", poll_s=0.1)  # no file to wait for: tried again
+    assert objective.ran == 2 and len(unavailable_cells(study)) == 1
+    objective.maps = True  # e.g. the same study run on a folder with maps
+    run_grid_worker(study, axes, objective, tmp_path / "runs", poll_s=0.1)
+    assert objective.ran == 3 and incomplete_cells(study, grid_cells(axes)) == [] and unavailable_cells(study) == {}
 
 
 def run_two_workers(url: str, ledger: Path, sleep_s: float, n_variants: int, n_seeds: int) -> None:

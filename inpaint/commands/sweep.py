@@ -1,5 +1,5 @@
-"""``inpaint sweep ablation|tau|search|swap|pyramid|msfef|pmrfn|compare --profile cpu|paper``: run (or resume) an Optuna
-study, then report.
+"""``inpaint sweep <name> --profile cpu|paper``: run (or resume) an Optuna study, then report (names: the YAML files
+of ``sweeps/``, listed under the ``sweep`` argument; some have further profiles, e.g. ``table8``'s ``ade20k_cpu``).
 
 Re-running the same command resumes the study: finished trials are kept, trials of a killed run are failed
 (after the heartbeat grace period) and re-queued. ``--workers N`` starts N worker processes on the study;
@@ -27,12 +27,18 @@ def parse_override(text: str) -> tuple[str, Any]:
     return key, yaml.safe_load(value)
 
 
+def _shipped_sweeps() -> list[str]:
+    from inpaint.sweeps.spec import default_sweeps_dir
+
+    return sorted(p.stem for p in default_sweeps_dir().glob("*.yaml")) or ["none found"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inpaint sweep", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sweep", help="sweep name (sweeps/<name>.yaml: ablation, tau, search, swap, pyramid) or a "
+    parser.add_argument("sweep", help=f"sweep name (sweeps/<name>.yaml: {', '.join(_shipped_sweeps())}) or a "
                                       "YAML path")
-    parser.add_argument("--profile", default="cpu", help="profile in the sweep file (cpu | paper); default cpu")
+    parser.add_argument("--profile", default="cpu", help="profile in the sweep file (cpu | paper | …); default cpu")
     parser.add_argument("--data-root", default=None, help="dataset folder for profiles that train on your data")
     parser.add_argument("--storage", default=None, help="Optuna storage URL (default sqlite:///<results>/studies.db)")
     parser.add_argument("--results", default=None, help="results folder (default: the profile's, e.g. results)")

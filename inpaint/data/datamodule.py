@@ -55,7 +55,7 @@ from inpaint.data.smoothing import (
     smoothing_parameters,
 )
 from inpaint.data.structure import ADE_ANNOTATIONS, ADE_IMAGES, ade20k_splits, is_ade20k_root, segmentation_unavailable
-from inpaint.errors import MissingPathError, UserInputError
+from inpaint.errors import MissingPathError, UnavailableError, UserInputError
 
 Source = Literal["embedded", "synthetic", "folder"]
 SOURCES: tuple[str, ...] = get_args(Source)
@@ -199,7 +199,7 @@ class InpaintDataModule(pl.LightningDataModule):
         if structure_prior == "segmentation" and not self.ade20k:
             why = (f"{data_root!r} has no {ADE_IMAGES}/ and {ADE_ANNOTATIONS}/ folders" if source == "folder"
                    else f"the {source} source has none")
-            raise UserInputError(segmentation_unavailable(why))
+            raise UnavailableError(segmentation_unavailable(why))
         self.priors = PriorConfig(edge_backend, smoothing, legacy_edge_wrap, l0_boundary, structure_prior)
         self.train_set: InpaintDataset | None = None
         self.eval_sets: dict[str, InpaintDataset] = {}

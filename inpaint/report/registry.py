@@ -26,6 +26,7 @@ REPORT_BUILDERS: Final[dict[str, str]] = {
     "pyramid": "inpaint.report.pyramid:pyramid_report",  # seed 002, Tables 3-5 (Pyramid Generator ablations)
     "pmrfn": "inpaint.report.pmrfn:pmrfn_report",  # seed 003, Table 2 (PMRFN ablations)
     "msfef": "inpaint.report.msfef:msfef_report",  # seed 004, Table 1 (MSFEF loss and module ablation)
+    "table8": "inpaint.report.table8:table8_report",  # Table VIII (structure priors)
     "compare": "inpaint.report.compare:compare_report",  # issue 16: every system under one protocol (leaderboard)
 }
 #: the kind of a study that stores none.

@@ -17,8 +17,9 @@ class StudyInput:
     """One study, read back from its storage: the completed trials, caption facts, output folder and attributes.
 
     ``unavailable``: the cells that could not start on the machine that ran them, as (parameters, reason) — a
-    weight file was missing (:func:`inpaint.sweeps.queue.unavailable_cells`); reports show them as n/a with the
-    reason. ``external``: ``--external NAME=DIR`` folders (the ``compare`` report scores them as extra rows)."""
+    weight file or the data's segmentation maps were missing (:func:`inpaint.sweeps.queue.unavailable_cells`);
+    reports show them as n/a with the reason. ``external``: ``--external NAME=DIR`` folders (the ``compare`` report
+    scores them as extra rows)."""
 
     study: optuna.Study
     records: list[TrialRecord]

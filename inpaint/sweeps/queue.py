@@ -31,9 +31,10 @@ GridValue = str | int | float | bool
 Cell = dict[str, GridValue]
 CELL_ATTR = "cell"
 ERROR_ATTR = "error"
-#: set on a trial that could not start because a weight file is missing (:class:`inpaint.errors.MissingWeightsError`)
+#: set on a trial that could not start because something it needs is missing (:class:`inpaint.errors.UnavailableError`:
+#: a weight file, the data's segmentation maps)
 UNAVAILABLE_ATTR = "unavailable"
-UNAVAILABLE_PATH_ATTR = "unavailable_path"  # the missing file: the cell is re-queued once it exists
+UNAVAILABLE_PATH_ATTR = "unavailable_path"  # the missing file, if one: the cell is re-queued once it exists
 LIVE_STATES = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE)
 
 
@@ -87,7 +88,8 @@ def sync_queue(study: optuna.Study, cells: Iterable[Cell], requeue_failed: bool)
         requeue_failed: also re-queue cells whose trials all failed (raised an exception, or died more often
             than the retry limit allows). True when a command starts (a re-run is a new attempt); False while
             workers poll, so a cell that fails deterministically is not retried in a loop. A cell that could not
-            start for a missing weight file is re-queued only once that file exists.
+            start for a missing weight file is re-queued only once that file exists; one that could not start for
+            another reason (e.g. the data has no segmentation maps) is tried again at each start.
     """
     cells = list(cells)
     keys = [cell_key(c) for c in cells]
@@ -115,7 +117,8 @@ def sync_queue(study: optuna.Study, cells: Iterable[Cell], requeue_failed: bool)
                 state.running += 1
             elif t.state == TrialState.WAITING:
                 state.waiting += 1
-        waiting_for_file = {key for key, (_, _, path) in _unavailable(trials).items() if not Path(path).exists()}
+        waiting_for_file = {key for key, (_, _, path) in _unavailable(trials).items()
+                            if path and not Path(path).exists()}
         for cell, key in zip(cells, keys):
             if live[key]:
                 continue
@@ -137,8 +140,8 @@ def incomplete_cells(study: optuna.Study, cells: Iterable[Cell]) -> list[str]:
 
 
 def _unavailable(trials: Iterable[FrozenTrial]) -> dict[str, tuple[Cell, str, str]]:
-    """Cells without a COMPLETE trial whose latest failed attempt could not start for a missing weight file:
-    cell key → (cell, the one-line reason, the missing file)."""
+    """Cells without a COMPLETE trial whose latest failed attempt could not start (:class:`~inpaint.errors.
+    UnavailableError`): cell key → (cell, the one-line reason, the missing file or "")."""
     trials = list(trials)
     complete = {trial_cell_key(t) for t in trials if t.state == TrialState.COMPLETE}
     latest: dict[str, FrozenTrial] = {}
@@ -153,8 +156,9 @@ def _unavailable(trials: Iterable[FrozenTrial]) -> dict[str, tuple[Cell, str, st
 
 
 def unavailable_cells(study: optuna.Study) -> dict[str, tuple[Cell, str]]:
-    """Cells that could not start on the machine that last tried them (a weight file was missing and no attempt
-    has completed since): cell key → (cell, the one-line reason). Reports show them as n/a with the reason."""
+    """Cells that could not start on the machine or data that last tried them (a weight file or the segmentation
+    maps were missing, and no attempt has completed since): cell key → (cell, the one-line reason). Reports show
+    them as n/a with the reason."""
     return {key: (cell, reason) for key, (cell, reason, _) in _unavailable(study.get_trials(deepcopy=False)).items()}
 
 

@@ -10,6 +10,16 @@ import optuna
 from inpaint.sweeps.queue import GridValue
 
 
+class DeclaredGrid(optuna.samplers.GridSampler):
+    """A grid sampler that only declares the grid: the queue (:mod:`inpaint.sweeps.queue`) decides which cells
+    remain. Optuna's own end-of-grid check after each trial reads a ``grid_id`` that only trials it sampled carry,
+    so on a one-cell grid of enqueued trials it raised ``KeyError``; it also stops ``study.optimize`` loops, which
+    the sweeps do not use."""
+
+    def after_trial(self, study: optuna.Study, trial: Any, state: Any, values: Any) -> None:
+        return None
+
+
 def open_grid_study(
     storage: optuna.storages.BaseStorage,
     name: str,
@@ -23,7 +33,7 @@ def open_grid_study(
     (see :mod:`inpaint.sweeps.queue`), so the sampler documents the grid rather than choosing cells.
     ``attrs`` are stored as study user attributes (sweep definition, profile, caption facts for reports).
     """
-    sampler = optuna.samplers.GridSampler({k: list(v) for k, v in axes.items()}, seed=0)
+    sampler = DeclaredGrid({k: list(v) for k, v in axes.items()}, seed=0)
     study = optuna.create_study(
         storage=storage, study_name=name, direction=direction, sampler=sampler, load_if_exists=True
     )

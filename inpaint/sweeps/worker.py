@@ -20,7 +20,7 @@ from typing import Any
 import optuna
 from optuna.trial import Trial, TrialState
 
-from inpaint.errors import MissingWeightsError, user_input_cause
+from inpaint.errors import UnavailableError, user_input_cause
 from inpaint.naming import slug
 from inpaint.sweeps.objective import Objective, TrialContext, TrialOutcome
 from inpaint.sweeps.optuna_private import study_storage, trial_id
@@ -112,9 +112,9 @@ def run_trial(
     except BaseException as err:  # KeyboardInterrupt included: the cell is re-queued at the next start
         trial.set_user_attr(ERROR_ATTR, "".join(traceback.format_exception_only(type(err), err)).strip()[-2000:])
         missing = user_input_cause(err)
-        if isinstance(missing, MissingWeightsError):
-            # not a failure of the cell: it cannot start on this machine. Reports show n/a with this reason; the
-            # next start of the sweep tries again (the file may be there by then).
+        if isinstance(missing, UnavailableError):
+            # not a failure of the cell: it cannot start on this machine or data (a weight file, segmentation maps).
+            # Reports show n/a with this reason; the next start of the sweep tries again.
             trial.set_user_attr(UNAVAILABLE_ATTR, str(missing))
             trial.set_user_attr(UNAVAILABLE_PATH_ATTR, missing.path)
             study.tell(trial, state=TrialState.FAIL)
