@@ -75,3 +75,21 @@ def test_the_terminal_stream_bypasses_the_redirection(tmp_path, capfd):
         terminal.close()
     assert "live view" in capfd.readouterr().err
     assert (tmp_path / LOG_NAME).read_text() == "trial\n"
+
+
+def test_the_live_view_says_why_a_cell_could_not_start(tmp_path):
+    from io import StringIO
+
+    out = StringIO()
+    view = SweepProgress("study", total=2, console=Console(file=out, width=200), enabled=True)
+    with view:
+        view.on_event("done", {"number": 0, "cell": {"variant": "a", "seed": 0}, "state": TrialState.FAIL,
+                               "attrs": {"unavailable": "n/a — 'vgg16.pth' is not in '/hub'",
+                                         "unavailable_path": "/hub/vgg16.pth"}})
+        view.on_event("done", {"number": 1, "cell": {"prior": "segmentation", "seed": 0}, "state": TrialState.FAIL,
+                               "attrs": {"unavailable": "structure_prior='segmentation' needs segmentation maps: none",
+                                         "unavailable_path": ""}})
+    text = out.getvalue()
+    assert "variant a · seed 0: needs vgg16.pth (not on this machine)" in text
+    assert "prior segmentation · seed 0: structure_prior='segmentation' needs segmentation maps: none" in text
+    assert view.failed == 0  # n/a is not a failure

@@ -111,9 +111,10 @@ class SweepProgress:
                 if data.get("count", True):
                     self.set_done(self._done + 1)
                 msg = f"[green]✓[/green] {describe(data['cell'])} ({attrs.get('wall_s', 0):.0f} s)"
-            elif attrs.get("unavailable"):  # cannot start here (a weight file is missing): n/a, not a failure
-                needs = Path(str(attrs.get("unavailable_path", ""))).name or attrs["unavailable"][:120]
-                msg = f"[yellow]– n/a[/yellow] {describe(data['cell'])}: needs {needs} (not on this machine)"
+            elif attrs.get("unavailable"):  # cannot start here (a weight file, the data's maps): n/a, not a failure
+                missing = Path(str(attrs.get("unavailable_path", ""))).name
+                why = f"needs {missing} (not on this machine)" if missing else str(attrs["unavailable"])[:160]
+                msg = f"[yellow]– n/a[/yellow] {describe(data['cell'])}: {why}"
             else:
                 self._count_failure()
                 log = Path(attrs["run_dir"]) / LOG_NAME if attrs.get("run_dir") else None
