@@ -188,11 +188,17 @@ def own(number: int, system: str, seed: int, psnr: float, loss: str) -> TrialRec
     return base
 
 
+def shipped(number: int, system: str, seed: int, psnr: float) -> TrialRecord:
+    """A trial of the recipe axis's ``shipped`` cell."""
+    base = record(number, system, seed, psnr)
+    base.params["recipe"] = "shipped"
+    return base
+
+
 def recipe_records() -> list[TrialRecord]:
     """An old study's trials (no recipe parameter), one new shipped trial and two own-recipe rows."""
-    shipped = record(5, "pennet", 0, 20.5)
-    shipped.params["recipe"] = "shipped"
-    return [*records(), shipped, own(6, "pennet", 0, 22.5, "1 L1 (hole 6 : known 1) + 0.1 hinge GAN + 0.5 pyramid"),
+    return [*records(), shipped(5, "pennet", 0, 20.5),
+            own(6, "pennet", 0, 22.5, "1 L1 (hole 6 : known 1) + 0.1 hinge GAN + 0.5 pyramid"),
             own(7, "pennet", 1, 23.5, "1 L1 (hole 6 : known 1) + 0.1 hinge GAN + 0.5 pyramid"),
             own(8, "lama", 0, 19.5, "10 L1 (known) + 10 BCE GAN + 100 FM + 0.001 R1")]
 
@@ -216,6 +222,10 @@ def test_one_row_per_system_and_recipe_old_trials_are_the_shipped_rows() -> None
             "LaMa (own recipe) (-0.50 dB), PMRFN (-1.00 dB); no result: PConv U-Net (own recipe), DeepFillv2") in notes
     assert "a row '… (own recipe)' is the same system trained with its published recipe" in notes
     assert "(own recipe)" not in " | ".join(build_compare_table(records()).notes)  # an old study: no recipe rows
+    # an old study run again since: its shipped cells ran again under the recipe axis; the latest trial counts
+    again = build_compare_table([*records(), shipped(10, "pconv_unet", 0, 30.0), shipped(11, "pconv_unet", 1, 31.0)])
+    pconv = again.row("PConv U-Net")
+    assert pconv.seeds == [0, 1, 2] and pconv.cells["psnr_all"].ours.mean == pytest.approx((30.0 + 31.0 + 23.0) / 3)
     md = to_markdown(table)
     assert "| PENNet (own recipe) | 2 | 1 L1 (hole 6 : known 1) + 0.1 hinge GAN + 0.5 pyramid |" in md
     assert "| PENNet | 1 | 1 L1 + 0.1 BCE GAN |" in md

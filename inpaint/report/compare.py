@@ -89,12 +89,18 @@ def row_label(key: RowKey | str) -> str:
 
 
 def group_rows(records: Sequence[TrialRecord], param: str = SYSTEM_PARAM) -> dict[RowKey, list[TrialRecord]]:
-    """Records per leaderboard row, in trial order; a record without the system parameter is an error."""
-    out: dict[RowKey, list[TrialRecord]] = {}
-    for record in records:
+    """Records per leaderboard row, in trial order; a record without the system parameter is an error.
+
+    One record per seed of a row: a study stored before the recipe axis existed and run again since holds the
+    shipped cell twice (the old trial has no recipe parameter, so the queue ran the cell again); the latest counts."""
+    latest: dict[tuple[RowKey, Any], TrialRecord] = {}
+    for record in sorted(records, key=lambda r: r.number):
         if param not in record.params:
             raise ValueError(f"trial {record.number} has no parameter {param!r}: {record.params}")
-        out.setdefault(row_key(record.params, param), []).append(record)
+        latest[row_key(record.params, param), record.params.get("seed", ("trial", record.number))] = record
+    out: dict[RowKey, list[TrialRecord]] = {}
+    for (key, _), record in sorted(latest.items(), key=lambda item: item[1].number):
+        out.setdefault(key, []).append(record)
     return out
 
 
@@ -238,6 +244,7 @@ def build_compare_table(records: Sequence[TrialRecord], facts: Mapping[str, Any]
     system: its shipped row) → why it has no completed trial; ``external``: scored folders of other systems
     (:mod:`inpaint.report.compare_external`), one row each."""
     by_row = group_rows(records, param)
+    records = [record for runs in by_row.values() for record in runs]  # one per row and seed (group_rows)
     pending = {((key, SHIPPED) if isinstance(key, str) else key): reason for key, reason in (pending or {}).items()}
     rows = [Row(row_label(key), seeds_of(runs), _cells(runs), text={"loss": _loss(runs)})
             for key, runs in by_row.items()]
@@ -292,7 +299,8 @@ def compare_report(study: StudyInput) -> StudyReport:
                                 external=external)
     externals = {result.label for result in external}
     order = [row.label for row in table.rows if row.label not in externals]
-    sweeps = [build_sweep_table(kind, study.records, order, row_label, key=lambda r: row_key(r.params))
+    counted = [record for runs in group_rows(study.records).values() for record in runs]
+    sweeps = [build_sweep_table(kind, counted, order, row_label, key=lambda r: row_key(r.params))
               for kind in (HOLE_SIZE, RESOLUTION)]
     markdown = "\n".join([to_markdown(table), *(to_markdown(s.table) for s in sweeps)])
     paths = [*write_files(study.out_dir, "compare", {"md": markdown, "csv": to_csv(table), "tex": to_latex(table)}),
