@@ -1,6 +1,7 @@
 """The ``compare`` leaderboard on hand-made trial records: order and means, the best marks, the 95 % interval with
 three seeds, the cost columns, the computed Telea note, n/a with reasons, the writers and the chart; the hole-size and
-resolution sweep tables and plots from fabricated stored sweeps."""
+resolution sweep tables and plots from fabricated stored sweeps; a row per (system, recipe) where the study has the
+recipe axis, beside trials stored before it (no recipe: the shipped row)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 import pytest
 
 from inpaint.report.aggregate import SeedStat
-from inpaint.report.compare import BUCKETS, build_compare_table, system_label
+from inpaint.report.compare import BUCKETS, build_compare_table, row_label, system_label
 from inpaint.report.compare_chart import compare_chart
 from inpaint.report.records import TrialRecord
 from inpaint.report.writers import to_csv, to_latex, to_markdown
@@ -104,7 +105,9 @@ def test_pending_reasons_come_from_each_systems_latest_trial() -> None:
     study.add_trial(create_trial(state=TrialState.COMPLETE, value=1.0, params={"system": "pmrfn"},
                                  distributions=space))
     study.enqueue_trial({"system": "telea"})
-    assert pending_reasons(study) == {"lama": "failed: ValueError: too small", "telea": "not finished (waiting)"}
+    # a row is (system, recipe); trials stored before the recipe axis existed are the shipped rows
+    assert pending_reasons(study) == {("lama", "shipped"): "failed: ValueError: too small",
+                                      ("telea", "shipped"): "not finished (waiting)"}
 
 
 def _sweeps(system: str, seed: int, psnr: float) -> dict:
@@ -175,3 +178,89 @@ def test_sweep_plots_are_drawn_from_the_tables(tmp_path) -> None:
         assert path.is_file() and path.stat().st_size > 5000
     empty = build_sweep_table(HOLE_SIZE, [record(0, "lama", 0, 18.0)])  # nothing stored: an empty plot, no error
     assert empty.conditions == [] and sweep_chart(empty, tmp_path / "empty.png").is_file()
+
+
+def own(number: int, system: str, seed: int, psnr: float, loss: str) -> TrialRecord:
+    """A trial of the recipe axis's ``own`` cell (its loss as the run states it)."""
+    base = record(number, system, seed, psnr)
+    base.params["recipe"] = "own"
+    base.attrs["loss"] = loss
+    return base
+
+
+def shipped(number: int, system: str, seed: int, psnr: float) -> TrialRecord:
+    """A trial of the recipe axis's ``shipped`` cell."""
+    base = record(number, system, seed, psnr)
+    base.params["recipe"] = "shipped"
+    return base
+
+
+def recipe_records() -> list[TrialRecord]:
+    """An old study's trials (no recipe parameter), one new shipped trial and two own-recipe rows."""
+    return [*records(), shipped(5, "pennet", 0, 20.5),
+            own(6, "pennet", 0, 22.5, "1 L1 (hole 6 : known 1) + 0.1 hinge GAN + 0.5 pyramid"),
+            own(7, "pennet", 1, 23.5, "1 L1 (hole 6 : known 1) + 0.1 hinge GAN + 0.5 pyramid"),
+            own(8, "lama", 0, 19.5, "10 L1 (known) + 10 BCE GAN + 100 FM + 0.001 R1")]
+
+
+def test_one_row_per_system_and_recipe_old_trials_are_the_shipped_rows() -> None:
+    table = build_compare_table(recipe_records(), pending={("pconv_unet", "own"): "could not start: vgg16 missing",
+                                                           "deepfillv2": "not finished (waiting)"})
+    assert [row.label for row in table.rows] == [
+        "PENNet (own recipe)", "PConv U-Net", "PENNet", "Telea (OpenCV)", "LaMa (own recipe)", "PMRFN",
+        "PConv U-Net (own recipe)", "DeepFillv2"]
+    assert row_label(("pennet", "shipped")) == row_label("pennet") == "PENNet" == system_label("pennet")
+    mine = table.row("PENNet (own recipe)")
+    assert mine.seeds == [0, 1] and mine.cells["psnr_all"].ours.mean == pytest.approx(23.0)
+    assert mine.text["loss"] == "1 L1 (hole 6 : known 1) + 0.1 hinge GAN + 0.5 pyramid"
+    assert table.row("PENNet").seeds == [0] and table.row("PENNet").text["loss"] == "1 L1 + 0.1 BCE GAN"
+    assert table.row("PConv U-Net").seeds == [0, 1, 2]  # the old study's trials: the shipped row, unchanged
+    notes = " | ".join(table.notes)
+    assert "n/a (PConv U-Net (own recipe)): could not start: vgg16 missing" in notes
+    assert "n/a (DeepFillv2): not finished (waiting)" in notes
+    assert ("beat it: PENNet (own recipe) (+3.00 dB), PConv U-Net (+2.00 dB), PENNet (+0.50 dB); do not: "
+            "LaMa (own recipe) (-0.50 dB), PMRFN (-1.00 dB); no result: PConv U-Net (own recipe), DeepFillv2") in notes
+    assert "a row '… (own recipe)' is the same system trained with its published recipe" in notes
+    assert "(own recipe)" not in " | ".join(build_compare_table(records()).notes)  # an old study: no recipe rows
+    # an old study run again since: its shipped cells ran again under the recipe axis; the latest trial counts
+    again = build_compare_table([*records(), shipped(10, "pconv_unet", 0, 30.0), shipped(11, "pconv_unet", 1, 31.0)])
+    pconv = again.row("PConv U-Net")
+    assert pconv.seeds == [0, 1, 2] and pconv.cells["psnr_all"].ours.mean == pytest.approx((30.0 + 31.0 + 23.0) / 3)
+    md = to_markdown(table)
+    assert "| PENNet (own recipe) | 2 | 1 L1 (hole 6 : known 1) + 0.1 hinge GAN + 0.5 pyramid |" in md
+    assert "| PENNet | 1 | 1 L1 + 0.1 BCE GAN |" in md
+
+
+def test_sweep_tables_and_charts_have_a_row_per_recipe(tmp_path) -> None:
+    from inpaint.report.compare import row_key
+    from inpaint.report.compare_sweep_chart import sweep_chart, system_of
+    from inpaint.report.compare_sweeps import HOLE_SIZE, build_sweep_table
+
+    rows = recipe_records()
+    for r in rows:
+        r.attrs.update(_sweeps(str(r.params["system"]), int(r.params["seed"]), r.value("psnr", "all", "all")))
+    order = [row.label for row in build_compare_table(rows).rows]
+    holes = build_sweep_table(HOLE_SIZE, rows, order, row_label, key=lambda r: row_key(r.params))
+    assert [row.label for row in holes.table.rows] == order
+    assert holes.table.row("PENNet (own recipe)").cells["psnr_15pct"].ours.mean == pytest.approx(23.0)
+    assert holes.table.row("PENNet").cells["psnr_15pct"].ours.mean == pytest.approx(20.5)
+    assert system_of("PENNet (own recipe)") == "PENNet" and system_of("Telea (OpenCV)") == "Telea (OpenCV)"
+    assert sweep_chart(holes, tmp_path / "holes.png").stat().st_size > 5000
+    assert compare_chart(build_compare_table(rows), tmp_path / "compare.png").stat().st_size > 1000
+
+
+def test_pending_reasons_tell_the_recipes_of_a_system_apart() -> None:
+    import optuna
+    from optuna.distributions import CategoricalDistribution
+    from optuna.trial import TrialState, create_trial
+
+    from inpaint.report.compare import pending_reasons
+
+    study = optuna.create_study()
+    space = {"system": CategoricalDistribution(["pconv_unet"]),
+             "recipe": CategoricalDistribution(["shipped", "own"])}
+    study.add_trial(create_trial(state=TrialState.COMPLETE, value=1.0, params={"system": "pconv_unet",
+                                 "recipe": "shipped"}, distributions=space))
+    study.add_trial(create_trial(state=TrialState.FAIL, params={"system": "pconv_unet", "recipe": "own"},
+                                 distributions=space, user_attrs={"unavailable": "vgg16-397923af.pth is missing"}))
+    assert pending_reasons(study) == {("pconv_unet", "own"): "could not start: vgg16-397923af.pth is missing"}

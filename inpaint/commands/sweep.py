@@ -69,9 +69,8 @@ def export_test_set(objective: Any, plan: Any, folder: str) -> int:
     from inpaint.errors import UserInputError
     from inpaint.report.compare_external import datamodule_from_section
 
-    params = {axis: values[0] for axis, values in plan.axes.items()}
-    if "telea" in plan.axes.get("system", []):
-        params["system"] = "telea"
+    cells = plan.cells  # a cell of the grid (its only_where rules applied), not any combination of the axes
+    params = next((cell for cell in cells if cell.get("system") == "telea"), cells[0])
     try:
         # from the resolved config as a trial stores it: the report rebuilds the set from that same section
         path = write_set(datamodule_from_section(objective.resolved_config(params)["data"]), folder)

@@ -1,14 +1,17 @@
 """The ``compare`` study's leaderboard (issue 16): every system of the suite under one protocol, one row each.
 
-Rows are the systems (the study's ``system`` axis), best first by the study's objective (PSNR of the composite over
-the whole test set, mean over seeds); systems without a completed trial follow with n/a and the reason (waiting,
-running, failed with its error, or a missing weight file). Columns: PSNR / SSIM / L1 / relative ℓ1 / FID / LPIPS on
-the whole test set, PSNR per hole-ratio bucket of the TSGL paper's scheme (10–20 … 40–50 %), and the cost every
-trial stored (:class:`~inpaint.lit.callbacks.TrialCost`): parameters and MACs of the inference network at the test
-resolution, inference ms per image at batch 1, training seconds per step; then the loss each row trained. Cells are
-mean ± std over seeds, with the 95 % interval of the mean from three seeds on; the best quality value per column is
-marked. A note says which rows beat Telea on PSNR, computed from the table. The two test-time sweep tables (hole size,
-resolution: :mod:`inpaint.report.compare_sweeps`) follow it. Everything comes from the study storage.
+Rows are the (system, recipe) pairs of the study's grid (its ``system`` and ``recipe`` axes: a system trained with its
+shipped config is labelled by the system's name, one trained with its own published recipe "PEN-Net (own recipe)"; a
+trial stored before the recipe axis existed has no ``recipe`` parameter and counts as ``shipped``), best first by the
+study's objective (PSNR of the composite over the whole test set, mean over seeds); rows without a completed trial
+follow with n/a and the reason (waiting, running, failed with its error, or a missing weight file). Columns: PSNR /
+SSIM / L1 / relative ℓ1 / FID / LPIPS on the whole test set, PSNR per hole-ratio bucket of the TSGL paper's scheme
+(10–20 … 40–50 %), and the cost every trial stored (:class:`~inpaint.lit.callbacks.TrialCost`): parameters and MACs of
+the inference network at the test resolution, inference ms per image at batch 1, training seconds per step; then the
+loss each row trained. Cells are mean ± std over seeds, with the 95 % interval of the mean from three seeds on; the
+best quality value per column is marked. A note says which rows beat Telea on PSNR, computed from the table. The two
+test-time sweep tables (hole size, resolution: :mod:`inpaint.report.compare_sweeps`) follow it. Everything comes from
+the study storage.
 """
 
 from __future__ import annotations
@@ -28,12 +31,16 @@ from inpaint.report.compare_external import ExternalResult, score_externals
 from inpaint.report.compare_sweep_chart import sweep_chart
 from inpaint.report.compare_sweeps import HOLE_SIZE, RESOLUTION, build_sweep_table
 from inpaint.report.paper.labels import GENERATOR_LABELS
-from inpaint.report.records import TrialRecord, group_by, na_note, seeds_of
+from inpaint.report.records import TrialRecord, na_note, seeds_of
 from inpaint.report.study_report import StudyInput, StudyReport
 from inpaint.report.table import Cell, Column, Row, Table, group_label, make_table, seed_cell
 from inpaint.report.writers import to_csv, to_latex, to_markdown, write_files, write_table
 
 SYSTEM_PARAM = "system"
+RECIPE_PARAM = "recipe"  # the second axis: "shipped" (the model config as shipped) or "own" (the system's recipe)
+SHIPPED = "shipped"  # the recipe of a trial without the parameter (stored before the recipe axis existed)
+#: a leaderboard row: (system, recipe)
+RowKey = tuple[str, str]
 REFERENCE = "telea"  # the row every trained system should beat
 #: system (experiments/model/<system>.yaml) → row label; a system not listed keeps its file name
 #: (the hosts and the swaps keep the paper's labels, from inpaint/report/paper/labels.py; TSGL is named, not "Ours")
@@ -68,6 +75,33 @@ CONFIG_PROPERTIES = ("params", "macs")  # the same for every seed of a system
 
 def system_label(system: str) -> str:
     return SYSTEM_LABELS.get(system, system)
+
+
+def row_key(params: Mapping[str, Any], param: str = SYSTEM_PARAM) -> RowKey:
+    """The row of a trial with ``params``: its system and recipe (``shipped`` when the trial has no recipe)."""
+    return str(params[param]), str(params.get(RECIPE_PARAM, SHIPPED))
+
+
+def row_label(key: RowKey | str) -> str:
+    """``"PEN-Net"`` for the shipped recipe (a bare system name too), ``"PEN-Net (own recipe)"`` for another."""
+    system, recipe = (key, SHIPPED) if isinstance(key, str) else key
+    return system_label(system) if recipe == SHIPPED else f"{system_label(system)} ({recipe} recipe)"
+
+
+def group_rows(records: Sequence[TrialRecord], param: str = SYSTEM_PARAM) -> dict[RowKey, list[TrialRecord]]:
+    """Records per leaderboard row, in trial order; a record without the system parameter is an error.
+
+    One record per seed of a row: a study stored before the recipe axis existed and run again since holds the
+    shipped cell twice (the old trial has no recipe parameter, so the queue ran the cell again); the latest counts."""
+    latest: dict[tuple[RowKey, Any], TrialRecord] = {}
+    for record in sorted(records, key=lambda r: r.number):
+        if param not in record.params:
+            raise ValueError(f"trial {record.number} has no parameter {param!r}: {record.params}")
+        latest[row_key(record.params, param), record.params.get("seed", ("trial", record.number))] = record
+    out: dict[RowKey, list[TrialRecord]] = {}
+    for (key, _), record in sorted(latest.items(), key=lambda item: item[1].number):
+        out.setdefault(key, []).append(record)
+    return out
 
 
 def _cost(record: TrialRecord, key: str, scale: float) -> float | None:
@@ -116,18 +150,18 @@ def telea_note(rows: Sequence[Row]) -> str:
     return "; ".join(parts)
 
 
-def pending_reasons(study: optuna.Study, param: str = SYSTEM_PARAM) -> dict[str, str]:
-    """Why each system of the study's grid has no completed trial, from its latest trial: failed (with the error's
-    last line), a missing weight file, running, or waiting."""
+def pending_reasons(study: optuna.Study, param: str = SYSTEM_PARAM) -> dict[RowKey, str]:
+    """Why each row (system, recipe) of the study's grid has no completed trial, from its latest trial: failed (with
+    the error's last line), a missing weight file, running, or waiting."""
     from inpaint.sweeps.queue import ERROR_ATTR, UNAVAILABLE_ATTR
 
-    latest: dict[str, optuna.trial.FrozenTrial] = {}
-    complete: set[str] = set()
+    latest: dict[RowKey, optuna.trial.FrozenTrial] = {}
+    complete: set[RowKey] = set()
     for trial in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number):
         params = trial.system_attrs.get("fixed_params") or trial.params
         if param not in params:
             continue
-        system = str(params[param])
+        system = row_key(params, param)
         latest[system] = trial
         if trial.state == TrialState.COMPLETE:
             complete.add(system)
@@ -166,7 +200,7 @@ def _best_first(row: Row) -> tuple[bool, float]:
 
 
 def _caption(facts: Mapping[str, Any], records: Sequence[TrialRecord], param: str) -> str:
-    seeds = sorted({len(v) for v in group_by(records, param).values()}) if records else []
+    seeds = sorted({len(v) for v in group_rows(records, param).values()}) if records else []
     backends = sorted({str(r.protocol.get("fid_backend", "n/a")) for r in records}) or ["n/a"]
     return (f"Leaderboard: every system under one protocol, best first by PSNR. Data: {facts.get('data', 'n/a')}; "
             f"resolution {facts.get('resolution', 'n/a')}; widths: {facts.get('widths', 'n/a')}; training: "
@@ -204,15 +238,17 @@ def external_note(results: Sequence[ExternalResult]) -> str:
 
 
 def build_compare_table(records: Sequence[TrialRecord], facts: Mapping[str, Any] | None = None,
-                        pending: Mapping[str, str] | None = None, param: str = SYSTEM_PARAM,
+                        pending: Mapping[RowKey | str, str] | None = None, param: str = SYSTEM_PARAM,
                         external: Sequence[ExternalResult] = ()) -> Table:
-    """The leaderboard from the study's completed trials; ``pending``: system → why it has no completed trial;
-    ``external``: scored folders of other systems (:mod:`inpaint.report.compare_external`), one row each."""
-    by_system = group_by(records, param)
-    pending = dict(pending or {})
-    rows = [Row(system_label(system), seeds_of(runs), _cells(runs), text={"loss": _loss(runs)})
-            for system, runs in by_system.items()]
-    taken = {row.label for row in rows} | {system_label(s) for s in pending}
+    """The leaderboard from the study's completed trials, one row per (system, recipe); ``pending``: row (or a bare
+    system: its shipped row) → why it has no completed trial; ``external``: scored folders of other systems
+    (:mod:`inpaint.report.compare_external`), one row each."""
+    by_row = group_rows(records, param)
+    records = [record for runs in by_row.values() for record in runs]  # one per row and seed (group_rows)
+    pending = {((key, SHIPPED) if isinstance(key, str) else key): reason for key, reason in (pending or {}).items()}
+    rows = [Row(row_label(key), seeds_of(runs), _cells(runs), text={"loss": _loss(runs)})
+            for key, runs in by_row.items()]
+    taken = {row.label for row in rows} | {row_label(key) for key in pending}
     for result in external:
         if result.label in taken:
             raise UserInputError(f"--external {result.name}: the row label {result.label!r} is taken; choose "
@@ -221,10 +257,10 @@ def build_compare_table(records: Sequence[TrialRecord], facts: Mapping[str, Any]
         rows.append(Row(result.label, [], _external_cells(result), text={"loss": "n/a (external)"}))
     rows.sort(key=_best_first)
     notes = []
-    for system, reason in pending.items():
-        if system not in by_system:
-            rows.append(Row(system_label(system), [], _cells([]), text={"loss": "n/a"}))
-            notes.append(f"n/a ({system_label(system)}): {reason}")
+    for key, reason in pending.items():
+        if key not in by_row:
+            rows.append(Row(row_label(key), [], _cells([]), text={"loss": "n/a"}))
+            notes.append(f"n/a ({row_label(key)}): {reason}")
     notes.append(telea_note(rows))
     if external:
         notes.append(external_note(external))
@@ -243,8 +279,11 @@ def build_compare_table(records: Sequence[TrialRecord], facts: Mapping[str, Any]
         notes.append(f"N: {'/'.join(map(str, sizes))} test images (the same fixed masks for every row), "
                      f"{'/'.join(map(str, per_bucket)) or 'n/a'} per hole-ratio bucket; FID over so few images is "
                      "biased upwards: compare rows, not papers")
+    recipes = "" if all(recipe == SHIPPED for _, recipe in [*by_row, *pending]) else (
+        "; a row '… (own recipe)' is the same system trained with its published recipe (experiments/model/recipes/: "
+        "its own losses, discriminator and optimiser) instead")
     notes.append("rows: each system's shipped model config and loss (the Loss column), the same data, training "
-                 "masks, steps and batch; Telea / NS (OpenCV) have nothing to train and are only scored")
+                 f"masks, steps and batch{recipes}; Telea / NS (OpenCV) have nothing to train and are only scored")
     caption = _caption(facts or {}, records, param)
     return make_table("compare", caption, COLUMNS, rows, paper_sources=(), notes=notes, best_within="table",
                       label_header="System", label_key="system", text_columns=(("loss", "Loss"),),
@@ -260,7 +299,9 @@ def compare_report(study: StudyInput) -> StudyReport:
                                 external=external)
     externals = {result.label for result in external}
     order = [row.label for row in table.rows if row.label not in externals]
-    sweeps = [build_sweep_table(kind, study.records, order, system_label) for kind in (HOLE_SIZE, RESOLUTION)]
+    counted = [record for runs in group_rows(study.records).values() for record in runs]
+    sweeps = [build_sweep_table(kind, counted, order, row_label, key=lambda r: row_key(r.params))
+              for kind in (HOLE_SIZE, RESOLUTION)]
     markdown = "\n".join([to_markdown(table), *(to_markdown(s.table) for s in sweeps)])
     paths = [*write_files(study.out_dir, "compare", {"md": markdown, "csv": to_csv(table), "tex": to_latex(table)}),
              compare_chart(table, study.out_dir / "compare.png")]

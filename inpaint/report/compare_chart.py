@@ -1,12 +1,14 @@
 """The ``compare`` leaderboard as a bar chart: PSNR and L1 (whole test set) per system, in the table's row order,
 ±std error bars where a row has several seeds, Telea's value as a dashed reference line, n/a rows labelled, external
-rows (another system's results) in orange, an infinite PSNR (results identical to the ground truth) labelled inf."""
+rows (another system's results) in orange, rows trained with a system's own recipe ("PEN-Net (own recipe)") in light
+blue, an infinite PSNR (results identical to the ground truth) labelled inf."""
 
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
+from inpaint.report.compare_sweep_chart import RECIPE_SUFFIX
 from inpaint.report.table import Table
 
 #: (column key, axis label) of the two panels
@@ -34,7 +36,7 @@ def compare_chart(table: Table, path: str | Path) -> Path:
         means = [0.0 if s.mean is None or not math.isfinite(s.mean) else s.mean for s in stats]
         errors = [0.0 if s.std is None else s.std for s in stats]
         colours = ["tab:gray" if label == REFERENCE_LABEL else "tab:orange" if label.endswith(EXTERNAL_SUFFIX)
-                   else "tab:blue" for label in labels]
+                   else "lightskyblue" if RECIPE_SUFFIX.search(label) else "tab:blue" for label in labels]
         ax.barh(y, means, xerr=errors if any(errors) else None, color=colours, capsize=3)
         reference = next((s.mean for s, label in zip(stats, labels) if label == REFERENCE_LABEL), None)
         if reference is not None:
@@ -53,6 +55,7 @@ def compare_chart(table: Table, path: str | Path) -> Path:
     seeds = sorted({len(row.seeds) for row in table.rows if row.seeds})
     fig.suptitle(f"compare: whole test set, mean{' ± std' if any(n > 1 for n in seeds) else ''} over "
                  f"{'/'.join(map(str, seeds)) or '0'} seed(s); dashed: Telea"
+                 f"{'; light blue: own recipe' if any(RECIPE_SUFFIX.search(label) for label in labels) else ''}"
                  f"{'; orange: external' if any(label.endswith(EXTERNAL_SUFFIX) for label in labels) else ''}",
                  fontsize=9)
     fig.tight_layout()

@@ -9,7 +9,7 @@ error it raised), a sweep that did not run, or a trial that stored none (run bef
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,14 +114,21 @@ def _notes(records: Sequence[TrialRecord], kind: SweepKind) -> list[str]:
 
 
 def build_sweep_table(kind: SweepKind, records: Sequence[TrialRecord], order: Sequence[str] = (),
-                      label: Any = str, param: str = "system") -> SweepTable:
-    """Rows: one per system of ``records`` (in the order of ``order``, labels from ``label(system)``; the others
-    follow); columns: PSNR at each setting, then L1 at each setting."""
+                      label: Any = str, param: str = "system",
+                      key: Callable[[TrialRecord], Hashable] | None = None) -> SweepTable:
+    """Rows: one per system of ``records`` (or per ``key(record)``, e.g. the compare study's (system, recipe)), in the
+    order of ``order`` (row labels, from ``label(system)``; the others follow); columns: PSNR at each setting, then L1
+    at each setting."""
     settings = _settings(records, kind)
     columns = [Column(metric, condition, f"{name} {condition.replace('x', '×')}", higher, digits,
                       latex_label=condition.replace("x", "×"), span=f"{name} per {kind.setting}")
                for metric, name, higher, digits in METRICS for _, condition in settings]
-    by_system = group_by(records, param)
+    if key is None:
+        by_system: Mapping[Any, list[TrialRecord]] = group_by(records, param)
+    else:
+        by_system = {}
+        for record in records:
+            by_system.setdefault(key(record), []).append(record)
     rank = {name: index for index, name in enumerate(order)}
     systems = sorted(by_system, key=lambda s: (rank.get(label(s), len(rank)), list(by_system).index(s)))
     rows = [Row(label(system), seeds_of(by_system[system]),

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from inpaint.sweeps.objective import TrialContext, TrialOutcome
-from inpaint.sweeps.spec import ProfileSpec, SweepSpec, resolve_configs
+from inpaint.sweeps.spec import ProfileSpec, SweepSpec, optional_config, resolve_configs
 
 
 def metrics_as_dict(metrics: Any) -> dict[str, Any]:
@@ -88,10 +88,9 @@ class LightningTrial:
             raise FileNotFoundError(f"--data-root {data_root} is not a directory")
         self.spec, self.profile, self.prune_monitor = spec, profile, prune_monitor
         self.root = Path(root)
-        self.configs = list(profile.configs)  # may hold "{axis}" placeholders of config axes
+        self.configs = list(profile.configs)  # may hold "{axis}" placeholders of config axes, "?" optional entries
         for params in self._config_choices():
-            for config in resolve_configs(self.configs, params, spec.config_axes):
-                self._resolve(config)  # every file a trial can need exists: fail before the first trial
+            self.config_files(params)  # every file a trial needs exists: fail before the first trial
         self.base_overrides = dict(profile.overrides)
         if experiment:
             self.base_overrides["run.experiment"] = experiment
@@ -111,9 +110,13 @@ class LightningTrial:
         except (TypeError, ValueError) as err:
             raise ValueError(f"profile {profile.name!r}: test_sweeps: {err}") from err
 
-    def _resolve(self, config: str) -> Path:
+    def _resolve(self, config: str) -> Path | None:
+        """The absolute path of a configs entry; None for an optional (``?``) entry whose file does not exist."""
+        config, optional = optional_config(config)
         path = Path(config)
         path = path if path.is_absolute() else self.root / path
+        if optional and not path.is_file():
+            return None
         if not path.is_file():
             raise FileNotFoundError(
                 f"config {config} (profile {self.profile.name!r} of {self.spec.source}) not found at {path}"
@@ -121,15 +124,25 @@ class LightningTrial:
         return path
 
     def _config_choices(self) -> list[dict[str, Any]]:
-        """Every value combination of the config axes (one empty dict when there are none)."""
-        choices: list[dict[str, Any]] = [{}]
-        for axis in self.spec.config_axes:
-            choices = [{**c, axis: v} for c in choices for v in self.spec.axes.get(axis, [])]
-        return choices
+        """Every value combination of the config axes that the grid has (its ``only_where`` rules applied; the rules
+        cannot name the seed axis, so one seed stands for all); one empty dict when there are none."""
+        if not self.spec.config_axes:
+            return [{}]
+        if not set(self.spec.config_axes) <= set(self.spec.axes):
+            return []  # a config axis with no values: no trial can be made (as before the rules existed)
+        from inpaint.sweeps.queue import grid_cells
+
+        choices: dict[str, dict[str, Any]] = {}
+        for cell in grid_cells(self.spec.grid_axes([0]), self.spec.only_where):
+            choice = {axis: cell[axis] for axis in self.spec.config_axes}
+            choices.setdefault(repr(choice), choice)
+        return list(choices.values())
 
     def config_files(self, params: dict[str, Any]) -> list[str]:
-        """The trial's config files, placeholders of config axes filled from ``params``, as absolute paths."""
-        return [str(self._resolve(c)) for c in resolve_configs(self.configs, params, self.spec.config_axes)]
+        """The trial's config files, placeholders of config axes filled from ``params``, as absolute paths; an
+        optional (``?``) entry whose file does not exist is left out."""
+        paths = (self._resolve(c) for c in resolve_configs(self.configs, params, self.spec.config_axes))
+        return [str(path) for path in paths if path is not None]
 
     def overrides(self, params: dict[str, Any]) -> dict[str, Any]:
         out = dict(self.base_overrides)

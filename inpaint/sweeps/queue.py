@@ -25,6 +25,7 @@ from optuna.storages import fail_stale_trials
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 from inpaint.sweeps.optuna_private import study_id, study_storage, trial_id
+from inpaint.sweeps.spec import GridRule
 from inpaint.sweeps.storage import fail_trials_without_heartbeat, population_lock, rdb_storage
 
 GridValue = str | int | float | bool
@@ -38,8 +39,9 @@ UNAVAILABLE_PATH_ATTR = "unavailable_path"  # the missing file, if one: the cell
 LIVE_STATES = (TrialState.WAITING, TrialState.RUNNING, TrialState.COMPLETE)
 
 
-def grid_cells(axes: Mapping[str, Sequence[GridValue]]) -> list[Cell]:
-    """All combinations of the axes, in axis order (first axis slowest), e.g. variant × seed."""
+def grid_cells(axes: Mapping[str, Sequence[GridValue]], only_where: Sequence[GridRule] = ()) -> list[Cell]:
+    """All combinations of the axes, in axis order (first axis slowest), e.g. variant × seed; with ``only_where``
+    (the spec's grid rules, :class:`~inpaint.sweeps.spec.GridRule`) only those every rule allows."""
     if not axes:
         raise ValueError("a grid needs at least one axis")
     for name, values in axes.items():
@@ -48,7 +50,11 @@ def grid_cells(axes: Mapping[str, Sequence[GridValue]]) -> list[Cell]:
         if len(set(map(json.dumps, values))) != len(values):
             raise ValueError(f"grid axis {name!r} repeats a value: {list(values)}")
     names = list(axes)
-    return [dict(zip(names, combo)) for combo in itertools.product(*(axes[n] for n in names))]
+    cells = [dict(zip(names, combo)) for combo in itertools.product(*(axes[n] for n in names))]
+    kept = [cell for cell in cells if all(rule.allows(cell) for rule in only_where)]
+    if not kept:
+        raise ValueError(f"the grid's only_where rules leave none of its {len(cells)} cells")
+    return kept
 
 
 def cell_key(cell: Mapping[str, Any]) -> str:

@@ -19,7 +19,7 @@ from rich.console import Console
 
 from inpaint.sweeps.objective import Objective, TrialContext
 from inpaint.sweeps.progress import SweepProgress
-from inpaint.sweeps.queue import grid_cells, incomplete_cells
+from inpaint.sweeps.queue import Cell, grid_cells, incomplete_cells
 from inpaint.sweeps.spec import ProfileSpec, SweepSpec
 from inpaint.sweeps.stop import StopRequest
 from inpaint.sweeps.storage import default_storage_url, open_storage
@@ -53,6 +53,11 @@ class SweepPlan:
     @property
     def axes(self) -> dict[str, list[Any]]:
         return self.spec.grid_axes(self.seeds)
+
+    @property
+    def cells(self) -> list[Cell]:
+        """The grid's cells: every combination of the axes that the spec's ``only_where`` rules allow."""
+        return grid_cells(self.axes, self.spec.only_where)
 
     def study_attrs(self) -> dict[str, Any]:
         facts = dict(self.profile.facts)
@@ -194,7 +199,7 @@ def run_plan(plan: SweepPlan, objective: Objective, workers: int = 1, argv: list
     in-process worker stops before its next trial, and ``SIGTERMException`` is raised.
     """
     study = open_study(plan)
-    total = len(grid_cells(plan.axes)) if plan.spec.kind == "grid" else plan.profile.n_trials
+    total = len(plan.cells) if plan.spec.kind == "grid" else plan.profile.n_trials
     title = f"{plan.study_name}"
     terminal = terminal_stream() if quiet and show_progress else None  # stays on screen while trials are redirected
     console = Console(file=terminal) if terminal else None
@@ -219,7 +224,7 @@ def run_plan(plan: SweepPlan, objective: Objective, workers: int = 1, argv: list
                 raise RuntimeError(f"{len(failed)} worker process(es) failed (exit codes {failed})")
         elif plan.spec.kind == "grid":
             run_grid_worker(study, plan.axes, objective, plan.out_dir / "runs", on_event=progress.on_event,
-                            max_trials=max_trials, stop=stop, quiet=quiet)
+                            max_trials=max_trials, stop=stop, quiet=quiet, only_where=plan.spec.only_where)
         else:
             run_search_worker(plan, study, objective, progress, stop, quiet)
     return study
@@ -230,7 +235,7 @@ def sweep_status(plan: SweepPlan, study: optuna.Study) -> tuple[int, int, list[s
 
     Earlier failures that a retry has since completed do not count: the status is each cell's current state."""
     if plan.spec.kind == "grid":
-        cells = grid_cells(plan.axes)
+        cells = plan.cells
         missing = incomplete_cells(study, cells)
         return len(cells) - len(missing), len(cells), missing
     total = plan.profile.n_trials

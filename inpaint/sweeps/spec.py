@@ -9,6 +9,15 @@ An axis may also choose a *config file* instead of a config key (the ``swap`` st
 ``experiments/model/<generator>.yaml`` per trial): map it to :data:`CONFIG_TOKEN` in ``param_keys`` and put a
 ``{axis}`` placeholder into each profile's ``configs`` where that file belongs in the composition order, e.g.
 ``configs: [experiments/data/embedded.yaml, "experiments/model/{generator}.yaml", experiments/trainer/cpu-small.yaml]``.
+A ``configs`` entry that starts with ``?`` is *optional*: a trial whose file does not exist composes without it (the
+``defaults:`` convention of :mod:`inpaint.config.compose`), e.g.
+``"?experiments/compare/recipes/{recipe}/{system}.yaml"`` adds a recipe overlay only where one exists.
+
+A grid may leave cells out: ``only_where`` lists rules ``{if: {axis: values}, then: {axis: values}}``; a cell that
+matches a rule's ``if`` exists only when it matches its ``then`` too (a cell matches a mapping when, for each axis
+named, its value is one of those listed; a single value stands for a one-element list). E.g. the ``compare`` study
+trains ``recipe: own`` only for the systems that ship a recipe. :func:`inpaint.sweeps.queue.grid_cells` applies the
+rules wherever a grid's cells are made (queue, progress total, status, the config files checked before a sweep).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import yaml
 SEEDS_TOKEN = "@seeds"  # an axis whose values come from --seeds or the profile's default seeds
 CONFIG_TOKEN = "@config"  # param_keys value of an axis that selects a config file (a "{axis}" in profile configs)
 TEST_SWEEPS = ("hole_size", "resolution")  # the test-time sweeps a profile may ask for (ProfileSpec.test_sweeps)
+OPTIONAL_PREFIX = "?"  # a profile configs entry starting with it is left out where its file does not exist
 
 
 class SweepSpecError(ValueError):
@@ -40,6 +50,22 @@ class SearchParam:
     high: float | None = None
     log: bool = False
     choices: list[Any] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class GridRule:
+    """One ``only_where`` rule of a grid: a cell that matches ``when`` (the YAML's ``if``) exists only when it also
+    matches ``then``. Both map axis names to the allowed values."""
+
+    when: dict[str, list[Any]]
+    then: dict[str, list[Any]]
+
+    @staticmethod
+    def _matches(cell: dict[str, Any], condition: dict[str, list[Any]]) -> bool:
+        return all(name in cell and cell[name] in values for name, values in condition.items())
+
+    def allows(self, cell: dict[str, Any]) -> bool:
+        return not self._matches(cell, self.when) or self._matches(cell, self.then)
 
 
 @dataclass
@@ -74,6 +100,7 @@ class SweepSpec:
     param_keys: dict[str, str]  # trial parameter → config override key
     profiles: dict[str, ProfileSpec]
     axes: dict[str, Any] = field(default_factory=dict)  # grid only; values or SEEDS_TOKEN
+    only_where: list[GridRule] = field(default_factory=list)  # grid only: which combinations of the axes exist
     search_space: list[SearchParam] = field(default_factory=list)
     pruning: dict[str, Any] = field(default_factory=dict)  # search only: monitor, n_startup_trials, n_warmup_steps
     description: str = ""
@@ -97,8 +124,14 @@ class SweepSpec:
         return [name for name, key in self.param_keys.items() if key == CONFIG_TOKEN]
 
 
+def optional_config(entry: str) -> tuple[str, bool]:
+    """``(path, optional)`` of a profile ``configs`` entry: ``"?a/b.yaml"`` → ``("a/b.yaml", True)``."""
+    return (entry.removeprefix(OPTIONAL_PREFIX).strip(), True) if entry.startswith(OPTIONAL_PREFIX) else (entry, False)
+
+
 def resolve_configs(configs: list[str], params: dict[str, Any], config_axes: list[str]) -> list[str]:
-    """The profile's config paths with every ``{axis}`` placeholder of a config axis filled from ``params``."""
+    """The profile's config paths with every ``{axis}`` placeholder of a config axis filled from ``params`` (an
+    optional entry keeps its leading ``?``: whether its file exists is for the caller to check)."""
     values = {name: str(params[name]) for name in config_axes if name in params}
     missing = [name for name in config_axes if name not in values]
     if missing:
@@ -124,6 +157,43 @@ def _check_config_axes(spec: SweepSpec, where: str) -> None:
                 )
     if spec.kind == "search" and spec.config_axes:
         raise SweepSpecError(f"{where}: {CONFIG_TOKEN} is for grid axes only")
+
+
+def _values(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _only_where(rules: Any, axes: dict[str, Any], where: str) -> list[GridRule]:
+    """Parse and check ``only_where``: every axis named is a grid axis with listed values, every value is on it."""
+    where = f"{where}: only_where"
+    if not isinstance(rules, list):
+        raise SweepSpecError(f"{where} must be a list of {{if: {{axis: values}}, then: {{axis: values}}}} rules")
+    parsed = []
+    for index, rule in enumerate(rules):
+        at = f"{where}[{index}]"
+        if not isinstance(rule, dict) or set(rule) != {"if", "then"}:
+            raise SweepSpecError(f"{at} must be a mapping with exactly the keys 'if' and 'then', got {rule!r}")
+        parts = {}
+        for part in ("if", "then"):
+            condition = rule[part]
+            if not isinstance(condition, dict) or not condition:
+                raise SweepSpecError(f"{at}.{part} must map one or more axes to values, got {condition!r}")
+            for axis, values in condition.items():
+                if axis not in axes:
+                    raise SweepSpecError(f"{at}.{part}.{axis}: unknown axis {axis!r}; the axes are {list(axes)}")
+                if axes[axis] == SEEDS_TOKEN:
+                    raise SweepSpecError(f"{at}.{part}.{axis}: axis {axis!r} takes its values from --seeds "
+                                         "(@seeds); a rule cannot name it")
+                values = _values(values)
+                if not values:
+                    raise SweepSpecError(f"{at}.{part}.{axis}: no values")
+                for value in values:
+                    if value not in axes[axis]:
+                        raise SweepSpecError(f"{at}.{part}.{axis}: value {value!r} is not on the axis "
+                                             f"(axes.{axis}: {axes[axis]})")
+            parts[part] = {axis: _values(values) for axis, values in condition.items()}
+        parsed.append(GridRule(when=parts["if"], then=parts["then"]))
+    return parsed
 
 
 def _require(data: dict[str, Any], key: str, where: str) -> Any:
@@ -190,7 +260,10 @@ def parse_spec(data: dict[str, Any], source: Path | None = None) -> SweepSpec:
             if axis not in param_keys:
                 raise SweepSpecError(f"{where}: axis {axis!r} has no entry in param_keys (its config key)")
         spec.axes = dict(axes)
+        spec.only_where = _only_where(data.get("only_where") or [], spec.axes, where)
     else:
+        if "only_where" in data:
+            raise SweepSpecError(f"{where}: only_where restricts a grid; a search has no grid (kind: search)")
         space = _require(data, "search_space", where)
         for name, p in space.items():
             if p.get("type") not in ("float", "int", "categorical"):

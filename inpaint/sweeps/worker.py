@@ -35,6 +35,7 @@ from inpaint.sweeps.queue import (
     grid_cells,
     sync_queue,
 )
+from inpaint.sweeps.spec import GridRule
 from inpaint.sweeps.stop import StopRequest
 from inpaint.sweeps.trial_log import LOG_NAME, trial_output
 
@@ -164,6 +165,7 @@ def run_grid_worker(
     max_trials: int | None = None,
     stop: StopRequest | None = None,
     quiet: bool = False,
+    only_where: Sequence[GridRule] = (),
 ) -> WorkerSummary:
     """Work through the study's grid until every cell is finished (by this or other workers).
 
@@ -175,8 +177,10 @@ def run_grid_worker(
         max_trials: stop after running this many trials (None = until the grid is done).
         stop: checked before each claim; a requested stop raises ``SIGTERMException`` (:mod:`inpaint.sweeps.stop`).
         quiet: each trial's output goes to its run folder's ``trial.log`` (:func:`run_trial`).
+        only_where: the grid's rules (:attr:`~inpaint.sweeps.spec.SweepSpec.only_where`): cells they leave out are
+            never queued.
     """
-    cells = grid_cells(axes)
+    cells = grid_cells(axes, only_where)
     runs_dir = Path(runs_dir)
     emit = on_event or (lambda _kind, _data: None)
     summary = WorkerSummary()
