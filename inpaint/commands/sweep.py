@@ -166,8 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     unavailable = unavailable_cells(study) if plan.spec.kind == "grid" else {}
     for reason in sorted({reason for _, reason in unavailable.values()}):
         cells = [key for key, (_, why) in unavailable.items() if why == reason]
-        console.print(f"[yellow]n/a here: {len(cells)} cell(s) cannot start on this machine (re-run once the file is "
-                      f"there): {reason}[/yellow]")
+        console.print(f"[yellow]n/a here: {len(cells)} cell(s) cannot start on this machine or data (a re-run "
+                      f"tries them again once what they need is there): {reason}[/yellow]")
     failed = [key for key in missing if key not in unavailable]
     if failed:
         console.print(f"[red]not complete: {', '.join(failed)} (their failed trials' 'error' attribute says why; "
