@@ -40,7 +40,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # One target per study in sweeps/ (make ablation, make pmrfn, ...): run or resume it, then print its report.
-STUDIES := ablation tau search swap table8 pyramid msfef pmrfn compare
+STUDIES := ablation tau search swap table1 table8 pyramid msfef pmrfn compare
 
 $(STUDIES): install
 	$(BIN)/inpaint sweep $@ --profile $(PROFILE) $(if $(DATA_ROOT),--data-root $(DATA_ROOT)) $(if $(STORAGE),--storage $(STORAGE)) --workers $(WORKERS) $(if $(filter compare,$@),$(foreach external,$(EXTERNAL),--external $(external)))

@@ -11,7 +11,8 @@ from inpaint.sweeps.spec import load_spec
 
 
 def test_every_kind_has_a_builder_taking_a_study():
-    assert report_kinds() == ["compare", "msfef", "pmrfn", "pyramid", "swap", "table", "table4", "table8", "tau"]
+    assert report_kinds() == ["compare", "msfef", "pmrfn", "pyramid", "swap", "table", "table1", "table4", "table8",
+                              "tau"]
     assert DEFAULT_KIND in REPORT_BUILDERS
     for kind in report_kinds():
         builder = get_report_builder(kind)
@@ -21,11 +22,11 @@ def test_every_kind_has_a_builder_taking_a_study():
 def test_unknown_kind_lists_the_known_ones():
     with pytest.raises(ValueError,
                        match="unknown report kind 'table9'; known kinds: compare, msfef, pmrfn, pyramid, swap, table, "
-                             "table4, table8, tau"):
+                             "table1, table4, table8, tau"):
         get_report_builder("table9")
 
 
-@pytest.mark.parametrize("name", ["ablation", "tau", "search", "swap", "table8", "pyramid", "msfef", "pmrfn",
+@pytest.mark.parametrize("name", ["ablation", "tau", "search", "swap", "table1", "table8", "pyramid", "msfef", "pmrfn",
                                   "compare"])
 def test_shipped_sweeps_name_a_registered_report(name):
     from pathlib import Path

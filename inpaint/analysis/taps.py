@@ -5,7 +5,8 @@ k − 1), through forward hooks on the existing modules (removed again when the 
 
 * ``texture`` — F_k^T, the texture map entering layer k's reconstruction block;
 * ``reconstructed`` — F̃_k^T, that block's output (what the next layer and the decoder see);
-* ``structure`` — F_k^S, the structure encoder's map guiding layer k (variants with a structure encoder);
+* ``structure`` — F_k^S, the structure encoder's map guiding layer k (variants with a structure encoder; F̃_k^S, the map
+  reconstructed from the texture map, for a variant with structure branches, Table I(b));
 * ``residual`` — R_k, the local residual structure guiding layer k (variants with a residual branch);
 * ``balance_in`` / ``balance_out`` — the six maps entering and leaving the cross-layer balance module (Eq. 9–12),
   when the generator has one.

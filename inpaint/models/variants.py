@@ -7,6 +7,11 @@ Global = the structure encoder's feature, Local = the local residual structure, 
 itself, and a leading "2" means that branch is applied twice (two chained stages). Ambiguous rows and the
 reading chosen are documented in docs/model.md. Table IV's row order, groups and published values are paper facts
 and live in :mod:`inpaint.report.paper.table4`.
+
+A variant may also reconstruct the *structure* map (Table I(b), the inverse direction): ``structure_branches`` are
+applied to the structure encoder's feature F_k^S at every layer, modulated by the texture map F_k^T (source
+``texture``); the reconstructed F̃_k^S then feeds the next structure layer, guides the texture branches (their
+``structure`` source) and, at the last layer, D_S. Table I's four models and the reading chosen: docs/model.md.
 """
 
 from __future__ import annotations
@@ -24,6 +29,14 @@ class Variant:
     name: str
     branches: tuple[Branch, ...]
     description: str = ""
+    #: branches reconstructing the structure map F_k^S from the texture map F_k^T (source ``texture`` only)
+    structure_branches: tuple[Branch, ...] = ()
+
+    def __post_init__(self) -> None:
+        wrong = [b for b in self.structure_branches if b.source != "texture"]
+        if wrong:
+            raise ValueError(f"variant {self.name!r}: a structure branch is modulated by the texture map (source "
+                             f"'texture'), got {wrong}")
 
     @property
     def slug(self) -> str:
@@ -31,8 +44,9 @@ class Variant:
 
     @property
     def uses_structure(self) -> bool:
-        """True when a branch reads the structure encoder's features (so it, and D_S, are built)."""
-        return any(b.source == "structure" for b in self.branches)
+        """True when a branch reads the structure encoder's features or reconstructs them (so it, and D_S, are
+        built)."""
+        return bool(self.structure_branches) or any(b.source == "structure" for b in self.branches)
 
 
 def G(source: str, times: int = 1) -> Branch:
@@ -67,12 +81,23 @@ _DEFS: list[tuple[str, tuple[Branch, ...], str]] = [
      "local residual applied twice (Appendix E, Fig. 21; the arXiv label of Table IV row 10)"),
 ]
 
-VARIANTS: dict[str, Variant] = {name: Variant(name, branches, text) for name, branches, text in _DEFS}
+#: Variants that also reconstruct the structure map: (name, texture branches, structure branches, description).
+_STRUCTURE_DEFS: list[tuple[str, tuple[Branch, ...], tuple[Branch, ...], str]] = [
+    ("Global->Global+Texture->Structure", (G("structure"),), (G("texture"),),
+     "Table I(b) 'w. texture feature map': the structure map, globally normalised and modulated by the texture "
+     "map, then reconstructs the texture as in Global->Global"),
+]
+
+VARIANTS: dict[str, Variant] = {
+    **{name: Variant(name, branches, text) for name, branches, text in _DEFS},
+    **{name: Variant(name, branches, text, structure) for name, branches, structure, text in _STRUCTURE_DEFS},
+}
 DEFAULT_VARIANT = "2Global(Local)->Global(Local)"
 
-#: Variants defined here but not a Table IV row under the arXiv labels (the typeset PDF labels row 10 "Global+Local
-#: → Global+Local", i.e. this reading; train it to compare both readings of that row; docs/model.md).
-EXTRA_VARIANTS: tuple[str, ...] = ("Global(Local)->Global(Local)",)
+#: Variants defined here but not a Table IV row under the arXiv labels: the typeset PDF's reading of row 10 (it labels
+#: it "Global+Local → Global+Local"; train it to compare both readings of that row) and Table I(b)'s structure
+#: reconstruction from texture (docs/model.md).
+EXTRA_VARIANTS: tuple[str, ...] = ("Global(Local)->Global(Local)", "Global->Global+Texture->Structure")
 
 
 _BY_SLUG = {slugify(name): name for name in VARIANTS}

@@ -9,6 +9,10 @@ stage's output and has its own γ/β convs, but is modulated by the same source.
   (Eq. 6's second F_de; see :func:`local_residual`);
 * ``texture``   — the texture map F_k^T itself.
 
+The same block also reconstructs the *structure* map from the texture map (Table I(b), the inverse direction):
+built with ``channels`` = the structure width and ``texture_channels`` = C_T, its ``texture`` branches normalise
+F_k^S and are modulated by the F_k^T given as ``sources["texture"]``.
+
 The block output is the sum of its branches (the 256 model has no identity shortcut; ``identity=True`` adds
 one, as in the official 512/LaMa variant). A block without branches is the identity (the Baseline).
 """
@@ -118,6 +122,8 @@ class ReconstructionBlock(nn.Module):
         local_unbiased: official unbiased variance in the local norm.
         use_spectral_norm: spectral norm on the branch convs (official code).
         identity: add the input to the sum (official 512 variant).
+        texture_channels: channels of a ``texture`` source that is not ``x`` itself (``None``: the block reconstructs
+            the texture map, so its ``texture`` source is ``x``); set when the block reconstructs a structure map.
 
     ``forward(x, sources)`` takes a dict with the tensors the branches need (``structure``, ``residual``,
     ``texture`` — the latter defaults to ``x``).
@@ -133,14 +139,15 @@ class ReconstructionBlock(nn.Module):
         local_unbiased: bool = False,
         use_spectral_norm: bool = True,
         identity: bool = False,
+        texture_channels: int | None = None,
     ) -> None:
         super().__init__()
         self.branch_specs = tuple(branches)
         stage_kwargs = dict(global_norm=global_norm, local_unbiased=local_unbiased, use_spectral_norm=use_spectral_norm)
+        source_channels = {"structure": structure_channels, "residual": channels,
+                           "texture": channels if texture_channels is None else texture_channels}
         self.branches = nn.ModuleList(
-            ReconstructionBranch(
-                spec, channels, structure_channels if spec.source == "structure" else channels, hidden, **stage_kwargs
-            )
+            ReconstructionBranch(spec, channels, source_channels[spec.source], hidden, **stage_kwargs)
             for spec in self.branch_specs
         )
         self.identity = identity
@@ -155,7 +162,7 @@ class ReconstructionBlock(nn.Module):
             return x
         out = x if self.identity else None
         for spec, branch in zip(self.branch_specs, self.branches):
-            source = x if spec.source == "texture" else sources.get(spec.source)
+            source = sources.get(spec.source, x if spec.source == "texture" else None)
             if source is None:
                 raise ValueError(f"reconstruction branch {spec} needs source {spec.source!r}, which was not given")
             y = branch(x, source)

@@ -20,6 +20,7 @@ ReportBuilder = Callable[["StudyInput"], "StudyReport"]
 #: report kind → ``"module:function"`` of its builder.
 REPORT_BUILDERS: Final[dict[str, str]] = {
     "table": "inpaint.report.trials:trials_report",  # any study: one line per trial, best first
+    "table1": "inpaint.report.table1:table1_report",  # Table I (direction of reconstruction)
     "table4": "inpaint.report.table4:table4_report",  # Table IV (architecture ablation)
     "tau": "inpaint.report.tau:tau_report",  # Fig. 23 (τ sensitivity)
     "swap": "inpaint.report.swap:swap_report",  # Tables II, III and VII (encoder swap)

@@ -10,6 +10,9 @@ Paper Sec. III-A/III-B. At input size H×W (a multiple of 64):
   previous layer's *reconstructed* map → F_2^T … F_5^T at strides 4 … 32;
 * reconstruction at every layer k (Eq. 6–8): F̃_k^T = ReconstructionBlock(F_k^T; F_k^S, R_k) with the
   variant's branches;
+* for a variant with structure branches (Table I(b)), the inverse direction first: F̃_k^S =
+  ReconstructionBlock(F_k^S; F_k^T), which then takes F_k^S's place (the next structure layer's input, the texture
+  branches' ``structure`` source, D_S's input); the two encoders then run layer by layer, interleaved;
 * projections f_k = ReLU(conv1×1(F̃_k^T)) to the pyramid widths, and layer 6: f1…f4 resized to f5's size,
   concatenated with f5, conv3×3/2 + ReLU → f6 at stride 64.
 
@@ -52,7 +55,8 @@ class EncoderFeatures:
         masks: the texture branch's updated validity masks (1 = valid) at the six strides (B×1×h×w); the
             6th is the max-pool of the 5th.
         reconstructed: the reconstructed texture maps F̃_1^T…F̃_5^T (C_T channels each, strides 2…32).
-        structure: F_N^S, the last structure feature (input of D_S), or None without a structure encoder.
+        structure: F_N^S, the last structure feature (input of D_S; F̃_N^S when the variant reconstructs the structure
+            map), or None without a structure encoder.
         structure_mask: its partial-conv mask, or None.
     """
 
@@ -82,11 +86,15 @@ class StructureEncoder(nn.Module):
         )
         self.norms = nn.ModuleList(nn.Identity() if i == 0 else nn.BatchNorm2d(w) for i, w in enumerate(widths))
 
+    def layer(self, k: int, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Layer k (0-based) alone: F_{k+1}^S and its partial-conv mask from layer k's input."""
+        x, mask = self.convs[k](x, mask)
+        return F.relu(self.norms[k](x)), mask
+
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         feats, masks = [], []
-        for conv, norm in zip(self.convs, self.norms):
-            x, mask = conv(x, mask)
-            x = F.relu(norm(x))
+        for k in range(len(self.convs)):
+            x, mask = self.layer(k, x, mask)
             feats.append(x)
             masks.append(mask)
         return feats, masks
@@ -102,6 +110,8 @@ class TSGLEncoder(nn.Module):
         texture_in_channels: channels of X_T (image 3 + smooth 3 + mask 1).
         structure_in_channels: channels of X_S (edge 1 + gray 1 + mask 1); ``None``: the options' structure prior's
             channels + 1.
+        structure_branches: branches reconstructing the structure map from the texture map at every layer
+            (source ``texture``; Table I(b)); empty = the structure encoder runs on its own.
     """
 
     size_multiple: int = 64
@@ -113,6 +123,7 @@ class TSGLEncoder(nn.Module):
         options: TSGLOptions = PRESETS["paper"],
         texture_in_channels: int = 7,
         structure_in_channels: int | None = None,
+        structure_branches: tuple[Branch, ...] = (),
     ) -> None:
         super().__init__()
         unresolved = [f.name for f in fields(options)
@@ -137,10 +148,15 @@ class TSGLEncoder(nn.Module):
             structure_in_channels = STRUCTURE_PRIOR_CHANNELS[self.structure_prior] + 1
         self.profile = profile
         self.branches = tuple(branches)
-        needs_structure = any(b.source == "structure" for b in self.branches)
+        self.structure_branches = tuple(structure_branches)
+        if any(b.source != "texture" for b in self.structure_branches):
+            raise ValueError(f"structure branches are modulated by the texture map (source 'texture'), got "
+                             f"{self.structure_branches}")
+        needs_structure = bool(self.structure_branches) or any(b.source == "structure" for b in self.branches)
         self.uses_structure = needs_structure if options.use_structure is None else bool(options.use_structure)
         if needs_structure and not self.uses_structure:
-            raise UserInputError("a branch reads the 'structure' source but encoder_options.use_structure=False")
+            raise UserInputError("the variant reads or reconstructs the structure map but "
+                                 "encoder_options.use_structure=False")
         self.residual_resize: ResidualResize = options.residual_resize
         ct = profile.texture_channels
         paper_pconv = options.pconv_style == "paper"
@@ -169,6 +185,14 @@ class TSGLEncoder(nn.Module):
             )
             for k in range(5)
         )
+        #: F̃_k^S = the structure map reconstructed from the texture map (Table I(b)); None: F_k^S is used as it is
+        self.structure_reconstruction = nn.ModuleList(
+            ReconstructionBlock(
+                profile.structure_channels[k], 0, self.structure_branches, profile.spade_hidden, options.global_norm,
+                options.local_norm_unbiased, options.spectral_norm, texture_channels=ct,
+            )
+            for k in range(5)
+        ) if self.structure_branches else None
         pyr = profile.pyramid_channels
         self.projections = nn.ModuleList(nn.Sequential(nn.Conv2d(ct, c, 1), nn.ReLU()) for c in pyr[:5])
         self.top = nn.Sequential(nn.Conv2d(sum(pyr[:5]), pyr[5], 3, 2, 1), nn.ReLU())
@@ -227,8 +251,11 @@ class TSGLEncoder(nn.Module):
             raise ValueError("TSGLEncoder needs the 'smooth' prior (edge-preserving smoothed image) for X_T")
         structure_feats: list[torch.Tensor] = []
         structure_masks: list[torch.Tensor] = []
+        interleaved = self.structure is not None and self.structure_reconstruction is not None
         if self.structure is not None:
-            structure_feats, structure_masks = self.structure(self._structure_input(mask, edge, gray, structure), mask)
+            s, s_mask = self._structure_input(mask, edge, gray, structure), mask
+            if not interleaved:
+                structure_feats, structure_masks = self.structure(s, s_mask)
 
         x, m = self.head_in(self.texture_input(image, mask, smooth), mask)
         previous = x  # F_{1,pre}^T at stride 1: the "previous map" of layer 1's residual
@@ -240,6 +267,12 @@ class TSGLEncoder(nn.Module):
                 current, m = self.head_down(x, m)
             else:
                 current, m = self.stages[k - 1](reconstructed[-1], m)
+            if interleaved:  # F̃_k^S from F_k^S and this layer's texture map, then on to the next structure layer
+                assert self.structure is not None and self.structure_reconstruction is not None
+                s, s_mask = self.structure.layer(k, s, s_mask)
+                s = self.structure_reconstruction[k](s, {"texture": current})
+                structure_feats.append(s)
+                structure_masks.append(s_mask)
             sources: dict[str, torch.Tensor] = {}
             if structure_feats:
                 sources["structure"] = structure_feats[k]
@@ -297,4 +330,5 @@ def build_encoder(
     spec = get_variant(variant)
     resolved = options.over(get_preset(preset))
     profile = get_profile(size)
-    return TSGLEncoder(profile, spec.branches, resolved), spec, profile, resolved
+    encoder = TSGLEncoder(profile, spec.branches, resolved, structure_branches=spec.structure_branches)
+    return encoder, spec, profile, resolved

@@ -6,6 +6,7 @@ builders (``inpaint.report.table*``), the sweep definitions (``sweeps/*.yaml``, 
 read them from these modules.
 
 * :mod:`.labels` — the paper's method labels for the swap study's generator names.
+* :mod:`.table1` — Table I (direction of reconstruction: FID of its four rows).
 * :mod:`.table2` — Table II (encoder swap at 256², CelebA and Places2).
 * :mod:`.table3` — Table III (Places2 at 512², LaMa's mask kinds).
 * :mod:`.table4` — Table IV (architecture ablation, groups I–V).
