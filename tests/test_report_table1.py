@@ -88,6 +88,7 @@ def test_table1_cells_best_marks_and_notes(records) -> None:
     assert a_with.cells["fid_10-20pct"].best_paper == (True,) and b_without.cells["fid_10-20pct"].best_paper == (True,)
     assert any("one model (Global->Global)" in n for n in table.notes)
     assert "Global->Global+Texture->Structure" in table.caption and "64×64" in table.caption
+    assert "N per bucket: 10-20%: 4, 20-30%: 4, 30-40%: 4, 40-50%: 4;" in table.caption
 
 
 def test_missing_rows_and_foreign_variants_are_noted() -> None:

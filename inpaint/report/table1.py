@@ -50,14 +50,23 @@ def trained_variants() -> list[str]:
     return list(dict.fromkeys(TABLE1_VARIANTS[key] for _, key, _ in TABLE1_ROWS))
 
 
-def caption_text(facts: Mapping[str, Any], n_seeds: set[int], fid_backend: str) -> str:
+def images_per_bucket(records: Sequence[TrialRecord], scheme: str | None = SCHEME) -> str:
+    """``10-20%: 8, 20-30%: 8, …``: the evaluation images per bucket as the trials stored them (disagreement shown)."""
+    def one(bucket: str) -> str:
+        values = sorted({str(n) for r in records if (n := r.bucket_n(bucket, scheme)) is not None})
+        return " / ".join(values) or "n/a"
+
+    return ", ".join(f"{b}: {one(b)}" for b in TABLE1_BUCKETS)
+
+
+def caption_text(facts: Mapping[str, Any], n_seeds: set[int], fid_backend: str, n_images: str = "n/a") -> str:
     seeds = "/".join(str(n) for n in sorted(n_seeds)) or "0"
     model = f"model: {facts['model']}; " if facts.get("model") else ""
     reading = ", ".join(f"({g}) {label.split()[0]} = {TABLE1_VARIANTS[key]}" for g, key, label in TABLE1_ROWS)
     return (
         "Table I reproduction (direction of reconstruction: (a) texture via structure, (b) structure via texture). "
         f"Data: {facts.get('data', 'n/a')}; resolution {facts.get('resolution', 'n/a')}; {model}"
-        f"training: {facts.get('steps', 'n/a')}; FID: {fid_backend}. "
+        f"training: {facts.get('steps', 'n/a')}; eval images N per bucket: {n_images}; FID: {fid_backend}. "
         f"Ours: mean ± std over {seeds} seed(s); paper: TSGL Table I (arXiv version; dataset not stated there). "
         f"Rows are read as variants: {reading} (docs/model.md). Bold: best per column within (a) and within (b)."
     )
@@ -100,7 +109,8 @@ def build_table1(
         notes.append(na_note(records, "fid"))
     seeds = {len(row.seeds) for row in rows if row.seeds}
     backends = {str(r.protocol.get("fid_backend", "")) for r in records} - {""}
-    caption = caption_text(facts or {}, seeds, " / ".join(sorted(backends)) or "n/a")
+    caption = caption_text(facts or {}, seeds, " / ".join(sorted(backends)) or "n/a",
+                           images_per_bucket(records, scheme))
     return make_table("table1", caption, COLUMNS, rows, notes=notes, best_within="group", label_header="Model",
                       label_key="model", group_header="Table I", group_titles=dict(TABLE1_GROUP_TITLES),
                       source_keys=("",), text_columns=(("variant", "Variant"),))
