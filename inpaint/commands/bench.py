@@ -78,7 +78,7 @@ def _roofline(class_path: str, init_args: dict[str, Any], height: int, width: in
     from inpaint.models.complexity import example_inputs, structure_prior_of
 
     device = torch.device(args.device)
-    model = build_gan(class_path, init_args, losses, discriminator, args.recompute).to(device)
+    model = build_gan(class_path, init_args, losses, discriminator, args.recompute, args.step_in_backward).to(device)
     untrainable = nothing_to_train(model.generator)
     if untrainable is not None:
         raise UserInputError(f"--roofline times a training step, and this generator has none: {untrainable}")
@@ -86,6 +86,7 @@ def _roofline(class_path: str, init_args: dict[str, Any], height: int, width: in
     batch = {k: v.to(device) for k, v in example_inputs(args.batch, height, width, structure_prior=prior).items()}
     result = roofline(model, batch, repeats=args.repeats or 3, warmup=1 if args.warmup is None else args.warmup)
     result["recompute_activations"] = args.recompute
+    result["step_in_backward"] = args.step_in_backward
     return result
 
 
@@ -102,6 +103,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--standard", action="store_true", help="run the standard set (small@64² b8, paper@256² b1)")
     parser.add_argument("--recompute", action="store_true",
                         help="recompute the generator's heavy blocks in backward (model.recompute_activations)")
+    parser.add_argument("--step-in-backward", action="store_true",
+                        help="update each generator parameter inside backward and free its gradient "
+                             "(model.step_in_backward)")
     parser.add_argument("--roofline", action="store_true",
                         help="per-phase FLOPs, time and efficiency of the training step against same-run peaks")
     parser.add_argument("--out", type=Path, help="JSON file (or folder with --standard)")
@@ -121,7 +125,8 @@ def main(argv: list[str]) -> int:
         else:
             result = benchmark(class_path, init_args, height, width, args.batch, args.repeats or 5,
                                2 if args.warmup is None else args.warmup, args.device, progress=not args.no_progress,
-                               losses=losses, discriminator=discriminator, recompute_activations=args.recompute)
+                               losses=losses, discriminator=discriminator, recompute_activations=args.recompute,
+                               step_in_backward=args.step_in_backward)
     except UserInputError as err:
         print(f"inpaint bench: {err}", file=sys.stderr)
         return 2

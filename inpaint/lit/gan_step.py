@@ -18,6 +18,7 @@ plain-PyTorch ones. EMA and learning-rate schedules stay with the caller: they f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +63,8 @@ class StepHooks:
         before_discriminator_step: called with the D optimiser before its step (Lightning: do not count it as an
             iteration).
         memory_format: applied to every image tensor that enters a network (e.g. channels_last).
+        generator_backward: the context the generator's backward runs in (``StepInBackward.armed``: each generator
+            parameter is updated inside that backward, :mod:`inpaint.lit.step_in_backward`).
     """
 
     backward: Callable[[torch.Tensor], None] = torch.Tensor.backward
@@ -71,6 +74,7 @@ class StepHooks:
     guard: Callable[[Mapping[str, torch.Tensor]], None] = _no_op
     before_discriminator_step: Callable[[torch.optim.Optimizer], None] = _no_op
     memory_format: Callable[[torch.Tensor], torch.Tensor] = _identity
+    generator_backward: Callable[[], AbstractContextManager[Any]] = nullcontext
 
 
 @dataclass
@@ -198,7 +202,8 @@ def _generator_step(opt_g: torch.optim.Optimizer, losses: LossConfig,
     terms = weighted_terms(levels, per_level)
     hooks.guard({"g_" + k: v for k, v in terms.items()})
     opt_g.zero_grad(set_to_none=True)
-    hooks.backward(terms["total"])
+    with hooks.generator_backward():
+        hooks.backward(terms["total"])
     hooks.clip(opt_g)
     opt_g.step()
     hooks.untoggle(opt_g)
@@ -233,8 +238,10 @@ def _raise_on_non_finite(losses: Mapping[str, torch.Tensor]) -> None:
 
 
 def plain_hooks(opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | None,
-                gradient_clip_val: float | None = None) -> StepHooks:
-    """Hooks for a step outside Lightning: ``loss.backward()``, freezing, norm clipping and the non-finite guard."""
+                gradient_clip_val: float | None = None,
+                generator_backward: Callable[[], AbstractContextManager[Any]] = nullcontext) -> StepHooks:
+    """Hooks for a step outside Lightning: ``loss.backward()``, freezing, norm clipping, the non-finite guard and
+    the generator backward's context (see :class:`StepHooks`)."""
     freezer = _Freezer([opt for opt in (opt_g, opt_d) if opt is not None])
 
     def clip(optimizer: torch.optim.Optimizer) -> None:
@@ -242,4 +249,5 @@ def plain_hooks(opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer | Non
             params = [p for group in optimizer.param_groups for p in group["params"]]
             torch.nn.utils.clip_grad_norm_(params, gradient_clip_val)
 
-    return StepHooks(toggle=freezer.toggle, untoggle=freezer.untoggle, clip=clip, guard=_raise_on_non_finite)
+    return StepHooks(toggle=freezer.toggle, untoggle=freezer.untoggle, clip=clip, guard=_raise_on_non_finite,
+                     generator_backward=generator_backward)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import random
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Literal
 
 import numpy as np
@@ -28,12 +29,13 @@ from lightning.pytorch import LightningModule
 from torch import nn
 
 from inpaint.conventions import composite, hole_ratio, to_unit
-from inpaint.errors import NothingToTrainError
+from inpaint.errors import NothingToTrainError, UserInputError
 from inpaint.lit import gan_step
 from inpaint.lit.ema import ModelEMA
 from inpaint.lit.gan_step import PRIOR_KEYS  # noqa: F401  (re-exported: the generator contract's prior keys)
 from inpaint.lit.lightning_private import hyperparameters_being_saved, set_optimizer_step_hooks
 from inpaint.lit.nan_guard import NonFiniteLossError, first_non_finite, non_finite_message
+from inpaint.lit.step_in_backward import StepInBackward, refusal
 from inpaint.losses import LossConfig
 from inpaint.models.discriminators import NoDiscriminator
 from inpaint.nn.recompute import enable_recompute
@@ -98,6 +100,9 @@ class InpaintingGAN(LightningModule):
         recompute_activations: keep only the inputs of the generator's heavy blocks (its ``recompute_blocks``) in the
             forward pass and recompute the rest in backward: less memory, one more forward of those blocks per step
             (:mod:`inpaint.nn.recompute`; same gradients).
+        step_in_backward: update each generator parameter as soon as backward has its gradient and free that
+            gradient (:mod:`inpaint.lit.step_in_backward`; same weights, bit for bit): the step never holds all of
+            G's gradients. Not with ``gradient_clip_val``, 16-bit precision or several processes.
     """
 
     def __init__(
@@ -115,8 +120,11 @@ class InpaintingGAN(LightningModule):
         ema_decay: float | None = None,
         channels_last: bool = False,
         recompute_activations: bool = False,
+        step_in_backward: bool = False,
     ) -> None:
         super().__init__()
+        if step_in_backward and (reason := refusal(gradient_clip_val)) is not None:
+            raise UserInputError(reason)
         if lr_milestones and lr_step_epochs:
             raise ValueError("set either model.lr_milestones or model.lr_step_epochs, not both")
         for fraction in lr_milestones or []:
@@ -149,6 +157,8 @@ class InpaintingGAN(LightningModule):
         self.gradient_clip_val = gradient_clip_val
         self.channels_last = channels_last
         self.recomputed_blocks = enable_recompute(generator) if recompute_activations else []
+        self.step_in_backward = step_in_backward
+        self._generator_updates: StepInBackward | None = None  # made with the optimisers
         self.generator_ema = ModelEMA(generator, ema_decay) if ema_decay is not None else None
         self._pending_rng: dict[str, Any] | None = None
 
@@ -174,6 +184,15 @@ class InpaintingGAN(LightningModule):
     def setup(self, stage: str) -> None:
         if self.channels_last:
             self.to(memory_format=torch.channels_last)
+        if self.step_in_backward and stage == "fit":
+            reason = refusal(self.gradient_clip_val, str(self.trainer.precision), self.trainer.world_size)
+            if reason is not None:
+                raise UserInputError(reason)
+
+    def generator_backward(self) -> AbstractContextManager[Any]:
+        """The context of the generator's backward in the GAN step: with ``step_in_backward``, the one in which its
+        parameters are updated (:class:`~inpaint.lit.step_in_backward.StepInBackward`)."""
+        return self._generator_updates.armed() if self._generator_updates is not None else nullcontext()
 
     # ------------------------------------------------------------------ optimisation
     def configure_optimizers(self):
@@ -182,6 +201,9 @@ class InpaintingGAN(LightningModule):
             raise NothingToTrainError(reason)
         # fused: one kernel per step instead of ~6 per parameter tensor (≈ 5 % of a small CPU step, measured)
         opt_g = torch.optim.Adam(self.generator.parameters(), lr=self.lr_g, betas=self.betas, fused=True)
+        if self._generator_updates is not None:  # optimisers made again (a new fit): the old hooks go
+            self._generator_updates.remove()
+        self._generator_updates = StepInBackward(opt_g) if self.step_in_backward else None
         optimizers = [opt_g]
         if self.discriminator is not None:
             optimizers.append(torch.optim.Adam(self.discriminator.parameters(), lr=self.lr_d, betas=self.betas,
@@ -236,7 +258,7 @@ class InpaintingGAN(LightningModule):
         return gan_step.StepHooks(
             backward=self.manual_backward, toggle=self.toggle_optimizer, untoggle=self.untoggle_optimizer,
             clip=self._clip, guard=self._guard, before_discriminator_step=self._do_not_count_steps_of,
-            memory_format=self._memory_format,
+            memory_format=self._memory_format, generator_backward=self.generator_backward,
         )
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> None:

@@ -174,7 +174,7 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
     peaks = peaks if peaks is not None else measure_peaks(device)
     optimizers = model.configure_optimizers()
     opt_g, opt_d = (optimizers[0], None) if len(optimizers) == 1 else optimizers
-    clock = PhaseClock(gan_step.plain_hooks(opt_g, opt_d, model.gradient_clip_val), opt_g,
+    clock = PhaseClock(gan_step.plain_hooks(opt_g, opt_d, model.gradient_clip_val, model.generator_backward), opt_g,
                        model.discriminator is not None, device)
 
     def step() -> None:

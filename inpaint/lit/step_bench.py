@@ -44,10 +44,10 @@ def _peak_memory_mb(device: torch.device) -> float:
 
 def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | dict[str, Any] | str = "paper",
               discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None,
-              recompute_activations: bool = False) -> InpaintingGAN:
+              recompute_activations: bool = False, step_in_backward: bool = False) -> InpaintingGAN:
     """The ``InpaintingGAN`` training would build for this generator: with the given discriminator (class path,
     init args; e.g. a config's one SN-PatchGAN per pyramid level; ``"none"``: a reconstruction-only model), else
-    the profile's patch discriminator; ``recompute_activations`` as the module's option."""
+    the profile's patch discriminator; ``recompute_activations`` and ``step_in_backward`` as the module's options."""
     generator = instantiate(class_path, init_args)
     d: torch.nn.Module | None
     if discriminator == "none":
@@ -57,14 +57,15 @@ def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | d
     else:
         profile = getattr(generator, "profile", None)
         d = PatchDiscriminator(width=getattr(profile, "discriminator_width", 64))
-    return InpaintingGAN(generator, d, losses=losses, recompute_activations=recompute_activations)
+    return InpaintingGAN(generator, d, losses=losses, recompute_activations=recompute_activations,
+                         step_in_backward=step_in_backward)
 
 
 def training_step_callable(model: InpaintingGAN, batch: dict[str, torch.Tensor]) -> Callable[[], gan_step.StepResult]:
     """One call = one training iteration of ``model`` on ``batch``, through the shared step function."""
     optimizers = model.configure_optimizers()  # no schedule configured: the Adam optimisers training uses
     opt_g, opt_d = (optimizers[0], None) if len(optimizers) == 1 else optimizers
-    hooks = gan_step.plain_hooks(opt_g, opt_d, model.gradient_clip_val)
+    hooks = gan_step.plain_hooks(opt_g, opt_d, model.gradient_clip_val, model.generator_backward)
 
     def step() -> gan_step.StepResult:
         # looked up at call time, like InpaintingGAN.training_step does, so both always run the same function
@@ -87,13 +88,14 @@ def benchmark(
     losses: LossConfig | dict[str, Any] | str = "paper",
     discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None,
     recompute_activations: bool = False,
+    step_in_backward: bool = False,
 ) -> dict[str, Any]:
     """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB.
 
     A generator with nothing to train (the classical OpenCV inpainters) has its forward timed only: its train-step
     fields are None and ``train_step_note`` says why (nothing calls backward on it)."""
     dev = torch.device(device)
-    model = build_gan(class_path, init_args, losses, discriminator, recompute_activations).to(dev)
+    model = build_gan(class_path, init_args, losses, discriminator, recompute_activations, step_in_backward).to(dev)
     generator = model.generator
     prior = structure_prior_of(generator)
     inputs = {k: v.to(dev) for k, v in example_inputs(batch, height, width, structure_prior=prior).items()}
@@ -158,6 +160,7 @@ def benchmark(
         "peak_memory_kind": "cuda_max_allocated" if dev.type == "cuda" else "process_peak_rss",
         "malloc_tuned": os.environ.get("MALLOC_MMAP_THRESHOLD_") is not None,
         "recompute_activations": recompute_activations,
+        "step_in_backward": step_in_backward,
         "losses": dataclasses.asdict(model.losses),
         "discriminator": (f"{type(model.discriminator).__module__}.{type(model.discriminator).__name__}"
                           if model.discriminator is not None else None),
