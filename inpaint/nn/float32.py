@@ -12,7 +12,8 @@ results are bit for bit those of the undecorated function.
 
 A backward pass must run outside autocast (:func:`outside_autocast`): on the CPU autograd runs backward in the
 calling thread with its autocast state, so a ``loss.backward()`` inside the autocast region would cast the backward
-matmuls of the float32 islands to bf16 again (measured: a float32 matmul's gradient then differs by 0.5 %).
+matmuls of the float32 islands to bf16 again (measured on a 64×64 float32 product: its gradient, of
+magnitude ≈ 8, then moves by up to 0.05).
 Lightning calls ``manual_backward`` inside ``training_step``, that is inside its autocast region; the shared GAN step
 therefore runs its backward calls in :func:`outside_autocast`.
 
@@ -31,7 +32,7 @@ from typing import Any, TypeVar
 
 import torch
 
-F = TypeVar("F", bound=Callable[..., Any])
+Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 
 def _first_tensor(value: Any) -> torch.Tensor | None:
@@ -63,7 +64,7 @@ def autocast_active(device_type: str) -> bool:
     return torch.is_autocast_enabled(device_type)
 
 
-def float32_island(fn: F) -> F:
+def float32_island(fn: Fn) -> Fn:
     """Run ``fn`` in float32 when autocast is on for its tensors' device (module docstring); else call it as is."""
 
     @functools.wraps(fn)
