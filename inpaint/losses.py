@@ -40,6 +40,11 @@ under the common loss above):
   HiFill (only the known term) → ``l1_normalize = "both"`` / ``"known"``.
 
 ``experiments/model/recipes/{pennet,hifill,lama}.yaml`` combine these into each host's published recipe.
+
+Under bf16 autocast (``bf16-mixed``) :func:`generator_losses` and :func:`discriminator_loss` run in float32 on
+float32 copies of their inputs (:mod:`inpaint.nn.float32`): a mean over a whole batch, a softplus or a hole/known
+fraction in bf16 would round every step's loss (and its gradient) to 8 significant bits. The VGG-16 loss network,
+when used, then runs in float32 as well.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ import torch.nn.functional as F
 from inpaint.conventions import composite
 from inpaint.errors import MissingWeightsError, UserInputError
 from inpaint.models.vgg16_features import vgg16_pools, vgg16_unavailable_message, vgg16_weights_path
+from inpaint.nn.float32 import float32_island
 
 AdversarialKind = Literal["bce", "hinge", "wgan"]
 L1Normalization = Literal["none", "both", "known"]
@@ -258,6 +264,7 @@ _LOGIT_TERMS = {
 }
 
 
+@float32_island
 def discriminator_loss(
     real_logits: torch.Tensor,
     fake_logits: torch.Tensor,
@@ -393,6 +400,7 @@ def hole_tv_loss(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return (horizontal.sum() + vertical.sum()) / x.numel()
 
 
+@float32_island
 def generator_losses(
     config: LossConfig,
     output: torch.Tensor,

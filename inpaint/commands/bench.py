@@ -6,6 +6,7 @@ Examples::
     inpaint bench --standard --out results/bench        # what `make bench` runs
     inpaint bench --size small --resolution 64 --losses official
     inpaint bench --roofline --size paper --resolution 256 --batch 1 --out results/bench/roofline.json
+    inpaint bench --precision bf16-mixed --size paper --resolution 256 --batch 1   # GPU, AVX512-BF16 / AMX CPU
 
 The training step is the suite's own (:func:`inpaint.lit.gan_step.gan_training_step`, the function
 ``InpaintingGAN.training_step`` runs): G forward, D step on real vs. composite, G step with Eq. 16 under the
@@ -18,6 +19,10 @@ separate. Set ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` (as ``make``
 ``--roofline`` instead splits the same step into phases (G forward, D step, G losses, G backward, G optimiser) and
 gives each its counted FLOPs, time and efficiency against conv / GEMM peaks measured in the same run
 (:mod:`inpaint.lit.roofline`), printed as a table and written as JSON.
+
+``--precision bf16-mixed`` times the forward and the step under bf16 autocast (the roofline against the bf16 peaks);
+on a CPU without AVX512-BF16 or AMX it is refused in one line, since it would time oneDNN's emulation of bf16
+(:mod:`inpaint.lit.precision`). The JSON records the precision.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import torch
 
 from inpaint.commands.model_selection import add_model_arguments, generator_spec, parse_resolution, training_spec
 from inpaint.errors import UserInputError
+from inpaint.lit.precision import BF16_MIXED, PRECISIONS, require_native_bf16
 from inpaint.lit.step_bench import benchmark, build_gan
 from inpaint.losses import LOSS_PRESETS
 
@@ -53,8 +59,8 @@ def _run_standard(out_dir: Path, args: argparse.Namespace) -> int:
         warmup = warmup if args.warmup is None else args.warmup
         cmd = [sys.executable, "-m", "inpaint.commands.bench", "--resolution", str(res), "--batch", str(batch),
                "--repeats", str(repeats), "--warmup", str(warmup), "--threads", str(args.threads),
-               "--device", args.device, "--losses", args.losses or "paper", "--out", str(target), "--no-progress",
-               "--quiet"]
+               "--device", args.device, "--losses", args.losses or "paper", "--precision", args.precision,
+               "--out", str(target), "--no-progress", "--quiet"]
         for key, value in init_args.items():
             cmd += [f"--{key}", str(value)]
         print(f"[bench] {name}: {' '.join(cmd[3:])}", flush=True)
@@ -84,7 +90,8 @@ def _roofline(class_path: str, init_args: dict[str, Any], height: int, width: in
         raise UserInputError(f"--roofline times a training step, and this generator has none: {untrainable}")
     prior = structure_prior_of(model.generator)
     batch = {k: v.to(device) for k, v in example_inputs(args.batch, height, width, structure_prior=prior).items()}
-    result = roofline(model, batch, repeats=args.repeats or 3, warmup=1 if args.warmup is None else args.warmup)
+    result = roofline(model, batch, repeats=args.repeats or 3, warmup=1 if args.warmup is None else args.warmup,
+                      precision=args.precision)
     result["recompute_activations"] = args.recompute
     result["step_in_backward"] = args.step_in_backward
     return result
@@ -108,11 +115,20 @@ def main(argv: list[str]) -> int:
                              "(model.step_in_backward)")
     parser.add_argument("--roofline", action="store_true",
                         help="per-phase FLOPs, time and efficiency of the training step against same-run peaks")
+    parser.add_argument("--precision", choices=PRECISIONS, default="32-true",
+                        help="32-true (default) or bf16-mixed: the forward and the step under bf16 autocast (refused "
+                             "on a CPU without AVX512-BF16 or AMX)")
     parser.add_argument("--out", type=Path, help="JSON file (or folder with --standard)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="do not print the JSON (only write --out)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.precision in BF16_MIXED:
+        try:
+            require_native_bf16(torch.device(args.device))
+        except UserInputError as err:
+            print(f"inpaint bench: {err}", file=sys.stderr)
+            return 2
     if args.standard:
         return _run_standard(args.out or Path("results/bench"), args)
     try:
@@ -126,7 +142,7 @@ def main(argv: list[str]) -> int:
             result = benchmark(class_path, init_args, height, width, args.batch, args.repeats or 5,
                                2 if args.warmup is None else args.warmup, args.device, progress=not args.no_progress,
                                losses=losses, discriminator=discriminator, recompute_activations=args.recompute,
-                               step_in_backward=args.step_in_backward)
+                               step_in_backward=args.step_in_backward, precision=args.precision)
     except UserInputError as err:
         print(f"inpaint bench: {err}", file=sys.stderr)
         return 2

@@ -9,8 +9,9 @@ This module is the Lightning wiring only; the parts that are not Lightning live 
 On top of Lightning's CLI it adds the ``run:`` section (where the run lives, how it is logged and checkpointed:
 :class:`~inpaint.lit.run_dir.RunOptions`), the ``location:`` and ``defaults:`` keys, the standard callbacks (atomic
 periodic + epoch-end checkpoints, validation image grids, rich progress bar, end-of-fit summary, the evaluation
-writer for ``test``) and the chosen logger, all inside the run folder, and resolves ``--ckpt_path last`` to the
-newest *intact* checkpoint of the run. A ``--ckpt_path`` file is checked against its SHA-256
+writer for ``test``) and the chosen logger, all inside the run folder, runs ``trainer.precision: bf16-mixed`` in
+``32-true`` on a CPU without native bf16 (one line; :mod:`inpaint.lit.precision`), and resolves ``--ckpt_path
+last`` to the newest *intact* checkpoint of the run. A ``--ckpt_path`` file is checked against its SHA-256
 (:mod:`inpaint.lit.integrity`) before anything reads it, and a generator configured differently from the one the
 checkpoint holds is refused (Lightning would otherwise replace the configured model by the checkpoint's silently).
 """
@@ -39,6 +40,7 @@ from inpaint.lit.evaluation import EvaluationOptions, EvaluationWriter
 from inpaint.lit.integrity import verify_checksum
 from inpaint.lit.loggers import build_logger
 from inpaint.lit.module import InpaintingGAN, nothing_to_train
+from inpaint.lit.precision import resolve_precision, trainer_device
 from inpaint.lit.run_dir import RUN_DIR_ENV, RunOptions, is_launched_child, resolve_run_dir
 from inpaint.lit.trainer_annotations import prefer_int_for_count_or_fraction
 from inpaint.naming import slug
@@ -298,6 +300,12 @@ class InpaintCLI(LightningCLI):
                 options.logger, run_dir, options.experiment, slug(options.variant or "model"),
                 os.path.basename(run_dir), options.project, options.tags,
             )
+        # bf16-mixed only where bf16 is native: elsewhere on a CPU one line, and 32-true (inpaint.lit.precision);
+        # the saved config keeps what was asked, the run's summary and cost record what ran
+        precision = trainer_cfg.get("precision")
+        resolved = resolve_precision(precision, trainer_device(trainer_cfg.get("accelerator")))
+        if resolved != precision:
+            kwargs["precision"] = resolved
         plugins = trainer_cfg.get("plugins") or []
         plugins = list(plugins) if isinstance(plugins, list | tuple) else [plugins]
         if not any(isinstance(p, CheckpointIO) for p in plugins):

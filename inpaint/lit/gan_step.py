@@ -38,6 +38,7 @@ from inpaint.losses import (
     r1_penalty,
 )
 from inpaint.models.discriminators import discriminator_features
+from inpaint.nn.float32 import outside_autocast
 
 PRIOR_KEYS = ("edge", "gray", "smooth")
 
@@ -86,6 +87,14 @@ class StepResult:
     real_logits: torch.Tensor | None  # the top level's; None without a discriminator
     fake_logits: torch.Tensor | None
     discriminator_terms: dict[str, torch.Tensor] = field(default_factory=dict)  # "r1" / "gp" when enabled
+
+
+def _backward(hooks: StepHooks, loss: torch.Tensor) -> None:
+    """``hooks.backward(loss)`` outside autocast: under ``bf16-mixed`` the step runs inside Lightning's autocast
+    region, which on the CPU would also cast the float32 islands' backward matmuls to bf16
+    (:func:`inpaint.nn.float32.outside_autocast`). Without autocast this is the plain call."""
+    with outside_autocast(loss.device.type):
+        hooks.backward(loss)
 
 
 def generator_inputs(batch: Mapping[str, Any],
@@ -171,7 +180,7 @@ def gan_training_step(
     loss_d = d_losses[0] if len(d_losses) == 1 else torch.stack(d_losses).sum()
     hooks.guard({"d": loss_d})
     opt_d.zero_grad(set_to_none=True)
-    hooks.backward(loss_d)
+    _backward(hooks, loss_d)
     hooks.clip(opt_d)
     opt_d.step()
     hooks.untoggle(opt_d)
@@ -203,7 +212,7 @@ def _generator_step(opt_g: torch.optim.Optimizer, losses: LossConfig,
     hooks.guard({"g_" + k: v for k, v in terms.items()})
     opt_g.zero_grad(set_to_none=True)
     with hooks.generator_backward():
-        hooks.backward(terms["total"])
+        _backward(hooks, terms["total"])
     hooks.clip(opt_g)
     opt_g.step()
     hooks.untoggle(opt_g)

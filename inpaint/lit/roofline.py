@@ -17,8 +17,10 @@ normalisation statistics and the optimisers count 0), read at the same phase bou
 
 Peaks are measured in the same process just before (:func:`measure_peaks`): a 3×3 convolution 256→256 on 64² maps,
 batch 2 (forward; forward + backward), and a 2048² GEMM, in float32 and — where the hardware has it — bfloat16.
-A phase's **efficiency** is its FLOP rate over the float32 conv peak of its kind (forward phases: the forward peak;
-``d_step`` and ``g_backward``: the forward + backward peak). The step's efficiency is its *roofline time* —
+A phase's **efficiency** is its FLOP rate over the conv peak of its kind (forward phases: the forward peak;
+``d_step`` and ``g_backward``: the forward + backward peak) in the step's precision: the float32 peaks for
+``32-true``, the bf16 ones for ``bf16-mixed`` (the step then runs under bf16 autocast, :mod:`inpaint.lit.precision`;
+without a measured bf16 peak its efficiencies are n/a). The step's efficiency is its *roofline time* —
 Σ FLOPs / peak over the phases — divided by its measured time, so phases that count no FLOPs (the optimiser step)
 lower it by exactly the time they take.
 """
@@ -38,6 +40,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from inpaint.lit import gan_step
 from inpaint.lit.machine import bf16_support, device_label
 from inpaint.lit.module import InpaintingGAN
+from inpaint.lit.precision import BF16_MIXED, autocast
 from inpaint.models.complexity import CUSTOM_FORMULAS
 
 PHASES = ("g_forward", "d_step", "g_losses", "g_backward", "g_optimizer")
@@ -166,10 +169,16 @@ class PhaseClock:
         return {k: int(v) for k, v in self._segments(1).items()}
 
 
+def peak_key(phase: str, precision: str = "32-true") -> str | None:
+    """The :func:`measure_peaks` key a phase is compared with at ``precision`` (None: it counts no FLOPs)."""
+    key = PHASE_PEAK[phase]
+    return f"bf16_{key}" if key is not None and precision in BF16_MIXED else key
+
+
 def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int = 3, warmup: int = 1,
-             peaks: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Per-phase FLOPs, median seconds, GFLOP/s and efficiency of ``model``'s training step on ``batch``, with the
-    same-run peaks (measured here unless given) and the machine named (module docstring)."""
+             peaks: dict[str, Any] | None = None, precision: str = "32-true") -> dict[str, Any]:
+    """Per-phase FLOPs, median seconds, GFLOP/s and efficiency of ``model``'s training step on ``batch`` at
+    ``precision``, with the same-run peaks (measured here unless given) and the machine named (module docstring)."""
     device = batch["image"].device
     peaks = peaks if peaks is not None else measure_peaks(device)
     optimizers = model.configure_optimizers()
@@ -179,8 +188,9 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
 
     def step() -> None:
         clock.start()
-        gan_step.gan_training_step(model.generator, model.discriminator, opt_g, opt_d, model.losses, batch,
-                                   clock.hooks)
+        with autocast(precision, device):
+            gan_step.gan_training_step(model.generator, model.discriminator, opt_g, opt_d, model.losses, batch,
+                                       clock.hooks)
 
     model.generator.train()
     for _ in range(warmup):
@@ -199,19 +209,22 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
         totals.append(clock.marks[-1][1] - clock.marks[0][1])
 
     rows, roofline_s = [], 0.0
+    missing_peak = False  # a phase with FLOPs but no peak to compare with (bf16 where it is not measured)
     for phase in (p for p in PHASES if p in per_step):
         seconds = statistics.median(per_step[phase])
-        peak_key = PHASE_PEAK[phase]
-        peak = peaks.get(peak_key) if peak_key else None
+        key = peak_key(phase, precision)
+        peak = peaks.get(key) if key else None
+        missing_peak = missing_peak or (key is not None and not peak)
         rate = flops[phase] / seconds / 1e9 if seconds > 0 else None
         ideal = flops[phase] / (peak * 1e9) if peak else 0.0
         roofline_s += ideal
         rows.append({"phase": phase, "gflop": flops[phase] / 1e9, "seconds": seconds, "gflop_per_s": rate,
-                     "peak": peak_key, "efficiency": (rate / peak) if (peak and rate is not None) else None})
+                     "peak": key, "efficiency": (rate / peak) if (peak and rate is not None) else None})
     step_s = statistics.median(totals)
     total_flops = sum(flops[p] for p in per_step)
     return {
         "device": device_label(device),
+        "precision": precision,
         "threads": torch.get_num_threads(),
         "resolution": list(batch["image"].shape[-2:]),
         "batch": int(batch["image"].shape[0]),
@@ -220,7 +233,8 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
         "peaks": peaks,
         "phases": rows,
         "step": {"gflop": total_flops / 1e9, "seconds": step_s, "gflop_per_s": total_flops / step_s / 1e9,
-                 "roofline_seconds": roofline_s, "efficiency": roofline_s / step_s},
+                 "roofline_seconds": None if missing_peak else roofline_s,
+                 "efficiency": None if missing_peak else roofline_s / step_s},
     }
 
 
@@ -235,10 +249,13 @@ def format_roofline(result: dict[str, Any]) -> str:
         return "n/a" if value is None else f"{value:.{digits}f}"
 
     h, w = result["resolution"]
-    bf16 = (f"bf16 conv forward {num(peaks['bf16_conv_forward'])} GFLOP/s" if peaks["bf16_conv_forward"] is not None
+    bf16 = (f"bf16 conv forward {num(peaks['bf16_conv_forward'])}, conv forward+backward "
+            f"{num(peaks['bf16_conv_forward_backward'])} GFLOP/s" if peaks["bf16_conv_forward"] is not None
             else f"bf16: {peaks['bf16_note']}")
-    lines = [f"Training step at {h}×{w}, batch {result['batch']}, on {result['device']}, {result['threads']} "
-             f"thread(s); median of {result['repeats']} step(s). Same-run fp32 peaks: conv forward "
+    precision = result.get("precision", "32-true")
+    lines = [f"Training step at {h}×{w}, batch {result['batch']}, {precision}, on {result['device']}, "
+             f"{result['threads']} thread(s); median of {result['repeats']} step(s), compared with the "
+             f"{'bf16' if precision in BF16_MIXED else 'fp32'} peaks. Same-run fp32 peaks: conv forward "
              f"{num(peaks['conv_forward'])}, conv forward+backward {num(peaks['conv_forward_backward'])}, GEMM "
              f"{num(peaks['gemm'])} GFLOP/s; {bf16}.", "",
              "| phase | GFLOP | s | GFLOP/s | vs peak | efficiency |", "|---|---:|---:|---:|---|---:|"]
@@ -247,5 +264,5 @@ def format_roofline(result: dict[str, Any]) -> str:
                      f"{row['peak'] or '—'} | {pct(row['efficiency'])} |")
     step = result["step"]
     lines.append(f"| **step** | {step['gflop']:.2f} | {step['seconds']:.3f} | {num(step['gflop_per_s'])} | "
-                 f"roofline {step['roofline_seconds']:.3f} s | {pct(step['efficiency'])} |")
+                 f"roofline {num(step['roofline_seconds'], 3)} s | {pct(step['efficiency'])} |")
     return "\n".join(lines)

@@ -25,6 +25,7 @@ import torch
 from inpaint.classpath import instantiate
 from inpaint.lit import gan_step
 from inpaint.lit.module import InpaintingGAN, nothing_to_train
+from inpaint.lit.precision import autocast
 from inpaint.losses import LossConfig
 from inpaint.models.complexity import example_inputs, structure_prior_of
 from inpaint.models.discriminators import PatchDiscriminator
@@ -61,16 +62,20 @@ def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | d
                          step_in_backward=step_in_backward)
 
 
-def training_step_callable(model: InpaintingGAN, batch: dict[str, torch.Tensor]) -> Callable[[], gan_step.StepResult]:
-    """One call = one training iteration of ``model`` on ``batch``, through the shared step function."""
+def training_step_callable(model: InpaintingGAN, batch: dict[str, torch.Tensor],
+                           precision: str = "32-true") -> Callable[[], gan_step.StepResult]:
+    """One call = one training iteration of ``model`` on ``batch``, through the shared step function; under
+    bf16 autocast for ``precision="bf16-mixed"``, around the whole step as Lightning's precision plugin does."""
     optimizers = model.configure_optimizers()  # no schedule configured: the Adam optimisers training uses
     opt_g, opt_d = (optimizers[0], None) if len(optimizers) == 1 else optimizers
     hooks = gan_step.plain_hooks(opt_g, opt_d, model.gradient_clip_val, model.generator_backward)
+    device = batch["image"].device
 
     def step() -> gan_step.StepResult:
         # looked up at call time, like InpaintingGAN.training_step does, so both always run the same function
-        return gan_step.gan_training_step(model.generator, model.discriminator, opt_g, opt_d, model.losses, batch,
-                                          hooks)
+        with autocast(precision, device):
+            return gan_step.gan_training_step(model.generator, model.discriminator, opt_g, opt_d, model.losses,
+                                              batch, hooks)
 
     return step
 
@@ -89,8 +94,10 @@ def benchmark(
     discriminator: tuple[str, dict[str, Any]] | Literal["none"] | None = None,
     recompute_activations: bool = False,
     step_in_backward: bool = False,
+    precision: str = "32-true",
 ) -> dict[str, Any]:
-    """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB.
+    """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB; both under bf16
+    autocast for ``precision="bf16-mixed"`` (:mod:`inpaint.lit.precision`).
 
     A generator with nothing to train (the classical OpenCV inpainters) has its forward timed only: its train-step
     fields are None and ``train_step_note`` says why (nothing calls backward on it)."""
@@ -100,10 +107,10 @@ def benchmark(
     prior = structure_prior_of(generator)
     inputs = {k: v.to(dev) for k, v in example_inputs(batch, height, width, structure_prior=prior).items()}
     untrainable = nothing_to_train(generator)
-    train_step = training_step_callable(model, inputs) if untrainable is None else None
+    train_step = training_step_callable(model, inputs, precision) if untrainable is None else None
 
     def forward() -> None:
-        with torch.no_grad():
+        with torch.no_grad(), autocast(precision, dev):
             generator(**gan_step.generator_inputs(inputs))
 
     def timed(fn, n: int) -> tuple[list[float], list[float]]:
@@ -161,6 +168,7 @@ def benchmark(
         "malloc_tuned": os.environ.get("MALLOC_MMAP_THRESHOLD_") is not None,
         "recompute_activations": recompute_activations,
         "step_in_backward": step_in_backward,
+        "precision": precision,
         "losses": dataclasses.asdict(model.losses),
         "discriminator": (f"{type(model.discriminator).__module__}.{type(model.discriminator).__name__}"
                           if model.discriminator is not None else None),

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inpaint.conventions import is_known
+from inpaint.nn.float32 import float32_island
 from inpaint.nn.partial_conv import PartialConv2d, RatioPosition
 
 TauPosition = Literal["before_scale", "after_scale"]
@@ -103,6 +104,12 @@ def _build_static_bias(height: int, width: int, window: int, shift: int, pad_h: 
     return bias.masked_fill(~inside_w[:, None, :], EXCLUDED)
 
 
+@float32_island
+def unit_tokens(tokens: torch.Tensor) -> torch.Tensor:
+    """Tokens L2-normalised over channels (float32 under bf16 autocast: a division by a sum of squares)."""
+    return F.normalize(tokens, dim=-1)
+
+
 class WindowAttention(nn.Module):
     """Multi-head attention inside one window with the τ mask term on invalid keys (Eq. 4–5).
 
@@ -127,7 +134,7 @@ class WindowAttention(nn.Module):
         return t.view(n, length, self.heads, self.head_dim).transpose(1, 2)
 
     def qkv(self, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        normed = F.normalize(tokens, dim=-1)
+        normed = unit_tokens(tokens)
         return self._split(self.query(normed)), self._split(self.key(normed)), self._split(self.value(tokens))
 
     def attention_weights(self, tokens: torch.Tensor, key_bias: torch.Tensor | None) -> torch.Tensor:

@@ -17,6 +17,10 @@ map's border. By default the streams are plain convolutions (what the trained mo
 divisors); ``BalanceOptions(stream_divisors=True)`` keeps the divisors as 15 stored maps (:class:`DividedConv2d`,
 the official checkpoint's frozen kernels are reduced to them by ``inpaint convert``). Likewise the equalisation
 runs Eq. 10–11 as written (``equalization="paper"``) or as the official code computes them (``"official"``).
+
+Under bf16 autocast the stream divisions, the equalisation's spatial and range aggregations (a division by a
+Gaussian window's sum; softmax-normalised averages) and every instance norm run in float32
+(:mod:`inpaint.nn.float32`).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inpaint.nn.exact_sum import ones_conv_exact
+from inpaint.nn.float32 import float32_island
 from inpaint.nn.normalization import InstanceNorm
 
 EqualizationStyle = Literal["paper", "official"]
@@ -83,10 +88,16 @@ class DividedConv2d(nn.Conv2d):
                 f"the official balance-stream divisors are stored for a {h}×{w} grid (a {8 * h}×{8 * w} input), got a "
                 f"{x.shape[-2]}×{x.shape[-1]} grid; run this model at {8 * h}×{8 * w} or use stream_divisors=False"
             )
-        y = super().forward(x)
-        divisor = self.divisor.to(y.dtype)
-        nonzero = divisor != 0
-        return torch.where(nonzero, y / torch.where(nonzero, divisor, torch.ones_like(divisor)), torch.zeros_like(y))
+        return divide_by_map(super().forward(x), self.divisor)
+
+
+@float32_island
+def divide_by_map(y: torch.Tensor, divisor: torch.Tensor) -> torch.Tensor:
+    """``y / divisor`` where the divisor is not 0, else 0 — in float32 under bf16 autocast: the official divisors
+    are sums that nearly cancel, and bf16 would keep only 8 bits of them."""
+    divisor = divisor.to(y.dtype)
+    nonzero = divisor != 0
+    return torch.where(nonzero, y / torch.where(nonzero, divisor, torch.ones_like(divisor)), torch.zeros_like(y))
 
 
 def divisor_map(kernel: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
@@ -170,6 +181,7 @@ class FeatureEqualization(nn.Module):
         self.register_buffer("taps", gaussian_kernel_1d(sigma, self.radius).float(), persistent=False)
         self.fuse = conv_in_act(2 * channels, channels, 1)
 
+    @float32_island
     def spatial(self, x: torch.Tensor) -> torch.Tensor:
         """Eq. 10 as a border-renormalised separable depthwise Gaussian."""
         c = x.shape[1]
@@ -185,6 +197,7 @@ class FeatureEqualization(nn.Module):
         return num / den
 
     @staticmethod
+    @float32_island
     def range_weights(x: torch.Tensor) -> torch.Tensor:
         """Eq. 11's normalised affinities a_{p,q}: B×9×H×W, softmax over the in-map 3×3 neighbours of p."""
         b, c, h, w = x.shape
@@ -195,6 +208,7 @@ class FeatureEqualization(nn.Module):
         affinity = affinity.masked_fill(~inside, float("-inf"))  # the centre is always inside: no empty row
         return affinity.softmax(dim=1).view(b, 9, h, w)
 
+    @float32_island
     def range(self, x: torch.Tensor) -> torch.Tensor:
         """Eq. 11: y^r_p = Σ_q a_{p,q} x_q over the 3×3 neighbourhood."""
         b, c, h, w = x.shape
@@ -202,6 +216,7 @@ class FeatureEqualization(nn.Module):
         neighbours = F.unfold(x, 3, padding=1).view(b, c, 9, h * w)
         return (neighbours * weights).sum(dim=2).view(b, c, h, w)
 
+    @float32_island
     def spatial_official(self, x: torch.Tensor) -> torch.Tensor:
         """Eq. 10 as coded: y^s = G·F′ with the full-map table G, in the official layout."""
         b, c, h, w = x.shape
@@ -210,6 +225,7 @@ class FeatureEqualization(nn.Module):
         return _as_official_layout(y).view(b, c, h, w)
 
     @staticmethod
+    @float32_island
     def range_official(x: torch.Tensor) -> torch.Tensor:
         """Eq. 11 as coded: softmax over the positions p for each 3×3 offset, in the official layout."""
         b, c, h, w = x.shape

@@ -7,6 +7,9 @@
 * Modulation (Eq. 6 in SPADE form): ``(1 + γ(s))·x̂ + β(s)`` with ``h = ReLU(conv3×3(s))`` and
   γ, β = conv3×3(h).
   γ and β come from one conv with 2·C outputs (same parameters and MACs as two convs, one kernel launch).
+
+Under bf16 autocast the three normalisations run in float32 (:mod:`inpaint.nn.float32`): their mean and variance
+would otherwise be taken from, and rounded to, bf16's 8-bit significands.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from inpaint.nn.float32 import float32_island
+
 GlobalNormKind = Literal["instance", "batch"]
 NormScope = Literal["global", "local"]
 
 EPS = 1e-5
 
 
+@float32_island
 def instance_norm(x: torch.Tensor, eps: float = EPS) -> torch.Tensor:
     """Per sample and channel over H×W with the biased variance (Eq. 7). Defined for every map size (a 1×1
     map normalises to 0), unlike ``F.instance_norm``/``F.group_norm``, which refuse single-value channels."""
@@ -57,6 +63,7 @@ class GlobalNorm(nn.Module):
         self.eps = eps
         self.norm = nn.BatchNorm2d(channels, eps=eps, affine=False) if kind == "batch" else None
 
+    @float32_island
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.norm is not None:
             return self.norm(x)
@@ -71,6 +78,7 @@ class LocalNorm(nn.Module):
         self.unbiased = unbiased
         self.eps = eps
 
+    @float32_island
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         var, mean = torch.var_mean(x, dim=1, keepdim=True, correction=1 if self.unbiased else 0)
         return (x - mean) * torch.rsqrt(var + self.eps)

@@ -18,6 +18,9 @@ Masks are float {0, 1} with 1 = known. Two mask layouts are supported:
 The mask update is pluggable: ``PartialConv2d(..., mask_update=rule)`` replaces Eq. 2 by any :class:`MaskUpdate`
 (``rule(x, mask, geometry) → MaskWindow``), e.g. seed 003's inpainting-priority rule
 (:class:`~inpaint.nn.priority_mask.PriorityMaskUpdate`). Without one the layer is the vanilla layer, bit for bit.
+
+Under bf16 autocast the window sums and the ratio stay float32 (:mod:`inpaint.nn.float32`): a sum of C·k² mask
+entries is exact in bf16 only up to 256, and Eq. 1 divides by it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from inpaint.nn.fir import blurred_strided_conv
+from inpaint.nn.float32 import float32_island
 
 RatioPosition = Literal["before_bias", "after_activation"]
 
@@ -66,12 +70,14 @@ class MaskUpdate(Protocol):
     def __call__(self, x: torch.Tensor, mask: torch.Tensor, geometry: ConvGeometry) -> MaskWindow: ...
 
 
+@float32_island
 def mask_window_sum(mask: torch.Tensor, geometry: ConvGeometry) -> torch.Tensor:
     """sum(M_p) per output position of a single-channel {0,1} mask: an integer count, exact in float."""
     kernel = torch.ones(1, 1, geometry.kernel_size, geometry.kernel_size, dtype=mask.dtype, device=mask.device)
     return F.conv2d(mask, kernel, stride=geometry.stride, padding=geometry.padding, dilation=geometry.dilation)
 
 
+@float32_island
 def mask_window(
     mask: torch.Tensor, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1
 ) -> MaskWindow:
@@ -97,6 +103,7 @@ def vanilla_mask_update(x: torch.Tensor, mask: torch.Tensor, geometry: ConvGeome
     return mask_window(mask, geometry.kernel_size, geometry.stride, geometry.padding, geometry.dilation)
 
 
+@float32_island
 def concat_mask_window(
     parts: list[tuple[torch.Tensor, int]], kernel_size: int, stride: int = 1, padding: int = 0
 ) -> MaskWindow:

@@ -71,6 +71,7 @@ class RunSummary(Callback):
             "train_steps_timed": len(timed),
             "train_steps_per_s": (len(timed) / sum(timed)) if timed else None,
             "peak_rss_mib": peak_rss_mib(),
+            "precision": str(trainer.precision),  # what ran: bf16-mixed falls back to 32-true without native bf16
             "stopped_by": None,
             **changes,
         }

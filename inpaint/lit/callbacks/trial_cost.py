@@ -7,8 +7,8 @@ seconds per step, and the objective it trained.
 * Inference: median of ``repeats`` forwards of that image (batch 1, no grad, eval mode) after ``warmup`` untimed ones,
   on the run's device and threads; the device is named (:func:`device_label`) and the load average kept, because a
   sweep's workers share the machine.
-* Training: fit wall time (start to end of ``trainer.fit``: steps, data loading, validation) / steps; None with a
-  note for a model with nothing to train (its fit is skipped).
+* Training: fit wall time (start to end of ``trainer.fit``: steps, data loading, validation) / steps, and the
+  precision it trained in; None with a note for a model with nothing to train (its fit is skipped).
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class TrialCost(Callback):
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         self._fit_started = time.perf_counter()
+        self._cost["precision"] = str(trainer.precision)  # what trained (inpaint.lit.precision), not what was asked
 
     def on_fit_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self._fit_started is None:
