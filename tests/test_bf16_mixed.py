@@ -169,6 +169,8 @@ def test_an_island_without_autocast_is_the_plain_call() -> None:
     probe = float32_island(lambda t: seen.append(t) or t)
     assert probe(x) is x and seen[0] is x  # no cast, no copy: float32 runs are bit for bit the undecorated function
     assert instance_norm(x).dtype == torch.bfloat16  # a bf16 model without autocast stays bf16
+    meta = torch.empty(1, 1, 4, 4, device="meta")  # the complexity counter's tensors: autocast has no mode for them
+    assert probe(meta) is meta and instance_norm(meta).shape == meta.shape
 
 
 def test_a_backward_outside_autocast_keeps_the_islands_gradients_in_float32() -> None:

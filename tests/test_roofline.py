@@ -16,7 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from inpaint.commands import bench
 from inpaint.lit import gan_step, machine
 from inpaint.lit.module import InpaintingGAN
-from inpaint.lit.roofline import PHASES, PhaseClock, format_roofline, roofline
+from inpaint.lit.roofline import PHASES, PhaseClock, format_roofline, median_peaks, roofline
 from inpaint.models.complexity import CUSTOM_FORMULAS
 
 PEAKS = {"conv_forward": 100.0, "conv_forward_backward": 80.0, "gemm": 120.0, "bf16_conv_forward": None,
@@ -100,6 +100,14 @@ def test_efficiencies_follow_from_flops_times_and_peaks() -> None:
     assert "| g_backward |" in table and "not measured in tests" in table and "**step**" in table
 
 
+def test_the_peaks_are_each_peaks_median_over_the_windows() -> None:
+    windows = [{"conv_forward": 100.0, "gemm": 90.0, "bf16_conv_forward": None, "bf16_note": "a"},
+               {"conv_forward": 140.0, "gemm": 80.0, "bf16_conv_forward": None, "bf16_note": "a"},
+               {"conv_forward": 120.0, "gemm": 70.0, "bf16_conv_forward": None, "bf16_note": "a"}]
+    assert median_peaks(windows) == {"conv_forward": 120.0, "gemm": 80.0, "bf16_conv_forward": None,
+                                     "bf16_note": "a"}
+
+
 def test_bf16_is_native_only_with_its_cpu_flags(monkeypatch) -> None:
     monkeypatch.setattr(machine, "_cpuinfo_field", lambda key: "fpu avx2 avx512f")
     supported, note = machine.bf16_support(torch.device("cpu"))
@@ -116,6 +124,7 @@ def test_bench_roofline_writes_the_table_and_json(tmp_path: Path, capsys) -> Non
     data = json.loads(out.read_text())
     assert [row["phase"] for row in data["phases"]] == list(PHASES)
     assert data["peaks"]["conv_forward"] > 0 and data["peaks"]["gemm"] > 0 and data["step"]["efficiency"] > 0
+    assert len(data["peak_windows"]) == 1 and data["peaks"]["conv_forward"] == data["peak_windows"][0]["conv_forward"]
     assert "| g_forward |" in capsys.readouterr().out
 
 

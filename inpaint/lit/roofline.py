@@ -15,8 +15,12 @@ suite's counter rules: convolutions, matmuls and attention, :mod:`inpaint.models
 normalisation statistics and the optimisers count 0), read at the same phase boundaries. Times are medians over
 ``repeats`` steps after ``warmup`` ones.
 
-Peaks are measured in the same process just before (:func:`measure_peaks`): a 3×3 convolution 256→256 on 64² maps,
-batch 2 (forward; forward + backward), and a 2048² GEMM, in float32 and — where the hardware has it — bfloat16.
+Peaks are measured in the same process, right before each timed step (:func:`measure_peaks`): a 3×3 convolution
+256→256 on 64² maps, batch 2 (forward; forward + backward), the faster of the NCHW and channels-last layouts, and a
+2048² GEMM, in float32 and — where the hardware has it — bfloat16. Within one such window a peak is the *fastest*
+repetition (a roof is what the machine can do); the table uses each peak's median over the windows. Measuring the
+peaks beside each step rather than once matters on shared or frequency-scaling machines: on this project's VM the
+same step's median moved by 25 % and a one-second peak by a third between two runs minutes apart (2026-12-07).
 A phase's **efficiency** is its FLOP rate over the conv peak of its kind (forward phases: the forward peak;
 ``d_step`` and ``g_backward``: the forward + backward peak) in the step's precision: the float32 peaks for
 ``32-true``, the bf16 ones for ``bf16-mixed`` (the step then runs under bf16 autocast, :mod:`inpaint.lit.precision`;
@@ -54,7 +58,7 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _median_seconds(fn: Callable[[], Any], repeats: int, warmup: int, device: torch.device) -> float:
+def _seconds(fn: Callable[[], Any], repeats: int, warmup: int, device: torch.device) -> list[float]:
     for _ in range(warmup):
         fn()
     times = []
@@ -64,16 +68,13 @@ def _median_seconds(fn: Callable[[], Any], repeats: int, warmup: int, device: to
         fn()
         _sync(device)
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
-def conv_peak(device: torch.device, dtype: torch.dtype = torch.float32, channels: int = 256, size: int = 64,
-              batch: int = 2, repeats: int = 5, warmup: int = 2) -> dict[str, float]:
-    """GFLOP/s of a 3×3 ``channels``→``channels`` convolution on ``size``² maps: forward, and forward + backward
-    (input and weight gradients, 3× the forward FLOPs)."""
-    x = torch.randn(batch, channels, size, size, device=device, dtype=dtype, requires_grad=True)
-    w = torch.randn(channels, channels, 3, 3, device=device, dtype=dtype, requires_grad=True)
-    flops = 2 * batch * channels * channels * 9 * size * size
+def _conv_rates(x: torch.Tensor, w: torch.Tensor, repeats: int, warmup: int) -> tuple[float, float]:
+    """GFLOP/s of the fastest forward and of the fastest forward + backward (3× the forward FLOPs) of a 3×3 conv."""
+    batch, _, height, width = x.shape
+    flops = 2 * batch * w.shape[0] * w.shape[1] * 9 * height * width
 
     def forward() -> None:
         with torch.no_grad():
@@ -82,18 +83,30 @@ def conv_peak(device: torch.device, dtype: torch.dtype = torch.float32, channels
     def forward_backward() -> None:
         F.conv2d(x, w, padding=1).sum().backward()
 
-    return {"conv_forward": flops / _median_seconds(forward, repeats, warmup, device) / 1e9,
-            "conv_forward_backward": 3 * flops / _median_seconds(forward_backward, repeats, warmup, device) / 1e9}
+    return (flops / min(_seconds(forward, repeats, warmup, x.device)) / 1e9,
+            3 * flops / min(_seconds(forward_backward, repeats, warmup, x.device)) / 1e9)
 
 
-def gemm_peak(device: torch.device, dtype: torch.dtype = torch.float32, n: int = 2048, repeats: int = 5,
+def conv_peak(device: torch.device, dtype: torch.dtype = torch.float32, channels: int = 256, size: int = 64,
+              batch: int = 2, repeats: int = 10, warmup: int = 2) -> dict[str, float]:
+    """GFLOP/s of a 3×3 ``channels``→``channels`` convolution on ``size``² maps: forward, and forward + backward
+    (input and weight gradients, 3× the forward FLOPs); the fastest repetition in either memory layout."""
+    rates = []
+    for layout in (torch.contiguous_format, torch.channels_last):
+        x = torch.randn(batch, channels, size, size, device=device, dtype=dtype).contiguous(memory_format=layout)
+        w = torch.randn(channels, channels, 3, 3, device=device, dtype=dtype).contiguous(memory_format=layout)
+        rates.append(_conv_rates(x.requires_grad_(True), w.requires_grad_(True), repeats, warmup))
+    return {"conv_forward": max(r[0] for r in rates), "conv_forward_backward": max(r[1] for r in rates)}
+
+
+def gemm_peak(device: torch.device, dtype: torch.dtype = torch.float32, n: int = 2048, repeats: int = 10,
               warmup: int = 2) -> float:
-    """GFLOP/s of an n×n by n×n matrix product."""
+    """GFLOP/s of an n×n by n×n matrix product (the fastest repetition)."""
     a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
-    return 2 * n**3 / _median_seconds(lambda: a @ b, repeats, warmup, device) / 1e9
+    return 2 * n**3 / min(_seconds(lambda: a @ b, repeats, warmup, device)) / 1e9
 
 
-def measure_peaks(device: torch.device, repeats: int = 5, warmup: int = 2) -> dict[str, Any]:
+def measure_peaks(device: torch.device, repeats: int = 10, warmup: int = 2) -> dict[str, Any]:
     """float32 conv (forward, forward + backward) and GEMM peaks, and the bfloat16 ones where the hardware has
     native bf16 (else None, with the reason in ``bf16_note``)."""
     peaks: dict[str, Any] = {**conv_peak(device, repeats=repeats, warmup=warmup),
@@ -169,6 +182,15 @@ class PhaseClock:
         return {k: int(v) for k, v in self._segments(1).items()}
 
 
+def median_peaks(windows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each numeric peak's median over the measurement windows; other entries (None, notes) from the first."""
+    out = dict(windows[0])
+    for key, value in out.items():
+        if isinstance(value, float):
+            out[key] = statistics.median(w[key] for w in windows)
+    return out
+
+
 def peak_key(phase: str, precision: str = "32-true") -> str | None:
     """The :func:`measure_peaks` key a phase is compared with at ``precision`` (None: it counts no FLOPs)."""
     key = PHASE_PEAK[phase]
@@ -180,7 +202,6 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
     """Per-phase FLOPs, median seconds, GFLOP/s and efficiency of ``model``'s training step on ``batch`` at
     ``precision``, with the same-run peaks (measured here unless given) and the machine named (module docstring)."""
     device = batch["image"].device
-    peaks = peaks if peaks is not None else measure_peaks(device)
     optimizers = model.configure_optimizers()
     opt_g, opt_d = (optimizers[0], None) if len(optimizers) == 1 else optimizers
     clock = PhaseClock(gan_step.plain_hooks(opt_g, opt_d, model.gradient_clip_val, model.generator_backward), opt_g,
@@ -202,12 +223,17 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
     clock.counter = None
     per_step: dict[str, list[float]] = {}
     totals = []
+    windows: list[dict[str, Any]] = []  # the peaks measured beside each timed step (none when given)
     for _ in range(repeats):
+        if peaks is None:
+            windows.append(measure_peaks(device, repeats=5, warmup=1))
         step()
         for phase, seconds in clock.durations().items():
             per_step.setdefault(phase, []).append(seconds)
         totals.append(clock.marks[-1][1] - clock.marks[0][1])
 
+    if peaks is None:
+        peaks = median_peaks(windows)
     rows, roofline_s = [], 0.0
     missing_peak = False  # a phase with FLOPs but no peak to compare with (bf16 where it is not measured)
     for phase in (p for p in PHASES if p in per_step):
@@ -231,6 +257,7 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
         "repeats": repeats,
         "warmup": warmup,
         "peaks": peaks,
+        "peak_windows": windows,
         "phases": rows,
         "step": {"gflop": total_flops / 1e9, "seconds": step_s, "gflop_per_s": total_flops / step_s / 1e9,
                  "roofline_seconds": None if missing_peak else roofline_s,
@@ -255,7 +282,8 @@ def format_roofline(result: dict[str, Any]) -> str:
     precision = result.get("precision", "32-true")
     lines = [f"Training step at {h}×{w}, batch {result['batch']}, {precision}, on {result['device']}, "
              f"{result['threads']} thread(s); median of {result['repeats']} step(s), compared with the "
-             f"{'bf16' if precision in BF16_MIXED else 'fp32'} peaks. Same-run fp32 peaks: conv forward "
+             f"{'bf16' if precision in BF16_MIXED else 'fp32'} peaks. fp32 peaks measured beside the steps "
+             f"(median over {max(1, len(result.get('peak_windows') or []))} window(s)): conv forward "
              f"{num(peaks['conv_forward'])}, conv forward+backward {num(peaks['conv_forward_backward'])}, GEMM "
              f"{num(peaks['gemm'])} GFLOP/s; {bf16}.", "",
              "| phase | GFLOP | s | GFLOP/s | vs peak | efficiency |", "|---|---:|---:|---:|---|---:|"]

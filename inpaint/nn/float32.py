@@ -60,8 +60,12 @@ def to_float32(value: Any) -> Any:
 
 
 def autocast_active(device_type: str) -> bool:
-    """Whether autocast casts ops on ``device_type`` right now."""
-    return torch.is_autocast_enabled(device_type)
+    """Whether autocast casts ops on ``device_type`` right now (never on a device it has no mode for, such as the
+    ``meta`` tensors the complexity counter runs on)."""
+    try:
+        return torch.is_autocast_enabled(device_type)
+    except RuntimeError:  # "unknown device type for autocast"
+        return False
 
 
 def float32_island(fn: Fn) -> Fn:

@@ -37,8 +37,9 @@ class TSGLGenerator(TSGLEncoderGenerator):
         balance: the cross-layer balance module (Sec. III-B, Eq. 9–12); ``False`` = Ours(Basic) of Table VII.
         balance_options: the balance module's options (stream divisors, equalisation style;
             :class:`~inpaint.nn.balance.BalanceOptions`).
-        channels_last: run the convolutions in channels-last memory format (measured ~7 % faster for the
-            small profile's CPU training step; also what tensor cores prefer).
+        channels_last: run the convolutions in channels-last memory format (what tensor cores prefer; the GPU
+            profile sets the module's ``channels_last``). Off by default: on the CPU the 256² paper-width step was
+            1.2–1.4× faster in NCHW (AVX2, docs/performance.md); the small step is within noise either way.
         decoder_upsampling: ``transposed`` (the paper's 4×4/2 transposed convs, default) or ``resize`` (nearest ×2
             then a 3×3 conv: no checkerboard after a short training run; a model change, see
             :class:`~inpaint.models.decoders.UpBlock`).
@@ -59,7 +60,7 @@ class TSGLGenerator(TSGLEncoderGenerator):
         encoder_options: TSGLOptions = TSGLOptions(),
         balance: bool = True,
         balance_options: BalanceOptions = BalanceOptions(),
-        channels_last: bool = True,
+        channels_last: bool = False,
         decoder_upsampling: Upsampling = "transposed",
     ) -> None:
         super().__init__()
