@@ -6,6 +6,7 @@ Examples::
     inpaint bench --standard --out results/bench        # what `make bench` runs
     inpaint bench --size small --resolution 64 --losses official
     inpaint bench --roofline --size paper --resolution 256 --batch 1 --out results/bench/roofline.json
+    inpaint bench --recompute --step-in-backward --memory-regions --size paper --resolution 256 --batch 1
     inpaint bench --precision bf16-mixed --size paper --resolution 256 --batch 1   # GPU, AVX512-BF16 / AMX CPU
 
 The training step is the suite's own (:func:`inpaint.lit.gan_step.gan_training_step`, the function
@@ -23,6 +24,10 @@ gives each its counted FLOPs, time and efficiency against conv / GEMM peaks meas
 ``--precision bf16-mixed`` times the forward and the step under bf16 autocast (the roofline against the bf16 peaks);
 on a CPU without AVX512-BF16 or AMX it is refused in one line, since it would time oneDNN's emulation of bf16
 (:mod:`inpaint.lit.precision`). The JSON records the precision.
+
+``--memory-regions [DEPTH]`` runs one more step after the timed ones with its memory sampled per module region
+(forward, backward, or the replay of a recomputed block; :mod:`inpaint.lit.memory_regions`) and prints where the
+peak was reached instead of the JSON (which holds it under ``memory_regions``).
 """
 
 from __future__ import annotations
@@ -115,6 +120,9 @@ def main(argv: list[str]) -> int:
                              "(model.step_in_backward)")
     parser.add_argument("--roofline", action="store_true",
                         help="per-phase FLOPs, time and efficiency of the training step against same-run peaks")
+    parser.add_argument("--memory-regions", type=int, nargs="?", const=2, default=None, metavar="DEPTH",
+                        help="after the timed steps, one more step with its memory sampled per module region (modules "
+                             "down to DEPTH levels, default 2): where the peak is")
     parser.add_argument("--precision", choices=PRECISIONS, default="32-true",
                         help="32-true (default) or bf16-mixed: the forward and the step under bf16 autocast (refused "
                              "on a CPU without AVX512-BF16 or AMX)")
@@ -136,13 +144,16 @@ def main(argv: list[str]) -> int:
         class_path, init_args = generator_spec(args)
         discriminator, config_losses = training_spec(args)
         losses = args.losses or config_losses or "paper"
+        if args.roofline and args.memory_regions is not None:
+            raise UserInputError("--memory-regions samples a plain bench step; run it without --roofline")
         if args.roofline:
             result = _roofline(class_path, init_args, height, width, args, losses, discriminator)
         else:
             result = benchmark(class_path, init_args, height, width, args.batch, args.repeats or 5,
                                2 if args.warmup is None else args.warmup, args.device, progress=not args.no_progress,
                                losses=losses, discriminator=discriminator, recompute_activations=args.recompute,
-                               step_in_backward=args.step_in_backward, precision=args.precision)
+                               step_in_backward=args.step_in_backward, precision=args.precision,
+                               memory_regions=args.memory_regions)
     except UserInputError as err:
         print(f"inpaint bench: {err}", file=sys.stderr)
         return 2
@@ -152,6 +163,10 @@ def main(argv: list[str]) -> int:
         from inpaint.lit.roofline import format_roofline
 
         print(format_roofline(result))
+    elif "memory_regions" in result and not args.quiet:
+        from inpaint.lit.memory_regions import format_memory_regions
+
+        print(format_memory_regions(result["memory_regions"]))
     elif not args.quiet:
         print(text)
     if args.out is not None:

@@ -24,6 +24,7 @@ import torch
 
 from inpaint.classpath import instantiate
 from inpaint.lit import gan_step
+from inpaint.lit.memory_regions import MemoryRegions, memory_reader
 from inpaint.lit.module import InpaintingGAN, nothing_to_train
 from inpaint.lit.precision import autocast
 from inpaint.losses import LossConfig
@@ -95,9 +96,12 @@ def benchmark(
     recompute_activations: bool = False,
     step_in_backward: bool = False,
     precision: str = "32-true",
+    memory_regions: int | None = None,
 ) -> dict[str, Any]:
     """Median forward (no grad, eval) and G+D train-step times in seconds, and peak memory in MiB; both under bf16
-    autocast for ``precision="bf16-mixed"`` (:mod:`inpaint.lit.precision`).
+    autocast for ``precision="bf16-mixed"`` (:mod:`inpaint.lit.precision`). With ``memory_regions`` (a module
+    depth), one more step runs after the timed ones with its memory sampled per module region
+    (:mod:`inpaint.lit.memory_regions`), under ``"memory_regions"``.
 
     A generator with nothing to train (the classical OpenCV inpainters) has its forward timed only: its train-step
     fields are None and ``train_step_note`` says why (nothing calls backward on it)."""
@@ -146,6 +150,12 @@ def benchmark(
             generator.train()
             timed(train_step, warmup)
             step_times, step_cpu = timed(train_step, repeats)
+            if memory_regions is not None:
+                roots = {"G": generator, **({"D": model.discriminator} if model.discriminator is not None else {})}
+                with MemoryRegions(roots, depth=memory_regions, read=memory_reader(dev)) as sampled:
+                    train_step()
+                    _sync(dev)
+                regions = sampled.summary()
     finally:
         if bar is not None:
             bar.stop()
@@ -169,6 +179,7 @@ def benchmark(
         "recompute_activations": recompute_activations,
         "step_in_backward": step_in_backward,
         "precision": precision,
+        **({"memory_regions": regions} if memory_regions is not None and train_step is not None else {}),
         "losses": dataclasses.asdict(model.losses),
         "discriminator": (f"{type(model.discriminator).__module__}.{type(model.discriminator).__name__}"
                           if model.discriminator is not None else None),
