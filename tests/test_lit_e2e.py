@@ -159,6 +159,7 @@ def test_ddp_two_cpu_processes(tmp_path):
     run_dir = _run_dir(root)
     audits = [json.load(open(os.path.join(run_dir, "audit", f"rank{r}.json"))) for r in (0, 1)]
     assert [a["world_size"] for a in audits] == [2, 2] and [a["global_step"] for a in audits] == [2, 2]
+    assert [a["process_group_backend"] for a in audits] == ["gloo", "gloo"]  # CPU processes: gloo, not NCCL
     seen0, seen1 = set(audits[0]["seen_ids"]), set(audits[1]["seen_ids"])
     assert len(seen0) == 4 and len(seen1) == 4 and seen0.isdisjoint(seen1)  # 2 steps × batch 2, sharded
     # gradients were all-reduced: every parameter is bit-identical on both ranks and in the checkpoint

@@ -51,6 +51,9 @@ def test_bench_writes_json(tmp_path: Path) -> None:
     assert code == 0
     data = json.loads(out.read_text())
     assert data["train_step_s_median"] > 0 and data["forward_s_median"] > 0 and data["peak_memory_mb"] > 0
+    assert data["images_per_s"] == 2 / data["train_step_s_median"]
+    assert not data["channels_last"] and not data["compile"] and data["compile_s"] is None
+    assert data["forward_warmup_s_all"] == [] and data["warmup_overhead_s"] == 0.0  # --warmup 0
 
 
 def test_bench_times_the_configs_own_discriminator_and_losses(tmp_path: Path) -> None:

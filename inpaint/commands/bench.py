@@ -8,6 +8,7 @@ Examples::
     inpaint bench --roofline --size paper --resolution 256 --batch 1 --out results/bench/roofline.json
     inpaint bench --recompute --step-in-backward --memory-regions --size paper --resolution 256 --batch 1
     inpaint bench --precision bf16-mixed --size paper --resolution 256 --batch 1   # GPU, AVX512-BF16 / AMX CPU
+    inpaint bench --device cuda --precision bf16-mixed --channels-last --compile --batch 16   # the GPU options
 
 The training step is the suite's own (:func:`inpaint.lit.gan_step.gan_training_step`, the function
 ``InpaintingGAN.training_step`` runs): G forward, D step on real vs. composite, G step with Eq. 16 under the
@@ -28,6 +29,13 @@ on a CPU without AVX512-BF16 or AMX it is refused in one line, since it would ti
 ``--memory-regions [DEPTH]`` runs one more step after the timed ones with its memory sampled per module region
 (forward, backward, or the replay of a recomputed block; :mod:`inpaint.lit.memory_regions`) and prints where the
 peak was reached instead of the JSON (which holds it under ``memory_regions``).
+
+``--channels-last`` runs G, D and their inputs in channels-last memory format, as the ``gpu`` trainer profile's
+``model.channels_last`` does; ``--compile`` wraps G and D in ``torch.compile`` (compiled on the warm-up calls; the
+JSON's ``compile_s`` is what the warm-up took beyond steady calls; ``--compile-backend aot_eager`` only traces, a
+check that takes minutes on a CPU where inductor's C++ takes far longer). ``images_per_s`` is batch / median step
+time. Both time the plain step, not ``--roofline``. ``scripts/gpu_check.py`` runs the GPU comparison of these
+options (docs/performance.md, "GPU check").
 """
 
 from __future__ import annotations
@@ -46,6 +54,10 @@ from inpaint.errors import UserInputError
 from inpaint.lit.precision import BF16_MIXED, PRECISIONS, require_native_bf16
 from inpaint.lit.step_bench import benchmark, build_gan
 from inpaint.losses import LOSS_PRESETS
+
+#: torch.compile backends --compile takes: inductor generates kernels (on a CPU, C++ compiled with the system's
+#: compiler: many minutes for TSGL on 2 cores); aot_eager only traces, for checks
+COMPILE_BACKENDS = ("inductor", "aot_eager")
 
 #: (name, init args, resolution, batch, repeats, warmup) — small@64² batch 8 is the CPU training target,
 #: paper@256² batch 1 the full model (fewer repeats: seconds per step on CPU).
@@ -102,6 +114,19 @@ def _roofline(class_path: str, init_args: dict[str, Any], height: int, width: in
     return result
 
 
+def _check_plain_options(args: argparse.Namespace) -> None:
+    """Options of the plain timing that another mode would silently ignore, or that would time the compiler."""
+    plain = [flag for flag, on in (("--channels-last", args.channels_last), ("--compile", args.compile),
+                                   ("--step-only", args.step_only)) if on]
+    if args.roofline and plain:
+        raise UserInputError(f"{', '.join(plain)}: not with --roofline (it times the default layout, uncompiled)")
+    if args.compile and args.memory_regions is not None:
+        raise UserInputError("--memory-regions hooks every module of an uncompiled step: run it without --compile")
+    if args.compile and args.warmup == 0:
+        raise UserInputError("--compile compiles on the first calls: give --warmup 1 or more so the timed calls "
+                             "do not include the compilation")
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="inpaint bench", description=__doc__.splitlines()[0])
     add_model_arguments(parser)
@@ -126,6 +151,16 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--precision", choices=PRECISIONS, default="32-true",
                         help="32-true (default) or bf16-mixed: the forward and the step under bf16 autocast (refused "
                              "on a CPU without AVX512-BF16 or AMX)")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="G, D and their inputs in channels-last memory format (model.channels_last)")
+    parser.add_argument("--compile", action="store_true",
+                        help="torch.compile G and D (compiled during the warm-up, which must be at least 1)")
+    parser.add_argument("--compile-backend", choices=COMPILE_BACKENDS, default="inductor",
+                        help="torch.compile backend for --compile: inductor (default, generated kernels) or aot_eager "
+                             "(traces forward and backward, runs them uncompiled: a quick check of the tracing)")
+    parser.add_argument("--step-only", action="store_true",
+                        help="time the training step only, not the inference forward (with --compile: one "
+                             "compilation fewer)")
     parser.add_argument("--out", type=Path, help="JSON file (or folder with --standard)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="do not print the JSON (only write --out)")
@@ -140,6 +175,11 @@ def main(argv: list[str]) -> int:
     if args.standard:
         return _run_standard(args.out or Path("results/bench"), args)
     try:
+        _check_plain_options(args)
+        if args.compile and args.compile_backend == "inductor" and torch.device(args.device).type == "cpu":
+            print("inpaint bench: --compile on a CPU: inductor compiles C++ for every kernel (TSGL small had not "
+                  "finished after 15 minutes on 2 cores); --compile-backend aot_eager checks the tracing in minutes",
+                  file=sys.stderr)
         height, width = parse_resolution(args.resolution)
         class_path, init_args = generator_spec(args)
         discriminator, config_losses = training_spec(args)
@@ -153,7 +193,10 @@ def main(argv: list[str]) -> int:
                                2 if args.warmup is None else args.warmup, args.device, progress=not args.no_progress,
                                losses=losses, discriminator=discriminator, recompute_activations=args.recompute,
                                step_in_backward=args.step_in_backward, precision=args.precision,
-                               memory_regions=args.memory_regions)
+                               memory_regions=args.memory_regions,
+                               channels_last=args.channels_last, torch_compile=args.compile,
+                               compile_backend=args.compile_backend,
+                               step_only=args.step_only)
     except UserInputError as err:
         print(f"inpaint bench: {err}", file=sys.stderr)
         return 2

@@ -2,9 +2,10 @@
 
 Written to ``<run dir>/audit/rank<R>.json`` at the end of fit. It answers two DDP questions without a debugger:
 did the ranks see different data (the sampler shards), and did they end with identical weights (gradients were
-all-reduced)? Parameters and buffers are digested separately: without SyncBatchNorm (unavailable on CPU) each
-rank's BatchNorm running statistics follow its own data after the last step; DDP re-broadcasts rank 0's buffers at
-every forward and only rank 0 writes checkpoints, so rank 0's buffers are the run's buffers.
+all-reduced)? It also names the process group's backend (``nccl``, ``gloo``; None without one). Parameters and
+buffers are digested separately: without SyncBatchNorm (unavailable on CPU) each rank's BatchNorm running statistics
+follow its own data after the last step; DDP re-broadcasts rank 0's buffers at every forward and only rank 0 writes
+checkpoints, so rank 0's buffers are the run's buffers.
 """
 
 from __future__ import annotations
@@ -41,6 +42,13 @@ class RankAudit(Callback):
     def __init__(self, dirname: str = "audit") -> None:
         self.dirname = dirname
         self.seen_ids: list[str] = []
+        self.process_group_backend: str | None = None
+
+    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        # which collective library DDP uses (NCCL on GPUs, gloo on CPUs; scripts/gpu_check.py reads it), read while
+        # the process group is certainly up
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            self.process_group_backend = str(torch.distributed.get_backend())
 
     def on_train_batch_start(self, trainer: Trainer, pl_module: LightningModule, batch: Any, batch_idx: int) -> None:
         ids = batch.get("id") if isinstance(batch, dict) else None
@@ -55,6 +63,7 @@ class RankAudit(Callback):
         record = {
             "global_rank": trainer.global_rank,
             "world_size": trainer.world_size,
+            "process_group_backend": self.process_group_backend,
             "global_step": trainer.global_step,
             "seen_ids": self.seen_ids,
             "state_digest": state_digest(state),
