@@ -93,6 +93,16 @@ def test_compiled_networks_train_like_eager_ones_and_keep_their_identity() -> No
     for (name, a), (_, b) in zip(eager.named_parameters(), compiled.named_parameters()):
         torch.testing.assert_close(b, a, msg=name)
     assert not torch.equal(next(iter(eager.generator.parameters())), initial)  # the steps did train
+    graphs: list[int] = []
+
+    def recording(graph_module, example_inputs):  # a torch.compile backend that runs the traced graph as it is
+        graphs.append(len(graph_module.graph.nodes))
+        return graph_module.forward
+
+    traced = copy.deepcopy(eager)
+    compile_networks(traced, backend=recording)
+    training_step_callable(traced, batch)()
+    assert len(graphs) >= 2 and min(graphs) > 2  # G and D (D in its step and, frozen, in G's) were traced
 
 
 def test_warmup_overhead_is_the_warmup_beyond_as_many_median_steps() -> None:

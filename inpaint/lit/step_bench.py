@@ -75,7 +75,7 @@ def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | d
     return model
 
 
-def compile_networks(model: InpaintingGAN, backend: str = "inductor") -> None:
+def compile_networks(model: InpaintingGAN, backend: str | Callable[..., Any] = "inductor") -> None:
     """``torch.compile`` G and D in place (``nn.Module.compile``): the modules, their parameters and state-dict keys
     stay the same objects, so the optimisers, hooks and checkpoints see no wrapper. Compilation happens on the first
     calls, once per mode (eval/no-grad forward; training forward + backward; D with either network frozen).
