@@ -75,6 +75,7 @@ class Case:
     min_s: float
     optional: bool = False  # run only with time to spare: reserves nothing for itself
     fit: bool = False
+    uncompiled: str | None = None  # a compiled row's eager twin, for the compilation's own speed-up
 
     @property
     def compiled(self) -> bool:
@@ -89,8 +90,8 @@ CASES = (
     Case("bf16", "bf16-mixed", BF16, cap_s=100, min_s=40),
     Case("bf16_cl", "bf16-mixed + channels-last", (*BF16, "--channels-last"), cap_s=100, min_s=40),
     Case("bf16_cl_compile", "bf16-mixed + channels-last + compile", (*BF16, "--channels-last", *COMPILE),
-         cap_s=240, min_s=120),
-    Case("fp32_compile", "fp32 + compile", COMPILE, cap_s=200, min_s=120, optional=True),
+         cap_s=240, min_s=120, uncompiled="bf16_cl"),
+    Case("fp32_compile", "fp32 + compile", COMPILE, cap_s=200, min_s=120, optional=True, uncompiled="fp32"),
 )
 DDP_FIT = Case("ddp_fit", "DDP fit, 1 device", (), cap_s=150, min_s=60, fit=True)
 # the fit before the compilations: it is cheap, and a compilation that overruns must not cost it
@@ -185,8 +186,8 @@ def _number(value: float | None, digits: int) -> str:
 
 
 def summary_markdown(header: dict[str, Any], pieces: list[Piece]) -> str:
-    """The table of the bench pieces (images/s, median step, peak memory, speed-up against fp32, compile time,
-    status) and the DDP fit's line."""
+    """The table of the bench pieces (images/s, median step, speed-up against fp32 and, for a compiled row, against
+    its uncompiled twin, peak memory, compile and warm-up time, status) and the DDP fit's line."""
     results = {piece.name: piece.result for piece in pieces}
     baseline = results.get(BASELINE)
     lines = [f"# GPU check ({header['mode']}): TSGL {header['variant']}, {header['size']} widths, "
@@ -194,20 +195,22 @@ def summary_markdown(header: dict[str, Any], pieces: list[Piece]) -> str:
              f"batch {header['batch']}, warm-up {header['warmup']}, {header['repeats']} timed steps",
              "", f"device: {header.get('device_name') or header['device']}; torch {header.get('torch', '?')}; "
              f"{header['date']}", "",
-             "| config | img/s | step s (median) | speed-up vs fp32 | peak memory MiB | compile s | warm-up s "
-             "| status |", "|---|---:|---:|---:|---:|---:|---:|---|"]
-    labels = {case.name: case.label for case in CASES}
+             "| config | img/s | step s (median) | speed-up vs fp32 | vs uncompiled | peak memory MiB | compile s "
+             "| warm-up s | status |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    cases = {case.name: case for case in CASES}
     kinds = set()
     for piece in pieces:
-        if piece.name not in labels:
+        case = cases.get(piece.name)
+        if case is None:
             continue
         row = piece.result or {}
         if row.get("peak_memory_kind"):
             kinds.add(row["peak_memory_kind"])
-        ratio = speedup(row, baseline)
-        lines.append(f"| {labels[piece.name]} | {_number(row.get('images_per_s'), 2)} "
+        ratios = [speedup(row, baseline), speedup(row, results.get(case.uncompiled)) if case.uncompiled else None]
+        ratio_cells = " | ".join("—" if ratio is None else f"{ratio:.2f}×" for ratio in ratios)
+        lines.append(f"| {case.label} | {_number(row.get('images_per_s'), 2)} "
                      f"| {_number(row.get('train_step_s_median'), 3)} "
-                     f"| {'—' if ratio is None else f'{ratio:.2f}×'} | {_number(row.get('peak_memory_mb'), 0)} "
+                     f"| {ratio_cells} | {_number(row.get('peak_memory_mb'), 0)} "
                      f"| {_number(row.get('compile_s'), 1)} | {_number(row.get('warmup_overhead_s'), 1)} "
                      f"| {piece.status} |")
     lines += ["", "img/s = batch / median G+D training step; peak memory: "

@@ -136,26 +136,29 @@ def _row(table: str, label: str) -> list[str]:
 
 def test_summary_speedups_are_the_ratios_of_the_jsons_images_per_second() -> None:
     fp32, bf16 = _bench_json(37.0, 16 / 37.0, 30000.0), _bench_json(61.3, 16 / 61.3, 17000.4)
-    compiled = _bench_json(83.9, 16 / 83.9, 15000.0, compile_s=95.25)
+    bf16_cl, compiled = _bench_json(66.6, 16 / 66.6, 16000.0), _bench_json(83.9, 16 / 83.9, 15000.0, compile_s=95.25)
     assert gpu_check.speedup(bf16, fp32) == 61.3 / 37.0
     assert gpu_check.speedup(bf16, None) is None and gpu_check.speedup(_bench_json(None, None, 1.0), fp32) is None
-    pieces = [gpu_check.Piece("fp32", [], "ok", result=fp32), gpu_check.Piece("bf16", [], "ok", result=bf16),
-              gpu_check.Piece("bf16_cl", [], "timeout after 100 s"),
+    pieces = [gpu_check.Piece("fp32", [], "ok", result=fp32), gpu_check.Piece("bf16", [], "timeout after 100 s"),
+              gpu_check.Piece("bf16_cl", [], "ok", result=bf16_cl),
               gpu_check.Piece("bf16_cl_compile", [], "ok", result=compiled),
+              gpu_check.Piece("fp32_compile", [], "skipped: 80 s of the budget left for it, needs 120 s"),
               gpu_check.Piece("ddp_fit", [], "ok", result={"process_group_backend": "nccl", "world_size": 1,
                                                             "global_step": 30, "train_steps_per_s": 4.5,
                                                             "precision": "bf16-mixed"})]
     table = gpu_check.summary_markdown(HEADER, pieces)
-    assert _row(table, "fp32") == ["fp32", "37.00", f"{16 / 37.0:.3f}", "1.00×", "30000", "—", "0.5", "ok"]
-    assert _row(table, "bf16-mixed")[1:4] == ["61.30", f"{16 / 61.3:.3f}", f"{61.3 / 37.0:.2f}×"]
-    assert _row(table, "bf16-mixed + channels-last") == ["bf16-mixed + channels-last", "—", "—", "—", "—", "—", "—",
-                                                         "timeout after 100 s"]
-    assert _row(table, "bf16-mixed + channels-last + compile")[3:6] == [f"{83.9 / 37.0:.2f}×", "15000", "95.2"]
+    assert _row(table, "fp32") == ["fp32", "37.00", f"{16 / 37.0:.3f}", "1.00×", "—", "30000", "—", "0.5", "ok"]
+    assert _row(table, "bf16-mixed") == ["bf16-mixed", "—", "—", "—", "—", "—", "—", "—", "timeout after 100 s"]
+    assert _row(table, "bf16-mixed + channels-last")[1:5] == ["66.60", f"{16 / 66.6:.3f}", f"{66.6 / 37.0:.2f}×", "—"]
+    assert _row(table, "bf16-mixed + channels-last + compile")[3:7] == [f"{83.9 / 37.0:.2f}×", f"{83.9 / 66.6:.2f}×",
+                                                                        "15000", "95.2"]
+    assert _row(table, "fp32 + compile")[-1].startswith("skipped: ")
     assert "backend: nccl, world size 1, 30 steps, 4.50 steps/s, precision bf16-mixed" in table
     assert "Some GPU" in table and "cuda_max_allocated" in table
     # no baseline: no speed-ups, the rest stays
-    table = gpu_check.summary_markdown(HEADER, [gpu_check.Piece("fp32", [], "failed (exit 1)"), pieces[1]])
-    assert _row(table, "bf16-mixed")[1:4] == ["61.30", f"{16 / 61.3:.3f}", "—"]
+    table = gpu_check.summary_markdown(HEADER, [gpu_check.Piece("fp32", [], "failed (exit 1)"), *pieces[2:4]])
+    assert _row(table, "bf16-mixed + channels-last")[1:4] == ["66.60", f"{16 / 66.6:.3f}", "—"]
+    assert _row(table, "bf16-mixed + channels-last + compile")[3:5] == ["—", f"{83.9 / 66.6:.2f}×"]
 
 
 def test_commands_follow_the_setting() -> None:
