@@ -183,6 +183,16 @@ def test_commands_follow_the_setting() -> None:
     assert "--trainer.accelerator=cpu" in gpu_check.ddp_command(quick, Path("runs"))
 
 
+def test_the_script_needs_only_the_standard_library() -> None:
+    """It starts before the carried wheels are installed, on another Python: no third-party import at its top."""
+    import ast
+
+    tree = ast.parse(SCRIPT.read_text())
+    imported = {alias.name.split(".")[0] for node in tree.body if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in tree.body if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported and imported <= set(sys.stdlib_module_names) | {"__future__"}, imported
+
+
 def test_a_spent_budget_skips_every_piece_and_still_writes_the_summary(tmp_path) -> None:
     code = gpu_check.main(["--quick", "--out", str(tmp_path / "out"), "--work", str(tmp_path / "work"),
                            "--budget-s", "1"])
