@@ -48,8 +48,37 @@ def test_local_norm_matches_layer_norm_over_channels() -> None:
 
 
 def test_instance_norm_defined_on_1x1() -> None:
-    y = InstanceNorm(4, affine=True)(torch.randn(1, 4, 1, 1, requires_grad=True))
+    x = torch.randn(1, 4, 1, 1, requires_grad=True)
+    y = InstanceNorm(4, affine=True)(x)
     assert torch.equal(y, torch.zeros_like(y))
+    y.sum().backward()
+    assert torch.equal(x.grad, torch.zeros_like(x))
+
+
+def _composed_instance_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """Eq. 7 written out, the reference path: (x − mean) / sqrt(var + eps) over H×W, biased variance, then affine."""
+    var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
+    return (x - mean) * torch.rsqrt(var + eps) * weight.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 7, 9), (1, 3, 1, 6), (3, 4, 2, 2)])
+def test_instance_norm_kernel_has_the_composed_formulas_values_and_gradients(shape: tuple[int, ...]) -> None:
+    """The fused group-norm kernel (one group per channel) against Eq. 7 composed from elementary ops, in float64:
+    outputs and the gradients of the input, weight and bias agree to float64 rounding."""
+    gen = torch.Generator().manual_seed(3)
+    x = (torch.randn(shape, generator=gen, dtype=torch.float64) * 3 + 1).requires_grad_()
+    norm = InstanceNorm(shape[1], affine=True).double()
+    with torch.no_grad():
+        norm.weight.copy_(torch.randn(shape[1], generator=gen, dtype=torch.float64))
+        norm.bias.copy_(torch.randn(shape[1], generator=gen, dtype=torch.float64))
+    upstream = torch.randn(shape, generator=gen, dtype=torch.float64)
+    y = norm(x)
+    grads = torch.autograd.grad(y, (x, norm.weight, norm.bias), upstream)
+    ref = _composed_instance_norm(x, norm.weight, norm.bias, norm.eps)
+    ref_grads = torch.autograd.grad(ref, (x, norm.weight, norm.bias), upstream)
+    assert torch.allclose(y, ref, rtol=0, atol=1e-12)
+    for got, want in zip(grads, ref_grads):
+        assert torch.allclose(got, want, rtol=0, atol=1e-11)
 
 
 def test_modulation_formula() -> None:

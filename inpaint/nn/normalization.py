@@ -29,11 +29,23 @@ EPS = 1e-5
 
 
 @float32_island
-def instance_norm(x: torch.Tensor, eps: float = EPS) -> torch.Tensor:
-    """Per sample and channel over H×W with the biased variance (Eq. 7). Defined for every map size (a 1×1
-    map normalises to 0), unlike ``F.instance_norm``/``F.group_norm``, which refuse single-value channels."""
+def instance_norm(x: torch.Tensor, eps: float = EPS, weight: torch.Tensor | None = None,
+                  bias: torch.Tensor | None = None) -> torch.Tensor:
+    """Per sample and channel over H×W with the biased variance (Eq. 7), then ``·weight + bias`` per channel if
+    given. Defined for every map size: a 1×1 map normalises to exactly 0 (``F.instance_norm`` refuses it).
+
+    A group norm with one group per channel takes exactly these statistics, in one fused kernel forward and backward:
+    4–5× faster than composing ``var_mean``, a subtraction and a product, which autograd differentiates op by op
+    (measured at 256² with 180 channels). On a 1×1 map its mean is not bit-exactly the value, and the difference,
+    divided by sqrt(eps), would come out as ≈ 1e-5 of noise that depends on the CPU's kernels; the composed formula
+    gives the exact 0 there."""
+    if x.shape[-1] * x.shape[-2] > 1:
+        return torch.group_norm(x, x.shape[1], weight, bias, eps)  # the op itself: F.group_norm refuses batch 1 × 1×1
     var, mean = torch.var_mean(x, dim=(2, 3), keepdim=True, correction=0)
-    return (x - mean) * torch.rsqrt(var + eps)
+    y = (x - mean) * torch.rsqrt(var + eps)
+    if weight is not None and bias is not None:
+        y = torch.addcmul(bias.view(1, -1, 1, 1), y, weight.view(1, -1, 1, 1))
+    return y
 
 
 class InstanceNorm(nn.Module):
@@ -46,10 +58,7 @@ class InstanceNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels)) if affine else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = instance_norm(x, self.eps)
-        if self.weight is not None and self.bias is not None:
-            y = torch.addcmul(self.bias.view(1, -1, 1, 1), y, self.weight.view(1, -1, 1, 1))
-        return y
+        return instance_norm(x, self.eps, self.weight, self.bias)
 
 
 class GlobalNorm(nn.Module):
