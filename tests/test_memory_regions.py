@@ -3,6 +3,7 @@ replay of a recomputed block), and the first region that reached the peak."""
 
 from __future__ import annotations
 
+import mmap
 import time
 
 import pytest
@@ -132,9 +133,16 @@ def test_the_resident_set_sees_a_real_allocation() -> None:
 
     class Allocates(nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            block = torch.ones(256 * 2**18)  # 256 MiB of float32, every page written
+            # 256 MiB mapped straight from the system and every page written: glibc's heap (which `make`'s malloc
+            # settings keep full of freed memory) cannot serve it, so the resident set must grow by that much
+            region = mmap.mmap(-1, 256 * 2**20)
+            block = torch.frombuffer(region, dtype=torch.float32)
+            block.fill_(1.0)
             time.sleep(HOLD_S)
-            return x + block[0] - 1.0
+            out = x + block[0] - 1.0
+            del block
+            region.close()
+            return out
 
     model = nn.Sequential(nn.Linear(4, 4), Allocates())
     with MemoryRegions({"G": model}, depth=1) as sampled:
