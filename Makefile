@@ -36,8 +36,14 @@ $(STAMP): pyproject.toml constraints.txt
 lint: install
 	$(BIN)/ruff check .
 
+# Two pytest-xdist workers with one torch thread each keep both cores busy through the suite's many small,
+# single-threaded stretches (set-up, data, Python); worksteal rebalances the long end-to-end tests.
+# TEST_WORKERS=0 runs it in one process (two threads), e.g. to debug one test.
+TEST_WORKERS ?= 2
+TEST_DIST ?= worksteal
+
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist $(TEST_DIST)) $(PYTEST_ARGS)
 
 # One target per study in sweeps/ (make ablation, make pmrfn, ...): run or resume it, then print its report.
 STUDIES := ablation tau search swap table1 table8 pyramid msfef pmrfn compare

@@ -14,7 +14,18 @@ import numpy as np
 import pytest
 import torch
 
-torch.set_num_threads(2)
+from tests._threads import THREADS
+
+_set_num_threads = torch.set_num_threads
+
+
+def _capped_set_num_threads(threads: int) -> None:
+    """Code under test may ask for any thread count; a test process never takes more than its share of cores."""
+    _set_num_threads(min(int(threads), THREADS))
+
+
+torch.set_num_threads = _capped_set_num_threads
+torch.set_num_threads(THREADS)
 
 
 @pytest.fixture(autouse=True)
@@ -22,6 +33,7 @@ def _seed_everything():
     torch.manual_seed(0)
     np.random.seed(0)
     yield
+    torch.set_num_threads(THREADS)  # a test that changed the thread count does not leak it into the next
 
 
 @pytest.fixture
