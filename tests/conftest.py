@@ -13,8 +13,7 @@ os.environ.setdefault("INPAINT_CACHE_DIR", os.path.join(tempfile.gettempdir(), f
 import numpy as np
 import pytest
 import torch
-
-from tests._threads import THREADS
+from _threads import THREADS
 
 _set_num_threads = torch.set_num_threads
 
