@@ -125,7 +125,12 @@ def test_bench_roofline_writes_the_table_and_json(tmp_path: Path, capsys) -> Non
     assert [row["phase"] for row in data["phases"]] == list(PHASES)
     assert data["peaks"]["conv_forward"] > 0 and data["peaks"]["gemm"] > 0 and data["step"]["efficiency"] > 0
     assert len(data["peak_windows"]) == 1 and data["peaks"]["conv_forward"] == data["peak_windows"][0]["conv_forward"]
-    assert "| g_forward |" in capsys.readouterr().out
+    ops = data["op_times"]  # one more step with every op timed
+    assert sum(ops["seconds"].values()) == pytest.approx(ops["wall_s"])
+    assert 0 < ops["convolution"]["gflop"] <= data["step"]["gflop"] + 1e-9
+    assert ops["slowest_convolutions"] and ops["convolution"]["efficiency"] > 0
+    printed = capsys.readouterr().out
+    assert "| g_forward |" in printed and "Where the time goes" in printed and "| forward |" in printed
 
 
 def test_bench_roofline_refuses_a_model_with_nothing_to_train(tmp_path: Path, capsys) -> None:

@@ -27,6 +27,10 @@ A phase's **efficiency** is its FLOP rate over the conv peak of its kind (forwar
 without a measured bf16 peak its efficiencies are n/a). The step's efficiency is its *roofline time* —
 Σ FLOPs / peak over the phases — divided by its measured time, so phases that count no FLOPs (the optimiser step)
 lower it by exactly the time they take.
+
+Then one more step runs with every ATen op timed (:mod:`inpaint.lit.op_times`): the step's time split into
+convolutions, matmuls, other ops and the time outside ops, and the convolutions furthest from the peak of their
+direction, shape by shape — what the phases' efficiencies do not say.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from inpaint.lit import gan_step
 from inpaint.lit.machine import bf16_support, device_label
 from inpaint.lit.module import InpaintingGAN
+from inpaint.lit.op_times import OpTimes, format_op_times
 from inpaint.lit.precision import BF16_MIXED, autocast
 from inpaint.models.complexity import CUSTOM_FORMULAS
 
@@ -198,9 +203,10 @@ def peak_key(phase: str, precision: str = "32-true") -> str | None:
 
 
 def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int = 3, warmup: int = 1,
-             peaks: dict[str, Any] | None = None, precision: str = "32-true") -> dict[str, Any]:
+             peaks: dict[str, Any] | None = None, precision: str = "32-true", op_times: bool = True) -> dict[str, Any]:
     """Per-phase FLOPs, median seconds, GFLOP/s and efficiency of ``model``'s training step on ``batch`` at
-    ``precision``, with the same-run peaks (measured here unless given) and the machine named (module docstring)."""
+    ``precision``, with the same-run peaks (measured here unless given) and the machine named (module docstring).
+    With ``op_times``, one more step runs with every op timed (:mod:`inpaint.lit.op_times`): where the time goes."""
     device = batch["image"].device
     optimizers = model.configure_optimizers()
     opt_g, opt_d = (optimizers[0], None) if len(optimizers) == 1 else optimizers
@@ -234,6 +240,14 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
 
     if peaks is None:
         peaks = median_peaks(windows)
+    breakdown = None
+    if op_times:
+        timer = OpTimes(device)
+        with timer:
+            step()
+        bf16 = precision in BF16_MIXED
+        breakdown = timer.summary(peaks.get("bf16_conv_forward" if bf16 else "conv_forward"),
+                                  peaks.get("bf16_conv_forward_backward" if bf16 else "conv_forward_backward"))
     rows, roofline_s = [], 0.0
     missing_peak = False  # a phase with FLOPs but no peak to compare with (bf16 where it is not measured)
     for phase in (p for p in PHASES if p in per_step):
@@ -262,6 +276,7 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
         "step": {"gflop": total_flops / 1e9, "seconds": step_s, "gflop_per_s": total_flops / step_s / 1e9,
                  "roofline_seconds": None if missing_peak else roofline_s,
                  "efficiency": None if missing_peak else roofline_s / step_s},
+        "op_times": breakdown,
     }
 
 
@@ -293,4 +308,6 @@ def format_roofline(result: dict[str, Any]) -> str:
     step = result["step"]
     lines.append(f"| **step** | {step['gflop']:.2f} | {step['seconds']:.3f} | {num(step['gflop_per_s'])} | "
                  f"roofline {num(step['roofline_seconds'], 3)} s | {pct(step['efficiency'])} |")
+    if result.get("op_times"):
+        lines += ["", format_op_times(result["op_times"])]
     return "\n".join(lines)

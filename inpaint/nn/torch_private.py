@@ -48,4 +48,14 @@ def cpu_flash_attention_ops() -> tuple[Any, Any]:
             _private(aten, "_scaled_dot_product_flash_attention_for_cpu_backward", "torch.ops.aten", what))
 
 
-__all__ = ["TESTED_TORCH", "cpu_flash_attention_ops", "foreach_lerp_", "spectral_norm_parametrization"]
+def dispatch_mode_base() -> type:
+    """``TorchDispatchMode``: the base of a mode that sees every ATen op a computation runs, backward included
+    (``inpaint bench --roofline`` times each op with it, :mod:`inpaint.lit.op_times`)."""
+    from torch.utils import _python_dispatch
+
+    return _private(_python_dispatch, "TorchDispatchMode", "torch.utils._python_dispatch",
+                    "the dispatch mode that sees every ATen op")
+
+
+__all__ = ["TESTED_TORCH", "cpu_flash_attention_ops", "dispatch_mode_base", "foreach_lerp_",
+           "spectral_norm_parametrization"]
