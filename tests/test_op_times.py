@@ -85,6 +85,11 @@ def test_the_kinds_partition_the_wall_time() -> None:
     assert timer.calls["convolution"] == 6  # three forwards, three backwards
     assert timer.calls["matmul"] >= 2  # the linear forward (addmm) and its backward (mm)
     assert timer.calls["other_ops"] > 0  # relu, mean, sum, ...
+    ops = {r["op"]: r for r in timer.slowest_ops()}
+    assert ops["aten.convolution"]["calls"] == 3 and ops["aten.convolution_backward"]["calls"] == 3
+    assert ops["aten.addmm"]["kind"] == "matmul" and ops["aten.relu"]["kind"] == "other_ops"
+    assert sum(r["seconds"] for r in ops.values()) == pytest.approx(timer.wall_s - timer.seconds["outside_ops"])
+    assert all(r["kind"] == "other_ops" for r in timer.slowest_ops("other_ops"))
 
 
 def test_efficiency_and_excess_follow_from_the_peaks() -> None:
@@ -104,6 +109,8 @@ def test_efficiency_and_excess_follow_from_the_peaks() -> None:
         sum(r["seconds"] - r["excess_s"] for r in rows) / timer.seconds["convolution"])
     text = format_op_times(summary)
     assert text.startswith("Where the time goes") and text.count("\n| ") == 3  # header + the top 2 rows
+    assert "Slowest ops besides convolutions: aten." in text
+    assert all(r["kind"] != "convolution" for r in summary["slowest_other_ops"])
     unpeaked = timer.summary(None, None)
     assert unpeaked["convolution"]["efficiency"] is None
     assert "n/a" in format_op_times(unpeaked)

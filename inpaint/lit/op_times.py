@@ -37,7 +37,11 @@ MATMUL_OPS = frozenset({"mm", "addmm", "bmm", "baddbmm", "addmv", "mv"})
 
 
 def _kind(func: Any) -> str:
-    name = func.overloadpacket.__name__
+    return _kind_of_name(func.overloadpacket.__name__)
+
+
+def _kind_of_name(name: str) -> str:
+    name = name.removeprefix("aten.")
     if name in ("convolution", "convolution_backward"):
         return "convolution"
     if name in MATMUL_OPS or name.startswith("_scaled_dot_product"):
@@ -79,6 +83,9 @@ class OpTimes:
         self.conv_seconds: dict[ConvKey, float] = defaultdict(float)
         self.conv_calls: dict[ConvKey, int] = defaultdict(int)
         self.conv_flops: dict[ConvKey, int] = defaultdict(int)
+        #: seconds and calls per op name (``aten.mul``, ``aten.convolution_backward``, ...)
+        self.op_seconds: dict[str, float] = defaultdict(float)
+        self.op_calls: dict[str, int] = defaultdict(int)
         self.wall_s = 0.0
         self._mode: Any = None
         self._start = 0.0
@@ -119,6 +126,9 @@ class OpTimes:
                 kind = _kind(func)
                 owner.seconds[kind] += seconds
                 owner.calls[kind] += 1
+                name = f"aten.{func.overloadpacket.__name__}"
+                owner.op_seconds[name] += seconds
+                owner.op_calls[name] += 1
                 if kind == "convolution":
                     owner._record_conv(func, args, out, seconds)
                 return out
@@ -158,9 +168,17 @@ class OpTimes:
         rows.sort(key=lambda r: -(r["excess_s"] if r["excess_s"] is not None else r["seconds"]))
         return rows[:top] if top is not None else rows
 
+    def slowest_ops(self, kind: str | None = None, top: int | None = None) -> list[dict[str, Any]]:
+        """Ops by total seconds (of one kind, if given): name, kind, calls, seconds."""
+        rows = [{"op": name, "kind": _kind_of_name(name), "calls": self.op_calls[name], "seconds": seconds}
+                for name, seconds in self.op_seconds.items()]
+        rows = [r for r in rows if kind is None or r["kind"] == kind]
+        rows.sort(key=lambda r: -r["seconds"])
+        return rows[:top] if top is not None else rows
+
     def summary(self, forward_peak: float | None, backward_peak: float | None, top: int = 10) -> dict[str, Any]:
         """The JSON of the breakdown: seconds and share per kind, op calls, the convolutions' totals against the
-        peaks, and the ``top`` convolutions by excess."""
+        peaks, the ``top`` convolutions by excess and the ``top`` ops outside convolutions by time."""
         rows = self.convolutions(forward_peak, backward_peak)
         ideals = [r["seconds"] - r["excess_s"] for r in rows if r["excess_s"] is not None]
         compared = len(ideals) == len(rows)
@@ -177,6 +195,7 @@ class OpTimes:
                 "shapes": len(rows),
             },
             "slowest_convolutions": rows[:top],
+            "slowest_other_ops": [r for r in self.slowest_ops() if r["kind"] != "convolution"][:top],
         }
 
 
@@ -206,4 +225,8 @@ def format_op_times(summary: dict[str, Any]) -> str:
             lines.append(f"| {kind} | {'×'.join(map(str, r['input']))} | {'×'.join(map(str, r['weight']))} | "
                          f"{'×'.join(map(str, r['stride']))} | {r['calls']} | {r['gflop']:.2f} | {r['seconds']:.3f} | "
                          f"{rate} | {eff_r} | {excess} |")
+    others = summary.get("slowest_other_ops") or []
+    if others:
+        lines += ["", "Slowest ops besides convolutions: " + ", ".join(
+            f"{r['op']} {r['seconds']:.3f} s ({r['calls']}×)" for r in others) + "."]
     return "\n".join(lines)
