@@ -127,6 +127,7 @@ def test_bench_roofline_writes_the_table_and_json(tmp_path: Path, capsys) -> Non
     assert len(data["peak_windows"]) == 1 and data["peaks"]["conv_forward"] == data["peak_windows"][0]["conv_forward"]
     ops = data["op_times"]  # one more step with every op timed
     assert sum(ops["seconds"].values()) == pytest.approx(ops["wall_s"])
+    assert ops["untimed_step_s"] == data["step"]["seconds"]
     assert 0 < ops["convolution"]["gflop"] <= data["step"]["gflop"] + 1e-9
     assert ops["slowest_convolutions"] and ops["convolution"]["efficiency"] > 0
     printed = capsys.readouterr().out

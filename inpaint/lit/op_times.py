@@ -208,7 +208,9 @@ def format_op_times(summary: dict[str, Any]) -> str:
 
     eff = (f"; the convolutions' {conv['gflop']:.1f} GFLOP would take {conv['at_peaks_s']:.3f} s at the peaks: "
            f"{100 * conv['efficiency']:.0f} %" if conv["efficiency"] is not None else "")
-    lines = [f"Where the time goes (one more step, {summary['wall_s']:.3f} s, every op timed): "
+    plain = summary.get("untimed_step_s")
+    without = f"; {plain:.3f} s without the timer" if plain is not None else ""
+    lines = [f"Where the time goes (one more step, {summary['wall_s']:.3f} s with every op timed{without}): "
              f"{part('convolution', 'convolutions')}, {part('matmul', 'matmuls and attention')}, "
              f"{part('other_ops', 'other ops (element-wise, norms, resampling, optimiser)')}, "
              f"{part('outside_ops', 'outside ops (Python, autograd, the timer)')}{eff}.", ""]

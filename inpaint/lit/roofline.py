@@ -248,6 +248,7 @@ def roofline(model: InpaintingGAN, batch: dict[str, torch.Tensor], repeats: int 
         bf16 = precision in BF16_MIXED
         breakdown = timer.summary(peaks.get("bf16_conv_forward" if bf16 else "conv_forward"),
                                   peaks.get("bf16_conv_forward_backward" if bf16 else "conv_forward_backward"))
+        breakdown["untimed_step_s"] = statistics.median(totals)  # the same step without the timer's per-op cost
     rows, roofline_s = [], 0.0
     missing_peak = False  # a phase with FLOPs but no peak to compare with (bf16 where it is not measured)
     for phase in (p for p in PHASES if p in per_step):
