@@ -21,7 +21,7 @@ from inpaint.lit import lightning_private
 from inpaint.lit.lightning_private import hyperparameters_being_saved, set_optimizer_step_hooks
 from inpaint.models.complexity import CUSTOM_FORMULAS
 from inpaint.nn import torch_private
-from inpaint.nn.torch_private import cpu_flash_attention_ops, foreach_lerp_
+from inpaint.nn.torch_private import cpu_flash_attention_ops, dispatch_mode_base, foreach_lerp_
 from inpaint.sweeps import optuna_private
 from inpaint.sweeps.optuna_private import study_id, study_storage, trial_id, trial_model, uncached_storage
 from inpaint.sweeps.storage import open_storage, rdb_storage
@@ -170,6 +170,12 @@ def test_torch_accessors_name_the_version_when_an_internal_is_missing(monkeypatc
     monkeypatch.delattr(torch, "_foreach_lerp_")
     with pytest.raises(RuntimeError, match=rf"torch\._foreach_lerp_ .* torch {version}"):
         foreach_lerp_([torch.zeros(1)], [torch.ones(1)], 0.5)
+    from torch.utils import _python_dispatch
+
+    assert issubclass(dispatch_mode_base(), _python_dispatch.TorchDispatchMode)
+    monkeypatch.delattr(_python_dispatch, "TorchDispatchMode")
+    with pytest.raises(RuntimeError, match=rf"TorchDispatchMode .* torch {version}"):
+        dispatch_mode_base()
     monkeypatch.setattr(torch, "ops", SimpleNamespace(aten=SimpleNamespace()))
     with pytest.raises(RuntimeError, match=rf"aten\._scaled_dot_product_flash_attention_for_cpu .* torch {version}"):
         cpu_flash_attention_ops()
