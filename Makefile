@@ -21,7 +21,7 @@ export MALLOC_TRIM_THRESHOLD_ ?= 4294967296
 # Weights & Biases never needs the network here.
 export WANDB_MODE ?= offline
 
-.PHONY: install lint test ablation tau search swap table8 pyramid msfef pmrfn compare compare-test-set analyze report bench clean
+.PHONY: install lint test ablation tau search swap table8 pyramid msfef pmrfn compare compare-test-set analyze report bench roofline clean
 
 install: $(STAMP)
 
@@ -77,6 +77,11 @@ report: install
 
 bench: install
 	$(BIN)/inpaint bench --standard --out results/bench
+
+# The roofline of every system's training step at the cpu profile (docs/performance.md), one process per system.
+roofline: install
+	$(BIN)/inpaint bench --roofline --systems --size small --resolution 64 --batch 8 --repeats 5 --warmup 2 \
+		--out results/bench/roofline_small
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

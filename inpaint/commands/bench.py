@@ -6,6 +6,7 @@ Examples::
     inpaint bench --standard --out results/bench        # what `make bench` runs
     inpaint bench --size small --resolution 64 --losses official
     inpaint bench --roofline --size paper --resolution 256 --batch 1 --out results/bench/roofline.json
+    inpaint bench --roofline --systems --size small --resolution 64 --batch 8   # every system (make roofline)
     inpaint bench --recompute --step-in-backward --memory-regions --size paper --resolution 256 --batch 1
     inpaint bench --precision bf16-mixed --size paper --resolution 256 --batch 1   # GPU, AVX512-BF16 / AMX CPU
     inpaint bench --device cuda --precision bf16-mixed --channels-last --compile --batch 16   # the GPU options
@@ -138,6 +139,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--losses", choices=sorted(LOSS_PRESETS), default=None,
                         help="loss preset of the timed training step (default: --config's losses, else paper)")
     parser.add_argument("--standard", action="store_true", help="run the standard set (small@64² b8, paper@256² b1)")
+    parser.add_argument("--systems", nargs="*", metavar="SYSTEM",
+                        help="with --roofline: every system of the compare study (or those named), each with the "
+                             "study's config for --size, one process each; --out is a folder (default "
+                             "results/bench/roofline_<size>)")
     parser.add_argument("--recompute", action="store_true",
                         help="recompute the generator's heavy blocks in backward (model.recompute_activations)")
     parser.add_argument("--step-in-backward", action="store_true",
@@ -174,6 +179,18 @@ def main(argv: list[str]) -> int:
             return 2
     if args.standard:
         return _run_standard(args.out or Path("results/bench"), args)
+    if args.systems is not None:
+        from inpaint.commands.bench_systems import run_systems
+
+        try:
+            if not args.roofline or args.config is not None:
+                raise UserInputError("--systems runs --roofline for the compare study's systems with their own "
+                                     "configs: add --roofline, leave out --config")
+            return run_systems(args.out or Path(f"results/bench/roofline_{args.size or 'paper'}"), args,
+                               only=args.systems)
+        except UserInputError as err:
+            print(f"inpaint bench: {err}", file=sys.stderr)
+            return 2
     try:
         _check_plain_options(args)
         if args.compile and args.compile_backend == "inductor" and torch.device(args.device).type == "cpu":

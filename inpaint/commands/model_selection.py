@@ -40,14 +40,32 @@ def parse_resolution(text: str) -> tuple[int, int]:
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
+    """``--config`` as the config parser would see it: the file composed with what it builds on (``defaults:``,
+    ``preset:``; :mod:`inpaint.config.compose`), later sources overriding earlier ones key by key."""
     import yaml
+
+    from inpaint.config.compose import Fragment, compose
 
     if not path.is_file():
         raise UserInputError(f"--config: file not found: {path}")
-    data = yaml.safe_load(path.read_text()) or {}
-    if not isinstance(data, dict):
-        raise UserInputError(f"--config {path}: expected a mapping at the top level, got {type(data).__name__}")
-    return data
+    merged: dict[str, Any] = {}
+    for source in compose(str(path)):
+        text = source.text if isinstance(source, Fragment) else Path(source).read_text()
+        data = yaml.safe_load(text) or {}
+        if not isinstance(data, dict):
+            where = source.origin if isinstance(source, Fragment) else source
+            raise UserInputError(f"--config {where}: expected a mapping at the top level, got {type(data).__name__}")
+        _merge_into(merged, {k: v for k, v in data.items() if k not in ("defaults", "preset")})
+    return merged
+
+
+def _merge_into(base: dict[str, Any], update: dict[str, Any]) -> None:
+    """Nested mappings merge key by key; anything else (lists included) is replaced."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge_into(base[key], value)
+        else:
+            base[key] = value
 
 
 def _model_node(data: dict[str, Any]) -> dict[str, Any]:
