@@ -10,7 +10,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from inpaint.lit.op_times import KINDS, OpTimes, conv_forward_flops, format_op_times
+from inpaint.lit.op_times import KINDS, OpTimes, format_op_times
+from inpaint.models.complexity import CUSTOM_FORMULAS, conv_forward_flops
 
 
 class _Convs(nn.Module):
@@ -51,6 +52,26 @@ def test_convolution_flops_equal_torch_flop_counter(input_grad: bool) -> None:
     rows = timer.convolutions(None, None)
     assert sum(r["gflop"] for r in rows) * 1e9 == pytest.approx(reference, rel=1e-12)
     assert reference > 0
+
+
+@pytest.mark.parametrize("input_grad", [False, True])
+def test_the_roofline_counter_agrees_with_the_op_times_for_grouped_convolutions(input_grad: bool) -> None:
+    # the suite's counter (CUSTOM_FORMULAS, what --roofline's phases use) charges each computed gradient of a grouped
+    # conv the forward's FLOPs, where torch's own rule charges the weight gradient `groups` times more
+    net = _Convs(groups=2)
+    x = torch.randn(2, 3, 16, 16, requires_grad=input_grad)
+    with FlopCounterMode(display=False, custom_mapping=CUSTOM_FORMULAS) as counter:
+        net(x).sum().backward()
+    counted = sum(n for op, n in counter.get_flop_counts()["Global"].items() if "convolution" in str(op))
+    with FlopCounterMode(display=False) as torch_rule:
+        net(x).sum().backward()
+    torch_counted = sum(n for op, n in torch_rule.get_flop_counts()["Global"].items() if "convolution" in str(op))
+    timer = OpTimes()
+    with timer:
+        net(x).sum().backward()
+    assert sum(r["gflop"] for r in timer.convolutions(None, None)) * 1e9 == pytest.approx(counted, rel=1e-12)
+    grouped_forward = 2 * (2 * 6 * 8 * 8) * 2 * 9  # 2×6×8×8 outputs · 2 input channels per group · 9 taps
+    assert torch_counted - counted == grouped_forward  # the weight gradient: once more in torch's rule (groups = 2)
 
 
 def test_one_row_per_shape_and_direction_with_the_gradients_computed() -> None:

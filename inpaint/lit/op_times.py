@@ -18,7 +18,8 @@ overlap; the step itself runs slower under the timer there.
 
 A convolution's FLOPs are 2 · (output elements) · (input channels per group) · kh · kw for the forward (for a
 transposed convolution, per input element), the same for each gradient its backward computes (input, weight) —
-the rule ``torch.utils.flop_counter`` applies, which the tests check.
+the suite's counting rule (:func:`inpaint.models.complexity.conv_forward_flops`, also what the roofline's FLOP
+counter uses), which equals ``torch.utils.flop_counter``'s for ungrouped convolutions (tested).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 
 import torch
 
+from inpaint.models.complexity import conv_forward_flops
 from inpaint.nn.torch_private import dispatch_mode_base
 
 KINDS = ("convolution", "matmul", "other_ops", "outside_ops")
@@ -59,18 +61,6 @@ class ConvKey:
     stride: tuple[int, ...]
     groups: int
     transposed: bool
-
-
-def conv_forward_flops(input_shape: tuple[int, ...], weight_shape: tuple[int, ...], output_shape: tuple[int, ...],
-                       transposed: bool) -> int:
-    """2 MACs per weight tap and output (forward) or input (transposed) element."""
-    taps = 1
-    for k in weight_shape[2:]:
-        taps *= k
-    elements = 1
-    for n in (input_shape if transposed else output_shape):
-        elements *= n
-    return 2 * elements * weight_shape[1] * taps
 
 
 class OpTimes:

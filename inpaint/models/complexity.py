@@ -31,10 +31,31 @@ def _cpu_sdpa_backward_flops(grad_out_shape, query_shape, key_shape, value_shape
     return sdpa_backward_flop_count(grad_out_shape, query_shape, key_shape, value_shape)
 
 
+def conv_forward_flops(input_shape, weight_shape, output_shape, transposed: bool) -> int:
+    """A convolution's forward FLOPs: 2 per weight tap and output element (transposed: per input element)."""
+    taps = 1
+    for k in weight_shape[2:]:
+        taps *= k
+    elements = 1
+    for n in (input_shape if transposed else output_shape):
+        elements *= n
+    return 2 * elements * weight_shape[1] * taps
+
+
+def _conv_backward_flops(grad_out_shape, input_shape, weight_shape, _bias, _stride, _padding, _dilation, transposed,
+                         _output_padding, _groups, output_mask, out_shape=None, **kwargs) -> int:
+    """Each gradient a convolution's backward computes (input, weight) takes the forward's FLOPs. torch's own rule
+    charges a grouped convolution's weight gradient ``groups`` times that, though each weight tap still meets each
+    output once."""
+    one = conv_forward_flops(input_shape, weight_shape, grad_out_shape, bool(transposed))
+    return one * (int(bool(output_mask[0])) + int(bool(output_mask[1])))
+
+
 #: torch's counter has no formula for the CPU flash-attention kernel SDPA dispatches to; without this the
-#: attention matmuls (QKᵀ and AV) would silently count as zero on CPU.
+#: attention matmuls (QKᵀ and AV) would silently count as zero on CPU. Convolution backward: see above.
 _CPU_FLASH_FORWARD, _CPU_FLASH_BACKWARD = cpu_flash_attention_ops()
-CUSTOM_FORMULAS = {_CPU_FLASH_FORWARD: _cpu_sdpa_flops, _CPU_FLASH_BACKWARD: _cpu_sdpa_backward_flops}
+CUSTOM_FORMULAS = {_CPU_FLASH_FORWARD: _cpu_sdpa_flops, _CPU_FLASH_BACKWARD: _cpu_sdpa_backward_flops,
+                   torch.ops.aten.convolution_backward: _conv_backward_flops}
 
 
 @dataclass
