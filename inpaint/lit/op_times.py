@@ -38,10 +38,6 @@ KINDS = ("convolution", "matmul", "other_ops", "outside_ops")
 MATMUL_OPS = frozenset({"mm", "addmm", "bmm", "baddbmm", "addmv", "mv"})
 
 
-def _kind(func: Any) -> str:
-    return _kind_of_name(func.overloadpacket.__name__)
-
-
 def _kind_of_name(name: str) -> str:
     name = name.removeprefix("aten.")
     if name in ("convolution", "convolution_backward"):
@@ -68,8 +64,6 @@ class OpTimes:
 
     def __init__(self, device: torch.device | str = "cpu") -> None:
         self.device = torch.device(device)
-        self.seconds: dict[str, float] = dict.fromkeys(KINDS, 0.0)
-        self.calls: dict[str, int] = dict.fromkeys(KINDS[:-1], 0)
         self.conv_seconds: dict[ConvKey, float] = defaultdict(float)
         self.conv_calls: dict[ConvKey, int] = defaultdict(int)
         self.conv_flops: dict[ConvKey, int] = defaultdict(int)
@@ -79,6 +73,23 @@ class OpTimes:
         self.wall_s = 0.0
         self._mode: Any = None
         self._start = 0.0
+
+    @property
+    def calls(self) -> dict[str, int]:
+        """Op calls per kind (``outside_ops`` has none)."""
+        calls = dict.fromkeys(KINDS[:-1], 0)
+        for name, n in self.op_calls.items():
+            calls[_kind_of_name(name)] += n
+        return calls
+
+    @property
+    def seconds(self) -> dict[str, float]:
+        """Seconds per kind; ``outside_ops`` is the wall time spent in no op."""
+        seconds = dict.fromkeys(KINDS, 0.0)
+        for name, t in self.op_seconds.items():
+            seconds[_kind_of_name(name)] += t
+        seconds["outside_ops"] = max(0.0, self.wall_s - sum(seconds.values()))
+        return seconds
 
     def _sync(self) -> None:
         if self.device.type == "cuda":
@@ -113,13 +124,10 @@ class OpTimes:
                 out = func(*args, **(kwargs or {}))
                 owner._sync()
                 seconds = time.perf_counter() - start
-                kind = _kind(func)
-                owner.seconds[kind] += seconds
-                owner.calls[kind] += 1
                 name = f"aten.{func.overloadpacket.__name__}"
                 owner.op_seconds[name] += seconds
                 owner.op_calls[name] += 1
-                if kind == "convolution":
+                if _kind_of_name(name) == "convolution":
                     owner._record_conv(func, args, out, seconds)
                 return out
 
@@ -134,8 +142,6 @@ class OpTimes:
         self.wall_s = time.perf_counter() - self._start
         self._mode.__exit__(*exc)
         self._mode = None
-        inside = sum(self.seconds[k] for k in KINDS[:-1])
-        self.seconds["outside_ops"] = max(0.0, self.wall_s - inside)
 
     def convolutions(self, forward_peak: float | None, backward_peak: float | None,
                      top: int | None = None) -> list[dict[str, Any]]:
@@ -172,12 +178,13 @@ class OpTimes:
         rows = self.convolutions(forward_peak, backward_peak)
         ideals = [r["seconds"] - r["excess_s"] for r in rows if r["excess_s"] is not None]
         compared = len(ideals) == len(rows)
-        conv_s = self.seconds["convolution"]
+        seconds = self.seconds
+        conv_s = seconds["convolution"]
         return {
             "wall_s": self.wall_s,
-            "seconds": dict(self.seconds),
-            "share": {k: (v / self.wall_s if self.wall_s > 0 else None) for k, v in self.seconds.items()},
-            "calls": dict(self.calls),
+            "seconds": seconds,
+            "share": {k: (v / self.wall_s if self.wall_s > 0 else None) for k, v in seconds.items()},
+            "calls": self.calls,
             "convolution": {
                 "gflop": sum(r["gflop"] for r in rows), "seconds": conv_s,
                 "at_peaks_s": sum(ideals) if compared else None,
