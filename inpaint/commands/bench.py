@@ -9,6 +9,7 @@ Examples::
     inpaint bench --roofline --systems --size small --resolution 64 --batch 8   # every system (make roofline)
     inpaint bench --recompute --step-in-backward --memory-regions --size paper --resolution 256 --batch 1
     inpaint bench --precision bf16-mixed --size paper --resolution 256 --batch 1   # GPU, AVX512-BF16 / AMX CPU
+    inpaint bench --versus recompute recompute,step-in-backward --size paper --resolution 256 --batch 1
     inpaint bench --device cuda --precision bf16-mixed --channels-last --compile --batch 16   # the GPU options
 
 The training step is the suite's own (:func:`inpaint.lit.gan_step.gan_training_step`, the function
@@ -30,6 +31,11 @@ on a CPU without AVX512-BF16 or AMX it is refused in one line, since it would ti
 ``--memory-regions [DEPTH]`` runs one more step after the timed ones with its memory sampled per module region
 (forward, backward, or the replay of a recomputed block; :mod:`inpaint.lit.memory_regions`) and prints where the
 peak was reached instead of the JSON (which holds it under ``memory_regions``).
+
+``--versus VARIANT …`` times the step against variants of it — recomputation, updates inside backward, layout,
+precision, loss preset — in one paired run: every variant's copy of the model starts from the same weights, their
+steps alternate in one process, and each variant's cost is the median of its per-round ratio to the baseline (the
+command's own options); its peak memory comes from a process of its own (:mod:`inpaint.commands.bench_versus`).
 
 ``--channels-last`` runs G, D and their inputs in channels-last memory format, as the ``gpu`` trainer profile's
 ``model.channels_last`` does; ``--compile`` wraps G and D in ``torch.compile`` (compiled on the warm-up calls; the
@@ -166,6 +172,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--step-only", action="store_true",
                         help="time the training step only, not the inference forward (with --compile: one "
                              "compilation fewer)")
+    parser.add_argument("--versus", nargs="+", metavar="VARIANT",
+                        help="time the training step against variants of it in one paired run (steps alternate in "
+                             "one process; peak memory per variant in a process of its own), e.g. --versus recompute "
+                             "recompute,step-in-backward; a variant adds comma-separated step options to the "
+                             "command's: recompute, step-in-backward, channels-last, precision=P, losses=PRESET")
     parser.add_argument("--out", type=Path, help="JSON file (or folder with --standard)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="do not print the JSON (only write --out)")
@@ -174,6 +185,14 @@ def main(argv: list[str]) -> int:
     if args.precision in BF16_MIXED:
         try:
             require_native_bf16(torch.device(args.device))
+        except UserInputError as err:
+            print(f"inpaint bench: {err}", file=sys.stderr)
+            return 2
+    if args.versus is not None:
+        from inpaint.commands.bench_versus import check_versus_options
+
+        try:
+            check_versus_options(args)
         except UserInputError as err:
             print(f"inpaint bench: {err}", file=sys.stderr)
             return 2
@@ -203,7 +222,11 @@ def main(argv: list[str]) -> int:
         losses = args.losses or config_losses or "paper"
         if args.roofline and args.memory_regions is not None:
             raise UserInputError("--memory-regions samples a plain bench step; run it without --roofline")
-        if args.roofline:
+        if args.versus is not None:
+            from inpaint.commands.bench_versus import run_versus
+
+            result = run_versus(class_path, init_args, height, width, args, losses, discriminator)
+        elif args.roofline:
             result = _roofline(class_path, init_args, height, width, args, losses, discriminator)
         else:
             result = benchmark(class_path, init_args, height, width, args.batch, args.repeats or 5,
@@ -219,7 +242,11 @@ def main(argv: list[str]) -> int:
         return 2
     result["class_path"], result["init_args"] = class_path, init_args
     text = json.dumps(result, indent=2)
-    if args.roofline and not args.quiet:
+    if args.versus is not None and not args.quiet:
+        from inpaint.commands.bench_versus import format_versus
+
+        print(format_versus(result))
+    elif args.roofline and not args.quiet:
         from inpaint.lit.roofline import format_roofline
 
         print(format_roofline(result))

@@ -1,9 +1,12 @@
 """What a measurement ran on, named the same way everywhere (``inpaint bench``, a trial's cost record): the CPU as
-``/proc/cpuinfo`` names it with the ISA torch's kernels use, or the GPU's name; and whether bfloat16 is native."""
+``/proc/cpuinfo`` names it with the ISA torch's kernels use, or the GPU's name; whether bfloat16 is native; and the
+process's peak resident memory."""
 
 from __future__ import annotations
 
 import platform
+import resource
+import sys
 
 import torch
 
@@ -44,3 +47,20 @@ def bf16_support(device: torch.device) -> tuple[bool, str]:
     if found:
         return True, f"native bf16 on this CPU ({', '.join(found)})"
     return False, "no AVX512-BF16 or AMX on this CPU: bf16 would be emulated, not measured"
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory in MiB: the high-water mark of its own address space (``VmHWM``).
+
+    Not ``ru_maxrss``: Linux carries the parent's peak into a child started by vfork + exec, as Python's
+    ``subprocess`` starts one, so a bench process started by a large one (``inpaint bench --versus``, a sweep) would
+    report its parent's size. ``ru_maxrss`` only where ``/proc`` is missing (KiB on Linux, bytes on macOS)."""
+    try:
+        with open("/proc/self/status") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024.0

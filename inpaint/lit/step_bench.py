@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import platform
-import resource
 import statistics
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ import torch
 
 from inpaint.classpath import instantiate
 from inpaint.lit import gan_step
-from inpaint.lit.machine import device_label
+from inpaint.lit.machine import device_label, peak_rss_mib
 from inpaint.lit.memory_regions import MemoryRegions, memory_reader
 from inpaint.lit.module import InpaintingGAN, nothing_to_train
 from inpaint.lit.precision import autocast
@@ -47,8 +46,7 @@ def _sync(device: torch.device) -> None:
 def _peak_memory_mb(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
-    # ru_maxrss is KiB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return peak_rss_mib()
 
 
 def build_gan(class_path: str, init_args: dict[str, Any], losses: LossConfig | dict[str, Any] | str = "paper",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import threading
 import time
 import traceback
@@ -21,6 +20,7 @@ import optuna
 from optuna.trial import Trial, TrialState
 
 from inpaint.errors import UnavailableError, user_input_cause
+from inpaint.lit.machine import peak_rss_mib
 from inpaint.naming import slug
 from inpaint.sweeps.objective import Objective, TrialContext, TrialOutcome
 from inpaint.sweeps.optuna_private import study_storage, trial_id
@@ -73,10 +73,6 @@ def cell_slug(cell: Cell) -> str:
 def trial_run_dir(runs_dir: Path, cell: Cell, number: int) -> Path:
     """``<runs>/<cell slug>/trial-0007``: the run folder of trial ``number`` of ``cell``."""
     return Path(runs_dir) / cell_slug(cell) / f"trial-{number:04d}"
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def run_trial(
@@ -143,7 +139,7 @@ def store_outcome(trial: Trial, outcome: TrialOutcome, wall_s: float) -> None:
     for key, value in outcome.extra.items():
         trial.set_user_attr(key, json.loads(json.dumps(value, default=str)))
     trial.set_user_attr("wall_s", round(wall_s, 3))
-    trial.set_user_attr("peak_rss_mb", round(_peak_rss_mb(), 1))
+    trial.set_user_attr("peak_rss_mb", round(peak_rss_mib(), 1))
 
 
 @dataclass

@@ -9,7 +9,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import resource
 import time
 from typing import Any
 
@@ -18,11 +17,7 @@ from lightning.pytorch.trainer.states import TrainerFn
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from inpaint.lit.callbacks.stop_on_signal import CheckpointOnSigterm
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process in MiB (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+from inpaint.lit.machine import peak_rss_mib
 
 
 class RunSummary(Callback):
