@@ -159,3 +159,12 @@ def test_a_child_process_reports_its_own_peak_memory_not_its_parents() -> None:
                                   "print(peak_rss_mib())"], check=True, capture_output=True, text=True).stdout)
     assert 50 < child < parent - 1024, (child, parent)
     del held
+
+
+def test_a_generator_with_nothing_to_train_is_refused_before_any_process_starts(capsys, monkeypatch) -> None:
+    import inpaint.commands.bench_versus as versus
+
+    monkeypatch.setattr(versus, "peak_memory", lambda *a: pytest.fail("no memory process for an untrainable model"))
+    code = bench.main(["--versus", "channels-last", "--config", "experiments/model/telea.yaml", "--resolution", "64"])
+    assert code == 2
+    assert "--versus times a training step, and this generator has none" in capsys.readouterr().err

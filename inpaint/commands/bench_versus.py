@@ -3,8 +3,8 @@
 Every variant (and the baseline: the command's own options) gets its own copy of the model, built from the same seed,
 so all start from the same weights; their steps run in alternation in this process (:mod:`inpaint.lit.paired_steps`)
 and each variant's cost is its per-round ratio to the baseline. Peak memory cannot be told apart inside one process,
-so each variant's is measured first by ``inpaint bench --step-only`` in a process of its own (the process's peak
-RSS on a CPU, ``torch.cuda.max_memory_allocated`` on a GPU; one warm-up and one timed step).
+so each variant's is measured before the timed steps by ``inpaint bench --step-only`` in a process of its own (the
+process's peak RSS on a CPU, ``torch.cuda.max_memory_allocated`` on a GPU; one warm-up and one timed step).
 """
 
 from __future__ import annotations
@@ -111,13 +111,13 @@ def run_versus(class_path: str, init_args: dict[str, Any], height: int, width: i
     for options in variants.values():
         if options.precision in BF16_MIXED:
             require_native_bf16(device)
-    # before this process holds every variant's model: the machine's memory is the children's
-    memory = peak_memory(args, variants)
     models = variant_models(class_path, init_args, variants, losses, discriminator, device)
     generator = models[BASELINE].generator
     untrainable = nothing_to_train(generator)
     if untrainable is not None:
         raise UserInputError(f"--versus times a training step, and this generator has none: {untrainable}")
+    # before any step: this process holds the models' weights, not yet their optimiser state and activations
+    memory = peak_memory(args, variants)
     prior = structure_prior_of(generator)
     batch = {k: v.to(device) for k, v in example_inputs(args.batch, height, width, structure_prior=prior).items()}
     steps = {}
