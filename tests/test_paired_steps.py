@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from inpaint.commands import bench
-from inpaint.commands.bench_versus import format_versus, step_variants, variant_models
-from inpaint.commands.model_selection import DEFAULT_CLASS
+from inpaint.commands.bench_versus import _memory_command, format_versus, step_variants, variant_models
+from inpaint.commands.model_selection import DEFAULT_CLASS, apply_set
 from inpaint.errors import UserInputError
 from inpaint.lit.paired_steps import StepOptions, alternating_times, paired_ratios, parse_variant
 
@@ -26,9 +26,24 @@ def test_a_variant_is_the_baseline_with_its_options_switched_on() -> None:
                             "--losses", "paper"]
 
 
+def test_a_set_variant_changes_a_generator_init_arg_after_the_commands_own() -> None:
+    base = StepOptions()
+    variant = parse_variant("set:encoder_options.tau=50,recompute", base)
+    assert variant == StepOptions(recompute_activations=True, generator_set=("encoder_options.tau=50",))
+    assert variant.flags()[-2:] == ["--set", "encoder_options.tau=50"]
+    args = argparse.Namespace(resolution="64", batch=2, threads=1, device="cpu", config=None, variant=None,
+                              preset=None, size="small", set=["encoder_options.tau=20", "balance=false"])
+    cmd = _memory_command(args, variant, Path("out.json"))
+    sets = [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "--set"]
+    assert sets == ["encoder_options.tau=20", "balance=false", "encoder_options.tau=50"]  # argparse keeps this order
+    assert apply_set({"encoder_options": {"tau": 20, "k": 1}}, sets) == {"encoder_options": {"tau": 50, "k": 1},
+                                                                       "balance": False}
+
+
 @pytest.mark.parametrize("text, message", [
     ("recompte", "'recompte' is not a step option (one of recompute, step-in-backward, channels-last, "
-                 "precision=VALUE, losses=VALUE, comma-separated)"),
+                 "precision=VALUE, losses=VALUE, set:KEY=VALUE, comma-separated)"),
+    ("set:=3", "'set:=3' is not a step option"),
     ("precision=", "'precision=' is not a step option"),
     ("recompute=yes", "'recompute=yes' is not a step option"),
     ("recompute", "that is the baseline's step itself"),
@@ -94,6 +109,12 @@ def test_every_variant_starts_from_the_same_weights() -> None:
         assert all(torch.equal(other[k], base[k]) for k in base)
     assert models["losses=official"].losses != models["baseline"].losses
     assert models["recompute,channels-last"].recomputed_blocks and not models["baseline"].recomputed_blocks
+    resized = variant_models(DEFAULT_CLASS, {"size": "small"}, step_variants(_args("set:decoder_upsampling=resize")),
+                             "paper", None, torch.device("cpu"))
+    def transposed(model) -> int:
+        return sum(isinstance(m, torch.nn.ConvTranspose2d) for m in model.generator.modules())
+
+    assert transposed(resized["baseline"]) > 0 and transposed(resized["set:decoder_upsampling=resize"]) == 0
     conv = next(m for m in models["recompute,channels-last"].generator.modules() if isinstance(m, torch.nn.Conv2d))
     assert conv.weight.is_contiguous(memory_format=torch.channels_last) and conv.weight.shape[1] > 1
 

@@ -55,13 +55,13 @@ def check_versus_options(args: argparse.Namespace) -> None:
 def _memory_command(args: argparse.Namespace, options: StepOptions, target: Path) -> list[str]:
     cmd = [sys.executable, "-m", "inpaint.commands.bench", "--step-only", "--repeats", "1", "--warmup", "1",
            "--resolution", args.resolution, "--batch", str(args.batch), "--threads", str(args.threads),
-           "--device", args.device, "--out", str(target), "--quiet", "--no-progress", *options.flags()]
+           "--device", args.device, "--out", str(target), "--quiet", "--no-progress"]
     for key in ("config", "variant", "preset", "size"):
         if getattr(args, key) is not None:
             cmd += [f"--{key}", str(getattr(args, key))]
     for item in args.set:
         cmd += ["--set", item]
-    return cmd
+    return cmd + options.flags()  # after the command's --set: a variant's set: wins
 
 
 def peak_memory(args: argparse.Namespace, variants: dict[str, StepOptions]) -> dict[str, dict[str, Any]]:
@@ -86,14 +86,16 @@ def peak_memory(args: argparse.Namespace, variants: dict[str, StepOptions]) -> d
 
 def variant_models(class_path: str, init_args: dict[str, Any], variants: dict[str, StepOptions],
                    losses: str | dict[str, Any], discriminator: Any, device: torch.device) -> dict[str, Any]:
-    """One ``InpaintingGAN`` per variant, each built from the same seed: the same initial weights."""
+    """One ``InpaintingGAN`` per variant, each built from the same seed: the same initial weights where the variants
+    build the same generator (a ``set:`` variant changes it)."""
+    from inpaint.commands.model_selection import apply_set
     from inpaint.lit.step_bench import build_gan
 
     models = {}
     for name, options in variants.items():
         torch.manual_seed(0)
-        models[name] = build_gan(class_path, init_args, options.losses or losses, discriminator,
-                                 options.recompute_activations, options.step_in_backward,
+        models[name] = build_gan(class_path, apply_set(init_args, options.generator_set), options.losses or losses,
+                                 discriminator, options.recompute_activations, options.step_in_backward,
                                  options.channels_last).to(device)
     return models
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,8 +98,6 @@ def training_spec(
 
 def generator_spec(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     """(class path, init args) from --config and the flags (flags win)."""
-    import yaml
-
     class_path, init_args = DEFAULT_CLASS, {}
     if args.config is not None:
         data = _load_yaml(args.config)
@@ -120,7 +119,16 @@ def generator_spec(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
         value = getattr(args, key, None)
         if value is not None:
             init_args[key] = value
-    for item in args.set:
+    return class_path, apply_set(init_args, args.set)
+
+
+def apply_set(init_args: dict[str, Any], items: Sequence[str]) -> dict[str, Any]:
+    """``init_args`` with each ``KEY=VALUE`` of ``--set`` applied in order (a YAML value; dots reach into nested
+    options), as a new mapping: the nested mappings it changes are copied, ``init_args`` itself is left alone."""
+    import yaml
+
+    init_args = dict(init_args)
+    for item in items:
         if "=" not in item:
             raise UserInputError(f"--set expects KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
@@ -131,4 +139,4 @@ def generator_spec(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
             node[part] = child = dict(child) if isinstance(child, dict) else {}
             node = child
         node[leaf] = yaml.safe_load(value)
-    return class_path, init_args
+    return init_args

@@ -7,9 +7,9 @@ forward order on even rounds, reversed on odd ones, so no variant always follows
 cost is the median over rounds of its step time divided by the baseline's step time *of the same round*. A drift
 slower than a round cancels in each ratio; the spread of the ratios over the rounds says how far to trust it.
 
-A variant is the baseline's training step with some of the options a training run can change without changing the
-model (:class:`StepOptions`): activation recomputation, weight updates inside backward, the memory layout, the
-precision and the loss preset.
+A variant is the baseline's training step with some of its options changed (:class:`StepOptions`): activation
+recomputation, weight updates inside backward, the memory layout, the precision and the loss preset leave the model
+as it is; ``set:KEY=VALUE`` changes one of the generator's init args, and so the model (whose weights then differ).
 """
 
 from __future__ import annotations
@@ -37,28 +37,34 @@ class StepOptions:
     channels_last: bool = False
     precision: str = "32-true"
     losses: str | None = None  # a loss preset name; None: the baseline's losses
+    generator_set: tuple[str, ...] = ()  # KEY=VALUE generator init args, applied after the command's --set
 
     def flags(self) -> list[str]:
         """The ``inpaint bench`` options that select these options."""
         out = [f"--{flag}" for flag, field in FLAGS.items() if getattr(self, field)]
         out += ["--precision", self.precision]
-        return out + (["--losses", self.losses] if self.losses is not None else [])
+        out += ["--losses", self.losses] if self.losses is not None else []
+        return out + [arg for item in self.generator_set for arg in ("--set", item)]
 
 
 def parse_variant(text: str, baseline: StepOptions) -> StepOptions:
-    """``"recompute,step-in-backward"`` / ``"precision=bf16-mixed"`` / ``"channels-last,losses=official"``: the
-    baseline with these options switched on or set. One-line error for anything else."""
+    """``"recompute,step-in-backward"`` / ``"precision=bf16-mixed"`` / ``"channels-last,losses=official"`` /
+    ``"set:decoder_upsampling=resize"``: the baseline with these options switched on or set (a ``set:`` value cannot
+    hold a comma). One-line error for anything else."""
     changes: dict[str, Any] = {}
+    generator_set = list(baseline.generator_set)
     for token in (t.strip() for t in text.split(",")):
         key, sep, value = token.partition("=")
-        if not sep and key in FLAGS:
+        if key.startswith("set:") and sep and key[4:].strip():
+            generator_set.append(token[4:])
+        elif not sep and key in FLAGS:
             changes[FLAGS[key]] = True
         elif sep and key in VALUED and value:
             changes[key] = value
         else:
-            valid = ", ".join([*FLAGS, *(f"{k}=VALUE" for k in VALUED)])
+            valid = ", ".join([*FLAGS, *(f"{k}=VALUE" for k in VALUED), "set:KEY=VALUE"])
             raise UserInputError(f"--versus {text!r}: {token!r} is not a step option (one of {valid}, comma-separated)")
-    options = dataclasses.replace(baseline, **changes)
+    options = dataclasses.replace(baseline, **changes, generator_set=tuple(generator_set))
     if options == baseline:
         raise UserInputError(f"--versus {text!r}: that is the baseline's step itself")
     return options
