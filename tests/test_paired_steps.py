@@ -139,6 +139,14 @@ def test_the_table_shows_paired_ratios_and_memory_against_the_baseline() -> None
     assert lines[0].startswith("Training step at 256×256, batch 1, on CPU X, 2 thread(s): 2 round(s)")
     assert "| baseline | 3.000 | 1 | 4000 | — |" in lines
     assert "| recompute | 3.650 | 1.225 (1.200–1.250) | 3000 | -1000 (-25.0%) |" in lines
+    assert "disagree" not in text  # 1.200–1.250 lies within ±10 % of 1.225
+    wide = paired_ratios({"baseline": [1.0, 1.0, 1.0], "a": [1.0, 1.0, 1.25], "b": [1.0, 1.05, 1.1]}, "baseline")
+    for row in wide.values():
+        row.update(peak_memory_mb=None, note="skipped")
+    flagged = format_versus({"versus": wide, "rounds": 3, "warmup_rounds": 1, "resolution": [64, 64], "batch": 1,
+                             "device_name": "X", "threads": 1, "load_average_1min_before": 0.0,
+                             "load_average_1min_after": 0.0}).splitlines()[-1]
+    assert flagged.startswith("The rounds disagree by more than ±10% of the median for a: ")  # b: within ±4.8 %
     rows["recompute"].update(peak_memory_mb=None, note="exit 1: boom")
     assert "| n/a (exit 1: boom) | n/a |" in format_versus({**json.loads(json.dumps({
         "versus": rows, "rounds": 2, "warmup_rounds": 1, "resolution": [64, 64], "batch": 1, "device_name": "X",

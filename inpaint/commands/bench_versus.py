@@ -189,4 +189,18 @@ def format_versus(result: dict[str, Any]) -> str:
             else:
                 delta = f"{mem - base_mem:+.0f} ({(mem - base_mem) / base_mem:+.1%})"
         lines.append(f"| {name} | {row['step_s_median']:.3f} | {ratio} | {mem_text} | {delta} |")
+    unsure = [name for name, row in rows.items() if name != BASELINE and ratio_spread(row) > UNSURE_SPREAD]
+    if unsure:
+        lines += ["", f"The rounds disagree by more than ±{UNSURE_SPREAD:.0%} of the median for {', '.join(unsure)}: "
+                      "those ratios are uncertain; rerun with more --repeats or fewer variants per run."]
     return "\n".join(lines)
+
+
+#: a ratio whose rounds spread further than this either side of its median is flagged under the table
+UNSURE_SPREAD = 0.10
+
+
+def ratio_spread(row: dict[str, Any]) -> float:
+    """How far the rounds' ratios reach from their median, relative to it (the larger side)."""
+    median = row["ratio_median"]
+    return max(row["ratio_max"] - median, median - row["ratio_min"]) / median
