@@ -176,7 +176,8 @@ def main(argv: list[str]) -> int:
                         help="time the training step against variants of it in one paired run (steps alternate in "
                              "one process; peak memory per variant in a process of its own), e.g. --versus recompute "
                              "recompute,step-in-backward; a variant adds comma-separated step options to the "
-                             "command's: recompute, step-in-backward, channels-last, precision=P, losses=PRESET")
+                             "command's: recompute, step-in-backward, channels-last, precision=P, losses=PRESET, "
+                             "set:KEY=VALUE (a generator init arg)")
     parser.add_argument("--out", type=Path, help="JSON file (or folder with --standard)")
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="do not print the JSON (only write --out)")

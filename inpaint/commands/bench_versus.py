@@ -30,8 +30,6 @@ BASELINE = "baseline"
 
 def step_variants(args: argparse.Namespace) -> dict[str, StepOptions]:
     """The baseline (the command's step options) and each ``--versus`` variant, by name, in the given order."""
-    if not args.versus:
-        raise UserInputError("--versus needs at least one variant, e.g. --versus recompute recompute,step-in-backward")
     base = StepOptions(recompute_activations=args.recompute, step_in_backward=args.step_in_backward,
                        channels_last=args.channels_last, precision=args.precision, losses=args.losses)
     variants = {BASELINE: base}
@@ -131,7 +129,6 @@ def run_versus(class_path: str, init_args: dict[str, Any], height: int, width: i
     times = _timed_with_progress(steps, rounds, warmup, device, progress=not args.no_progress,
                                  label=f"versus {height}×{width} b{args.batch}")
     load_after = os.getloadavg()[0]
-    del models, steps
     rows = paired_ratios(times, BASELINE)
     for name, row in rows.items():
         row["options"] = dataclasses.asdict(variants[name])
@@ -145,13 +142,11 @@ def run_versus(class_path: str, init_args: dict[str, Any], height: int, width: i
 
 def _timed_with_progress(steps: dict[str, Any], rounds: int, warmup: int, device: torch.device, progress: bool,
                          label: str) -> dict[str, list[float]]:
-    from inpaint.lit.step_bench import _sync
-
-    if not progress:
-        return alternating_times(steps, rounds, warmup, sync=lambda: _sync(device))
     from rich.progress import Progress
 
-    with Progress(transient=True) as bar:
+    from inpaint.lit.step_bench import _sync
+
+    with Progress(transient=True, disable=not progress) as bar:
         task = bar.add_task(label, total=(rounds + warmup) * len(steps))
         return alternating_times(steps, rounds, warmup, sync=lambda: _sync(device),
                                  after_step=lambda name: bar.advance(task))

@@ -30,7 +30,8 @@ VALUED = ("precision", "losses")
 
 @dataclasses.dataclass(frozen=True)
 class StepOptions:
-    """What a variant may change of the baseline's step (the model, its weights and the batch stay the same)."""
+    """What a variant may change of the baseline's step; the batch stays the same, and so do the model and its
+    initial weights unless ``generator_set`` changes the generator."""
 
     recompute_activations: bool = False
     step_in_backward: bool = False
